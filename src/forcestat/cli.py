@@ -1,0 +1,168 @@
+"""The ``forcestat`` command line. Heavy modules (Ibis, DuckDB) are imported inside commands so
+``forcestat --help`` stays instant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="forcestat: a police force's performance picture from its records.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+StoreOpt = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        help="Store: a DuckDB file path (created if missing), a folder of Parquet, or a URL.",
+    ),
+]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def load(
+    table: Annotated[str, typer.Argument(help="Target table, e.g. crimes, calls, geography.")],
+    files: Annotated[list[Path], typer.Argument(help="CSV or Parquet files (CSV may be .gz).")],
+    store: StoreOpt = "forcestat.duckdb",
+    strict: Annotated[
+        bool, typer.Option(help="Refuse the whole load (exit 1) if any row is rejected.")
+    ] = False,
+    show: Annotated[int, typer.Option(help="How many rejection reasons to print.")] = 10,
+) -> None:
+    """Validate and load canonical extracts: bad rows are quarantined with file, row, field and
+    reason; the load is atomic and re-loading the same data does not double-count."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .store.loader import LoadError, StrictLoadError, load_files
+    from .store.schema import ALL_TABLES
+    from .store.store import open_store
+
+    if table not in ALL_TABLES:
+        _fail(f"unknown table {table!r}; tables: {', '.join(ALL_TABLES)}")
+    st = open_store(store)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"loading {table}", total=len(files) + 1)
+
+        def step(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total + 1)
+
+        try:
+            rep = load_files(st, table, files, strict=strict, progress=step)
+        except StrictLoadError as exc:
+            bar.stop()
+            console.print(f"[bold red]{exc}[/]", highlight=False)
+            raise typer.Exit(1) from None
+        except LoadError as exc:
+            bar.stop()
+            _fail(str(exc))
+    for w in rep.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    out.print(
+        f"{table}: read {rep.rows_read:,} rows from {len(files)} file(s) in {rep.seconds:.2f}s — "
+        f"loaded {rep.inserted:,} new, replaced {rep.replaced:,}, unchanged {rep.unchanged:,}, "
+        f"duplicates {rep.duplicates:,}, superseded {rep.superseded:,}, "
+        f"quarantined {rep.quarantined:,}",
+        highlight=False,
+    )
+    for r in rep.rejections[:show]:
+        out.print(f"  rejected: {r}", highlight=False)
+    if rep.quarantined > show:
+        out.print(
+            f"  … {rep.quarantined - show:,} more; see the quarantine table "
+            f"(forcestat quarantine --store {store})",
+            highlight=False,
+        )
+
+
+@app.command()
+def quarantine(
+    store: StoreOpt = "forcestat.duckdb",
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 20,
+) -> None:
+    """Show quarantined rows with their file, row, fields and reasons."""
+    from .store.store import open_store
+
+    st = open_store(store)
+    rows = st.duck.execute(
+        "SELECT table_name, source_file, source_row, fields, reasons FROM quarantine "
+        "ORDER BY quarantined_at DESC, source_file, source_row LIMIT ?",
+        [limit],
+    ).fetchall()
+    total = st.count("quarantine")
+    out.print(f"{total:,} quarantined row(s)")
+    for t, f, r, flds, why in rows:
+        out.print(f"  {t}: {f} row {r} [{flds}] {why}", highlight=False)
+
+
+@app.command()
+def synth(
+    store: StoreOpt = "forcestat.duckdb",
+    end: Annotated[str, typer.Option(help="Last month generated, YYYY-MM.")] = "2020-03",
+    years: Annotated[int, typer.Option(help="Years of history.")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    forces: Annotated[
+        int, typer.Option(help="1 = the demo force into a store; N>1 = national Parquet set.")
+    ] = 1,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the national Parquet set.")
+    ] = None,
+) -> None:
+    """Generate the synthetic force (or a national set of forces) with its storylines."""
+    from .synth import generate
+
+    generate.run(store=store, end=end, years=years, seed=seed, forces=forces, out=out_dir)
+
+
+@app.command()
+def summary(store: StoreOpt = "forcestat.duckdb") -> None:
+    """Print what the store holds: rows per table, date ranges, districts."""
+    from .store.store import open_store
+    from .store.summary import print_summary
+
+    print_summary(open_store(store), out)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo outputs.")] = Path(
+        "demo"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic force.")] = 1,
+) -> None:
+    """Build the demo store from the built-in synthetic force and summarise it."""
+    import time
+
+    from .store.store import open_store
+    from .store.summary import print_summary
+    from .synth import generate
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store_path = out_dir / "demo.duckdb"
+    if store_path.exists():
+        store_path.unlink()
+    t0 = time.perf_counter()
+    generate.run(store=str(store_path), end="2020-03", years=5, seed=seed, forces=1, out=None)
+    out.print(f"demo store built in {time.perf_counter() - t0:.1f}s: {store_path}")
+    print_summary(open_store(str(store_path)), out)
+
+
+if __name__ == "__main__":
+    app()

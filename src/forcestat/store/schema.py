@@ -1,0 +1,409 @@
+"""The canonical store: table and column definitions (DESIGN.md section 1).
+
+This module is the single source of truth for the store's shape. The loader validates against
+it, the synthetic generator writes to it, docs/data-model.md is checked against it by a test,
+and the engine reads the column names it declares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Pseudo-districts for records that cannot be placed in one of the force's districts. They are
+# explicit buckets rather than nulls so totals always add up and nothing silently drops out.
+NO_LOCATION = "No location"
+OUTSIDE_FORCE = "Outside force area"
+DISTRICT_BUCKETS = (NO_LOCATION, OUTSIDE_FORCE)
+
+LINEAGE_COLUMNS = ("source_file", "source_row", "loaded_at", "load_id")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type: VARCHAR, BIGINT, INTEGER, DOUBLE, BOOLEAN, DATE, TIMESTAMP
+    description: str
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    # "table.column" of a reference table whose values this column must take.
+    ref: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    # Filled from a reference table when the source leaves it empty (see Table.derived_from).
+    derived: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    # (earlier, later): when both are present the later must not precede the earlier.
+    date_order: tuple[tuple[str, str], ...] = ()
+    # A newer record version (same key) replaces an older one; this column orders versions.
+    version_column: str | None = None
+    # Reference lookup that fills derived columns: (ref_table, join column, {col: ref_col}).
+    derived_from: tuple[str, str, dict[str, str]] | None = None
+    reference: bool = False
+    extra_checks: tuple[str, ...] = field(default=())
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+
+def _c(name: str, type_: str, description: str, **kw) -> Column:
+    return Column(name, type_, description, **kw)
+
+
+GRADES = ("immediate", "prompt", "standard", "scheduled")
+CHANNELS = ("999", "101", "webchat", "online_report")
+SURVEYS = ("victim_satisfaction", "community_confidence")
+RISK_LEVELS = ("standard", "medium", "high")
+THRIVE_LEVELS = ("low", "medium", "high")
+AGE_GROUPS = ("0-12", "13-15", "16-17", "18-24", "25-39", "40-59", "60+", "unknown")
+PRIORITY_GROUPS = (
+    "none",
+    "serious_crime",
+    "persistently_targeted",
+    "vulnerable_or_intimidated",
+)
+ORDER_TYPES = ("SPO", "DVPN", "DVPO", "SHPO", "NMO", "occupation", "child_arrangements")
+CONTACT_TYPES = ("initial", "update", "key_event", "outcome")
+
+_DISTRICT = _c(
+    "district",
+    "VARCHAR",
+    "District (local authority) from the geography reference table, or one of the buckets "
+    f"'{NO_LOCATION}' / '{OUTSIDE_FORCE}'",
+    required=True,
+    ref="geography.district",
+)
+
+CRIMES = Table(
+    name="crimes",
+    description="One row per recorded crime.",
+    key=("crime_id",),
+    version_column="updated_at",
+    derived_from=(
+        "offence_codes",
+        "offence_code",
+        {"offence_group": "offence_group", "victim_based": "victim_based"},
+    ),
+    date_order=(("reported_at", "recorded_at"), ("recorded_at", "outcome_at")),
+    columns=(
+        _c("crime_id", "VARCHAR", "Crime reference, unique in the force", required=True),
+        _c("reported_at", "TIMESTAMP", "When the crime was reported to the police", required=True),
+        _c("recorded_at", "TIMESTAMP", "When it was recorded as a crime", required=True),
+        _c(
+            "offence_code",
+            "VARCHAR",
+            "Home Office offence code (e.g. 28E)",
+            required=True,
+            ref="offence_codes.offence_code",
+        ),
+        _c(
+            "offence_group",
+            "VARCHAR",
+            "Offence group (Home Office recorded-crime subgroup); filled from the offence code",
+            derived=True,
+        ),
+        _c(
+            "victim_based",
+            "BOOLEAN",
+            "Victim-based crime (else other crimes against society); filled from the offence code",
+            derived=True,
+        ),
+        _DISTRICT,
+        _c("domestic_abuse", "BOOLEAN", "Flagged as domestic abuse"),
+        _c("hate", "BOOLEAN", "Flagged as a hate crime"),
+        _c("child_sexual_abuse", "BOOLEAN", "Flagged as child sexual abuse"),
+        _c("child_sexual_exploitation", "BOOLEAN", "Flagged as child sexual exploitation"),
+        _c("knife", "BOOLEAN", "Involved a knife or sharp instrument"),
+        _c("victim_age_group", "VARCHAR", "Victim's age group", allowed=AGE_GROUPS),
+        _c(
+            "victim_priority_group",
+            "VARCHAR",
+            "Victims Code priority group",
+            allowed=PRIORITY_GROUPS,
+        ),
+        _c("risk_level", "VARCHAR", "Assessed risk (DASH for domestic abuse)", allowed=RISK_LEVELS),
+        _c(
+            "outcome_type",
+            "INTEGER",
+            "Home Office outcome type 1-22; empty while the investigation is open",
+            ref="outcome_types.outcome_type",
+            minimum=1,
+            maximum=22,
+        ),
+        _c("outcome_at", "TIMESTAMP", "When the outcome was assigned"),
+        _c("supervisory_unit", "VARCHAR", "Investigating / supervising unit"),
+        _c("updated_at", "TIMESTAMP", "When this version of the record was extracted"),
+    ),
+    extra_checks=("outcome_pair",),
+)
+
+INCIDENTS = Table(
+    name="incidents",
+    description="One row per call for service (incident) with its grade and attendance.",
+    key=("incident_id",),
+    version_column="updated_at",
+    date_order=(("created_at", "first_arrival_at"),),
+    columns=(
+        _c("incident_id", "VARCHAR", "Incident reference", required=True),
+        _c("created_at", "TIMESTAMP", "When the incident was created", required=True),
+        _c("grade", "VARCHAR", "Response grade", required=True, allowed=GRADES),
+        _c(
+            "incident_type",
+            "VARCHAR",
+            "Incident type (e.g. domestic, concern_for_safety, violence, theft)",
+            required=True,
+        ),
+        _DISTRICT,
+        _c("first_arrival_at", "TIMESTAMP", "First officer arrival; empty if not attended"),
+        _c(
+            "resource_unavailable",
+            "BOOLEAN",
+            "No resource was available when the incident was graded",
+        ),
+        _c("thrive_threat", "VARCHAR", "THRIVE: threat", allowed=THRIVE_LEVELS),
+        _c("thrive_harm", "VARCHAR", "THRIVE: harm", allowed=THRIVE_LEVELS),
+        _c("thrive_risk", "VARCHAR", "THRIVE: risk", allowed=THRIVE_LEVELS),
+        _c("thrive_investigation", "VARCHAR", "THRIVE: investigation", allowed=THRIVE_LEVELS),
+        _c("thrive_vulnerability", "VARCHAR", "THRIVE: vulnerability", allowed=THRIVE_LEVELS),
+        _c("thrive_engagement", "VARCHAR", "THRIVE: engagement", allowed=THRIVE_LEVELS),
+        _c("crime_id", "VARCHAR", "Crime recorded from the incident, if any"),
+        _c("updated_at", "TIMESTAMP", "When this version of the record was extracted"),
+    ),
+)
+
+CALLS = Table(
+    name="calls",
+    description="One row per public contact (999, 101, webchat, online report).",
+    key=("call_id",),
+    date_order=(("received_at", "answered_at"),),
+    columns=(
+        _c("call_id", "VARCHAR", "Contact reference", required=True),
+        _c("received_at", "TIMESTAMP", "When the contact arrived", required=True),
+        _c("channel", "VARCHAR", "Contact channel", required=True, allowed=CHANNELS),
+        _c("answered_at", "TIMESTAMP", "When it was answered; empty if abandoned"),
+        _c("abandoned", "BOOLEAN", "Caller hung up before answer", required=True),
+        _c("wait_seconds", "INTEGER", "Seconds waited before answer or abandonment", minimum=0),
+    ),
+)
+
+_SAT = "7-point satisfaction scale: 1 completely satisfied ... 7 completely dissatisfied"
+SURVEY_RESPONSES = Table(
+    name="survey_responses",
+    description="One row per survey response (victim satisfaction or community confidence).",
+    key=("response_id",),
+    columns=(
+        _c("response_id", "VARCHAR", "Response reference", required=True),
+        _c("survey", "VARCHAR", "Which survey", required=True, allowed=SURVEYS),
+        _c("interviewed_at", "TIMESTAMP", "Interview date", required=True),
+        _DISTRICT,
+        _c("crime_id", "VARCHAR", "Crime the victim was surveyed about (satisfaction survey)"),
+        _c("offence_group", "VARCHAR", "Survey offence group (e.g. burglary, violent crime)"),
+        _c("overall", "INTEGER", f"Overall service; {_SAT}", minimum=1, maximum=7),
+        _c("ease_of_contact", "INTEGER", f"Ease of contact; {_SAT}", minimum=1, maximum=7),
+        _c("actions_taken", "INTEGER", f"Actions taken; {_SAT}", minimum=1, maximum=7),
+        _c("follow_up", "INTEGER", f"Follow-up; {_SAT}", minimum=1, maximum=7),
+        _c("treatment", "INTEGER", f"Treatment; {_SAT}", minimum=1, maximum=7),
+        _c(
+            "confidence",
+            "INTEGER",
+            "'The police are dealing with the things that matter': 5-point agreement scale, "
+            "1 strongly agree ... 5 strongly disagree",
+            minimum=1,
+            maximum=5,
+        ),
+        _c("weight", "DOUBLE", "Survey weight (empty = 1)", minimum=0),
+    ),
+)
+
+VICTIM_CONTACTS = Table(
+    name="victim_contacts",
+    description="One row per Victims Code contact due to a victim.",
+    key=("contact_id",),
+    columns=(
+        _c("contact_id", "VARCHAR", "Contact reference", required=True),
+        _c("crime_id", "VARCHAR", "Crime the contact relates to", required=True),
+        _c("due_at", "TIMESTAMP", "When the contact was due", required=True),
+        _c("made_at", "TIMESTAMP", "When it was made; empty if not made"),
+        _c("contact_type", "VARCHAR", "Kind of contact", required=True, allowed=CONTACT_TYPES),
+        _c("district", "VARCHAR", "District of the crime", ref="geography.district"),
+    ),
+)
+
+REFERRALS = Table(
+    name="referrals",
+    description="One row per referral of a victim to a support service.",
+    key=("referral_id",),
+    columns=(
+        _c("referral_id", "VARCHAR", "Referral reference", required=True),
+        _c("crime_id", "VARCHAR", "Crime the victim was referred for"),
+        _c(
+            "service",
+            "VARCHAR",
+            "Service referred to (victim_witness_hub, sarc, da_alliance, idva, ...)",
+            required=True,
+        ),
+        _c("referred_at", "TIMESTAMP", "When the referral was made", required=True),
+        _c("result", "VARCHAR", "Result of the referral, if known"),
+        _c("district", "VARCHAR", "District of the victim", ref="geography.district"),
+    ),
+)
+
+CIVIL_ORDERS = Table(
+    name="civil_orders",
+    description="One row per civil order applied for.",
+    key=("order_id",),
+    date_order=(("applied_at", "decided_at"),),
+    columns=(
+        _c("order_id", "VARCHAR", "Order reference", required=True),
+        _c("order_type", "VARCHAR", "Type of order", required=True, allowed=ORDER_TYPES),
+        _c("applied_at", "TIMESTAMP", "When the application was made", required=True),
+        _c("decided_at", "TIMESTAMP", "When the court decided; empty while pending"),
+        _c("granted", "BOOLEAN", "Whether granted; empty while pending"),
+        _c("district", "VARCHAR", "District", ref="geography.district"),
+        _c("referral_id", "VARCHAR", "Referral that led to the order (e.g. DA Alliance)"),
+    ),
+)
+
+MISSING_PERSONS = Table(
+    name="missing_persons",
+    description="One row per missing person report.",
+    key=("report_id",),
+    columns=(
+        _c("report_id", "VARCHAR", "Report reference", required=True),
+        _c("reported_at", "TIMESTAMP", "When reported missing", required=True),
+        _c("age", "INTEGER", "Age in years", minimum=0, maximum=120),
+        _c("in_care", "BOOLEAN", "A child in local-authority care"),
+        _c("from_childrens_home", "BOOLEAN", "Reported missing from a children's home"),
+        _DISTRICT,
+    ),
+)
+
+WORKLOAD_SNAPSHOTS = Table(
+    name="workload_snapshots",
+    description="One row per unit per day: the investigation workload at the snapshot.",
+    key=("snapshot_date", "unit"),
+    columns=(
+        _c("snapshot_date", "DATE", "Day of the snapshot", required=True),
+        _c("unit", "VARCHAR", "Unit (e.g. IMU, a CID team)", required=True),
+        _c("awaiting_qa", "INTEGER", "Crimes awaiting QA / linking", minimum=0),
+        _c("awaiting_closure", "INTEGER", "Crimes awaiting closure", minimum=0),
+        _c("live_investigations", "INTEGER", "Live investigations", minimum=0),
+    ),
+)
+
+CANONICAL: tuple[Table, ...] = (
+    CRIMES,
+    INCIDENTS,
+    CALLS,
+    SURVEY_RESPONSES,
+    VICTIM_CONTACTS,
+    REFERRALS,
+    CIVIL_ORDERS,
+    MISSING_PERSONS,
+    WORKLOAD_SNAPSHOTS,
+)
+
+# Reference tables ship with the package (src/forcestat/store/reference/*.csv) and are copied
+# into every store so a force can replace them (e.g. its own geography) by loading a file.
+GEOGRAPHY = Table(
+    name="geography",
+    description="District -> area -> force, with population (ONS mid-year estimates).",
+    key=("force", "district"),
+    reference=True,
+    columns=(
+        _c("force", "VARCHAR", "Police force area", required=True),
+        _c("area", "VARCHAR", "Policing area within the force", required=True),
+        _c("district", "VARCHAR", "District (local authority district)", required=True),
+        _c("lad_code", "VARCHAR", "ONS local authority district code (2019)"),
+        _c("population", "BIGINT", "Mid-year population estimate", minimum=0),
+        _c("population_year", "INTEGER", "Year of the population estimate"),
+    ),
+)
+
+OFFENCE_CODES = Table(
+    name="offence_codes",
+    description="Home Office offence code -> offence group -> victim-based, with harm weights.",
+    key=("offence_code",),
+    reference=True,
+    columns=(
+        _c("offence_code", "VARCHAR", "Home Office offence code", required=True),
+        _c("offence_description", "VARCHAR", "Offence description", required=True),
+        _c("offence_group", "VARCHAR", "Home Office recorded-crime subgroup", required=True),
+        _c("police_uk_crime_type", "VARCHAR", "data.police.uk crime type", required=True),
+        _c("victim_based", "BOOLEAN", "Victim-based crime", required=True),
+        _c(
+            "cchi_days",
+            "DOUBLE",
+            "Cambridge Crime Harm Index days (2026 update, median for the subgroup)",
+        ),
+        _c("css_weight", "DOUBLE", "ONS Crime Severity Score weight (not published here)"),
+    ),
+)
+
+OUTCOME_TYPES = Table(
+    name="outcome_types",
+    description="Home Office outcome types 1-22 with labels and groups.",
+    key=("outcome_type",),
+    reference=True,
+    columns=(
+        _c("outcome_type", "INTEGER", "Home Office outcome type", required=True),
+        _c("label", "VARCHAR", "Home Office label", required=True),
+        _c("outcome_group", "VARCHAR", "Group (charge, out_of_court, no_further_action, ...)"),
+        _c(
+            "prosecution_possible",
+            "BOOLEAN",
+            "Counts as a 'prosecution possible' (positive) outcome by default",
+            required=True,
+        ),
+    ),
+)
+
+SURVEY_SCALES = Table(
+    name="survey_scales",
+    description="Labels of the survey answer scales and which answers count as positive.",
+    key=("scale", "code"),
+    reference=True,
+    columns=(
+        _c("scale", "VARCHAR", "satisfaction_7 or agreement_5", required=True),
+        _c("code", "INTEGER", "Answer code", required=True),
+        _c("label", "VARCHAR", "Answer label", required=True),
+        _c("positive", "BOOLEAN", "Counts as satisfied / agreed", required=True),
+    ),
+)
+
+REFERENCE: tuple[Table, ...] = (GEOGRAPHY, OFFENCE_CODES, OUTCOME_TYPES, SURVEY_SCALES)
+
+ALL_TABLES: dict[str, Table] = {t.name: t for t in CANONICAL + REFERENCE}
+
+
+def get_table(name: str) -> Table:
+    try:
+        return ALL_TABLES[name]
+    except KeyError:
+        known = ", ".join(sorted(ALL_TABLES))
+        raise KeyError(f"unknown table {name!r}; known tables: {known}") from None
+
+
+def create_table_sql(table: Table, name: str | None = None, lineage: bool = True) -> str:
+    cols = [f'"{c.name}" {c.type}' for c in table.columns]
+    if lineage and not table.reference:
+        cols += [
+            '"source_file" VARCHAR',
+            '"source_row" BIGINT',
+            '"loaded_at" TIMESTAMP',
+            '"load_id" VARCHAR',
+        ]
+    return f'CREATE TABLE IF NOT EXISTS "{name or table.name}" ({", ".join(cols)})'

@@ -1,0 +1,134 @@
+"""The store: canonical tables plus reference tables and load bookkeeping, in DuckDB by default."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .connection import connect, duckdb_path, is_duckdb_target
+from .schema import ALL_TABLES, CANONICAL, REFERENCE, Table, create_table_sql
+
+REFERENCE_DIR = resources.files("forcestat.store") / "reference"
+
+# Bookkeeping tables: what was loaded, what was rejected and what a newer version replaced.
+BOOKKEEPING_SQL = (
+    """CREATE TABLE IF NOT EXISTS loads (
+        load_id VARCHAR, table_name VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
+        rows_read BIGINT, inserted BIGINT, replaced BIGINT, unchanged BIGINT,
+        duplicates BIGINT, superseded BIGINT, quarantined BIGINT,
+        started_at TIMESTAMP, finished_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        load_id VARCHAR, table_name VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
+        source_row BIGINT, fields VARCHAR, reasons VARCHAR, record VARCHAR,
+        quarantined_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS record_changes (
+        load_id VARCHAR, table_name VARCHAR, record_key VARCHAR, changed_columns VARCHAR,
+        old_values VARCHAR, new_values VARCHAR, old_source VARCHAR, new_source VARCHAR,
+        changed_at TIMESTAMP)""",
+)
+
+
+def reference_rows(name: str) -> list[dict[str, str]]:
+    """The packaged reference table as a list of string dicts."""
+    with (REFERENCE_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def reference_path(name: str) -> Path:
+    return Path(str(REFERENCE_DIR / f"{name}.csv"))
+
+
+class Store:
+    """A store addressed by path or URL. DuckDB is the embedded default; the loader writes
+    through DuckDB's own connection (transactions), the engine reads through Ibis."""
+
+    def __init__(self, url: str, read_only: bool = False):
+        self.url = url
+        self.ibis = connect(url, read_only=read_only)
+        self.read_only = read_only
+
+    @property
+    def is_duckdb(self) -> bool:
+        return is_duckdb_target(self.url)
+
+    @property
+    def duck(self) -> Any:
+        """The underlying duckdb connection (DuckDB stores only)."""
+        if not self.is_duckdb:
+            raise RuntimeError(f"{self.url}: loading is supported into DuckDB stores")
+        return self.ibis.con
+
+    @property
+    def path(self) -> str:
+        return duckdb_path(self.url)
+
+    def tables(self) -> list[str]:
+        return list(self.ibis.list_tables())
+
+    def initialise(self) -> None:
+        """Create any missing table; seed reference tables from the package files."""
+        con = self.duck
+        existing = set(self.tables())
+        con.execute("BEGIN")
+        try:
+            for t in CANONICAL:
+                con.execute(create_table_sql(t))
+            for sql in BOOKKEEPING_SQL:
+                con.execute(sql)
+            for t in REFERENCE:
+                if t.name not in existing:
+                    con.execute(create_table_sql(t))
+                    seed_reference(con, t)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def table(self, name: str):
+        return self.ibis.table(name)
+
+    def count(self, name: str) -> int:
+        return int(self.duck.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+
+    def snapshot_hash(self) -> str:
+        """A short hash identifying the data in the store (its load history), for report
+        footers: two stores loaded from the same files give the same hash."""
+        h = hashlib.sha256()
+        rows = self.duck.execute(
+            "SELECT table_name, file_sha256, inserted, replaced FROM loads "
+            "ORDER BY table_name, file_sha256, started_at"
+        ).fetchall()
+        for r in rows:
+            h.update(repr(r).encode())
+        for t in CANONICAL:
+            h.update(f"{t.name}:{self.count(t.name)}".encode())
+        return h.hexdigest()[:12]
+
+    def close(self) -> None:
+        self.ibis.disconnect()
+
+
+def seed_reference(con: Any, table: Table) -> None:
+    cols = ", ".join(f'"{c.name}"' for c in table.columns)
+    types = ", ".join(f"'{c.name}': 'VARCHAR'" for c in table.columns)
+    casts = ", ".join(
+        f'CAST(NULLIF("{c.name}", \'\') AS {c.type}) AS "{c.name}"' for c in table.columns
+    )
+    con.execute(
+        f'INSERT INTO "{table.name}" ({cols}) SELECT {casts} FROM read_csv(?, header=true, '
+        f"columns={{{types}}})",
+        [str(reference_path(table.name))],
+    )
+
+
+def open_store(url: str, read_only: bool = False, initialise: bool = True) -> Store:
+    store = Store(url, read_only=read_only)
+    if initialise and not read_only and store.is_duckdb:
+        store.initialise()
+    return store
+
+
+__all__ = ["ALL_TABLES", "Store", "open_store", "reference_rows"]

@@ -1,0 +1,47 @@
+"""A plain-text summary of what a store holds (the demo prints it)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .schema import CANONICAL
+from .store import Store
+
+# The column that dates each table's records, for the date-range column of the summary.
+DATE_COLUMN = {
+    "crimes": "recorded_at",
+    "incidents": "created_at",
+    "calls": "received_at",
+    "survey_responses": "interviewed_at",
+    "victim_contacts": "due_at",
+    "referrals": "referred_at",
+    "civil_orders": "applied_at",
+    "missing_persons": "reported_at",
+    "workload_snapshots": "snapshot_date",
+}
+
+
+def store_summary(store: Store) -> list[tuple[str, int, str | None, str | None]]:
+    rows = []
+    for t in CANONICAL:
+        d = DATE_COLUMN[t.name]
+        n, lo, hi = store.duck.execute(
+            f'SELECT count(*), min("{d}")::DATE::VARCHAR, max("{d}")::DATE::VARCHAR FROM "{t.name}"'
+        ).fetchone()
+        rows.append((t.name, int(n), lo, hi))
+    return rows
+
+
+def print_summary(store: Store, console: Console) -> None:
+    tbl = RichTable(title=f"Store {store.url}")
+    tbl.add_column("table")
+    tbl.add_column("rows", justify="right")
+    tbl.add_column("from")
+    tbl.add_column("to")
+    for name, n, lo, hi in store_summary(store):
+        tbl.add_row(name, f"{n:,}", lo or "", hi or "")
+    console.print(tbl)
+    q = store.count("quarantine")
+    if q:
+        console.print(f"{q:,} row(s) in quarantine: forcestat quarantine --store {store.url}")
