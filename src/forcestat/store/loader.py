@@ -17,12 +17,12 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .schema import Table, get_table
 from .store import Store
-from .validation import checks_for, derived_checks, derived_fill, lit, q, typed
+from .validation import lit, plan_for, q, typed
 
 
 class LoadError(Exception):
@@ -235,76 +235,63 @@ def load_files(
         _load_staged(store, table, stg, paths, shas, structural, report, strict, before_commit)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {stg}")
-        for extra_tbl in ("v_" + stg, "w_" + stg):
+        for extra_tbl in ("c_" + stg, "v_" + stg, "w_" + stg):
             con.execute(f"DROP TABLE IF EXISTS {extra_tbl}")
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _ref_values(con, table: Table) -> tuple[dict[str, list[str]], dict[str, dict]]:
-    refs: dict[str, list[str]] = {}
-    for c in table.columns:
-        if c.ref:
-            rt, rc = c.ref.split(".")
-            refs[c.ref] = [
-                str(r[0])
-                for r in con.execute(
-                    f"SELECT DISTINCT {q(rc)} FROM {q(rt)} WHERE {q(rc)} IS NOT NULL"
-                ).fetchall()
-            ]
-    ref_rows: dict[str, dict] = {}
-    if table.derived_from:
-        rt, jc, mapping = table.derived_from
-        sel = ", ".join(q(v) for v in mapping.values())
-        for row in con.execute(f"SELECT {q(jc)}, {sel} FROM {q(rt)}").fetchall():
-            ref_rows[str(row[0])] = dict(zip(mapping.values(), row[1:], strict=True))
-    return refs, ref_rows
-
-
 def _load_staged(store, table, stg, paths, shas, structural, report, strict, before_commit):
     con = store.duck
-    refs, ref_rows = _ref_values(con, table)
-    # A condition on empty values is NULL in SQL; coalesce so that a row is always either
-    # valid or rejected, never neither (which would drop it silently).
-    checks = [
-        replace(c, condition=f"coalesce(({c.condition}), FALSE)")
-        for c in checks_for(table, refs) + derived_checks(table, ref_rows)
-    ]
-    any_bad = " OR ".join(f"({c.condition})" for c in checks) or "FALSE"
+    plan = plan_for(table)
+    report.rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(structural)
+    # One pass computes every check and every typed value; the queries after it only read
+    # precomputed columns, which keeps them small and fast to plan.
+    chk, v, w = "c_" + stg, "v_" + stg, "w_" + stg
+    flags = [f"__c{i}" for i in range(len(plan.checks))]
+    derived = [q("__d_" + c) for c in plan.fills]
+    select = ", ".join(
+        [f"{stg}.*"]
+        + [f"{plan.fills.get(c.name, typed(c))} AS {q('__t_' + c.name)}" for c in table.columns]
+        + [f"{c.condition} AS {f}" for c, f in zip(plan.checks, flags, strict=True)]
+        + derived
+    )
+    con.execute(f"CREATE TEMP TABLE {chk} AS SELECT {select} FROM {stg} {' '.join(plan.joins)}")
+    any_bad = " OR ".join(flags) or "FALSE"
     fields_expr = (
-        "list_filter(["
-        + ", ".join(f"CASE WHEN {c.condition} THEN {lit(c.field)} END" for c in checks)
-        + "], x -> x IS NOT NULL)"
+        "list_distinct(list_filter(["
+        + ", ".join(
+            f"CASE WHEN {f} THEN {lit(c.field)} END"
+            for c, f in zip(plan.checks, flags, strict=True)
+        )
+        + "], x -> x IS NOT NULL))"
     )
     reasons_expr = (
         "list_filter(["
         + ", ".join(
-            f"CASE WHEN {c.condition} THEN {lit(c.field)} || ': ' || {c.message} END"
-            for c in checks
+            f"CASE WHEN {f} THEN {lit(c.field + ': ')} || {c.message} END"
+            for c, f in zip(plan.checks, flags, strict=True)
         )
         + "], x -> x IS NOT NULL)"
     )
-    report.rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(structural)
-
-    fills = derived_fill(table, ref_rows)
-    typed_cols = ", ".join(f"{fills.get(c.name, typed(c))} AS {q(c.name)}" for c in table.columns)
     key = ", ".join(q(k) for k in table.key)
     data_cols = [c.name for c in table.columns]
     vcol = table.version_column
     order = (f"{q(vcol)} DESC NULLS LAST, " if vcol else "") + "__file, __row"
-    v, w = "v_" + stg, "w_" + stg
+    typed_cols = ", ".join(f"{q('__t_' + c)} AS {q(c)}" for c in data_cols)
     # Valid rows, typed, with their rank among rows of the same key in this load.
     con.execute(
         f"CREATE TEMP TABLE {v} AS SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY "
-        f"{order}) AS __rank FROM (SELECT {typed_cols}, __file, __row FROM {stg} "
+        f"{order}) AS __rank FROM (SELECT {typed_cols}, __file, __row FROM {chk} "
         f"WHERE NOT ({any_bad}))"
     )
     bad_rows = con.execute(
-        f"SELECT __file, __row, array_to_string({fields_expr}, ', '), "
+        f"SELECT __file, __row, array_to_string({fields_expr}, ','), "
         f"array_to_string({reasons_expr}, '; '), to_json(struct_pack("
         + ", ".join(f"{q(c)} := {q(c)}" for c in data_cols)
-        + f")) FROM {stg} WHERE {any_bad} ORDER BY __file, __row"
+        + f")) FROM {chk} WHERE {any_bad} ORDER BY __file, __row"
     ).fetchall()
+    con.execute(f"DROP TABLE {chk}")
     quarantine = [(f, r, flds, why, rec) for f, r, flds, why, rec in bad_rows]
     quarantine += [(f, r, col, why, text) for f, r, col, why, text in structural]
 

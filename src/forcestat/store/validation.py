@@ -57,60 +57,56 @@ _TYPE_WORDS = {
 }
 
 
-def checks_for(table: Table, ref_values: dict[str, list[str]]) -> list[Check]:
-    """All row checks for a table. ``ref_values`` maps "table.column" to the allowed values."""
+@dataclass(frozen=True)
+class Plan:
+    """What validating a staged table needs: reference joins, row checks, derived fills."""
+
+    joins: tuple[str, ...]
+    checks: tuple[Check, ...]
+    fills: dict[str, str]
+
+
+def _quoted(expr: str) -> str:
+    """SQL giving the raw value in single quotes, for messages."""
+    return f"chr(39) || {expr} || chr(39)"
+
+
+def plan_for(table: Table) -> Plan:
+    """Compile a table's rules to SQL. Reference lookups are joins (one per referenced
+    column) rather than IN-lists so the query stays small whatever the reference table's size."""
+    joins: list[str] = []
     out: list[Check] = []
-    for col in table.columns:
+    for i, col in enumerate(table.columns):
         r, t = raw(col), typed(col)
-        shown = f"'''' || {r} || ''''"
+        shown = _quoted(r)
         if col.required:
             out.append(Check(col.name, f"{r} IS NULL", lit("required value is missing")))
         if col.type != "VARCHAR":
-            out.append(
-                Check(
-                    col.name,
-                    f"{r} IS NOT NULL AND {t} IS NULL",
-                    f"{shown} || {lit(' is not ' + _TYPE_WORDS[col.type])}",
-                )
-            )
+            msg = lit(" is not " + _TYPE_WORDS[col.type])
+            out.append(Check(col.name, f"{r} IS NOT NULL AND {t} IS NULL", f"{shown} || {msg}"))
         if col.allowed:
             values = ", ".join(lit(v) for v in col.allowed)
+            msg = lit(" is not one of: " + ", ".join(col.allowed))
             out.append(
-                Check(
-                    col.name,
-                    f"{r} IS NOT NULL AND {r} NOT IN ({values})",
-                    f"{shown} || {lit(' is not one of: ' + ', '.join(col.allowed))}",
-                )
+                Check(col.name, f"{r} IS NOT NULL AND {r} NOT IN ({values})", f"{shown} || {msg}")
             )
         if col.ref:
-            allowed = list(ref_values.get(col.ref, []))
+            ref_table, ref_col = col.ref.split(".")
+            alias = f"__ref{i}"
+            keys = f"SELECT DISTINCT CAST({q(ref_col)} AS VARCHAR) AS k FROM {q(ref_table)}"
             if col.ref == "geography.district":
-                allowed += list(DISTRICT_BUCKETS)
-            values = ", ".join(lit(str(v)) for v in allowed) or "NULL"
-            ref_table = col.ref.split(".")[0]
+                keys += "".join(f" UNION SELECT {lit(b)}" for b in DISTRICT_BUCKETS)
+            joins.append(f"LEFT JOIN ({keys}) {alias} ON {alias}.k = CAST({t} AS VARCHAR)")
+            msg = lit(f" is not in the {ref_table} reference table")
             out.append(
-                Check(
-                    col.name,
-                    f"{t} IS NOT NULL AND CAST({t} AS VARCHAR) NOT IN ({values})",
-                    f"{shown} || {lit(' is not in the ' + ref_table + ' reference table')}",
-                )
+                Check(col.name, f"{t} IS NOT NULL AND {alias}.k IS NULL", f"{shown} || {msg}")
             )
         if col.minimum is not None:
-            out.append(
-                Check(
-                    col.name,
-                    f"{t} < {col.minimum}",
-                    f"{shown} || {lit(f' is below the minimum {col.minimum:g}')}",
-                )
-            )
+            msg = lit(f" is below the minimum {col.minimum:g}")
+            out.append(Check(col.name, f"{t} < {col.minimum}", f"{shown} || {msg}"))
         if col.maximum is not None:
-            out.append(
-                Check(
-                    col.name,
-                    f"{t} > {col.maximum}",
-                    f"{shown} || {lit(f' is above the maximum {col.maximum:g}')}",
-                )
-            )
+            msg = lit(f" is above the maximum {col.maximum:g}")
+            out.append(Check(col.name, f"{t} > {col.maximum}", f"{shown} || {msg}"))
     for earlier, later in table.date_order:
         a, b = typed(table.column(earlier)), typed(table.column(later))
         out.append(
@@ -129,55 +125,25 @@ def checks_for(table: Table, ref_values: dict[str, list[str]]) -> list[Check]:
                 lit("outcome_type and outcome_at must be both given or both empty"),
             )
         )
-    return out
-
-
-def derived_checks(table: Table, ref_rows: dict[str, dict[str, object]]) -> list[Check]:
-    """A derived column given in the source must agree with the reference table."""
-    if table.derived_from is None:
-        return []
-    _, join_col, mapping = table.derived_from
-    out = []
-    key = typed(table.column(join_col))
-    for col_name, ref_col in mapping.items():
-        col = table.column(col_name)
-        pairs = [(k, row[ref_col]) for k, row in ref_rows.items()]
-        if not pairs:
-            continue
-        case = " ".join(f"WHEN {lit(str(k))} THEN {_sql_value(v, col.type)}" for k, v in pairs)
-        expected = f"(CASE {key} {case} END)"
-        out.append(
-            Check(
-                col_name,
-                f"{typed(col)} IS NOT NULL AND {expected} IS NOT NULL "
-                f"AND {typed(col)} <> {expected}",
-                f"'''' || {raw(col)} || ''' disagrees with the offence code (expected ' || "
-                f"CAST({expected} AS VARCHAR) || ')'",
+    fills: dict[str, str] = {}
+    if table.derived_from is not None:
+        ref_table, join_col, mapping = table.derived_from
+        sel = ", ".join(f"{q(rc)} AS {q('__d_' + c)}" for c, rc in mapping.items())
+        joins.append(
+            f"LEFT JOIN (SELECT {q(join_col)} AS k, {sel} FROM {q(ref_table)}) __derived "
+            f"ON __derived.k = {typed(table.column(join_col))}"
+        )
+        for col_name in mapping:
+            col, expected = table.column(col_name), q("__d_" + col_name)
+            fills[col_name] = f"COALESCE({typed(col)}, {expected})"
+            msg = (
+                f"{_quoted(raw(col))} || ' disagrees with the offence code (expected ' || "
+                f"CAST({expected} AS VARCHAR) || ')'"
             )
-        )
-    return out
-
-
-def _sql_value(v: object, type_: str) -> str:
-    if v is None:
-        return "NULL"
-    if type_ == "BOOLEAN":
-        return "TRUE" if v else "FALSE"
-    return lit(str(v))
-
-
-def derived_fill(table: Table, ref_rows: dict[str, dict[str, object]]) -> dict[str, str]:
-    """SQL expressions that fill derived columns from the reference table when left empty."""
-    if table.derived_from is None:
-        return {}
-    _, join_col, mapping = table.derived_from
-    key = typed(table.column(join_col))
-    out = {}
-    for col_name, ref_col in mapping.items():
-        col = table.column(col_name)
-        case = " ".join(
-            f"WHEN {lit(str(k))} THEN {_sql_value(row[ref_col], col.type)}"
-            for k, row in ref_rows.items()
-        )
-        out[col_name] = f"COALESCE({typed(col)}, CASE {key} {case} END)"
-    return out
+            given = typed(col)
+            cond = f"{given} IS NOT NULL AND {expected} IS NOT NULL AND {given} <> {expected}"
+            out.append(Check(col_name, cond, msg))
+    # A condition on empty values is NULL in SQL; coalesce so that a row is always either
+    # valid or rejected, never neither (which would drop it silently).
+    checks = tuple(Check(c.field, f"coalesce(({c.condition}), FALSE)", c.message) for c in out)
+    return Plan(tuple(joins), checks, fills)
