@@ -1,0 +1,209 @@
+"""House-style formatting of numbers, periods, comparators and lists of names.
+
+Pure string functions: no statistics, no I/O. Every rule here is listed in docs/narrative.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+WINDOWS = ("12m", "3m", "1m", "fytd")
+
+_NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
+
+# The financial year starts in April (UK public sector).
+FY_START_MONTH = 4
+
+
+def parse_period(period_end: str) -> tuple[int, int]:
+    """'2020-03' -> (2020, 3); raises ValueError on anything else."""
+    try:
+        year_s, month_s = period_end.split("-")
+        year, month = int(year_s), int(month_s)
+    except (AttributeError, ValueError):
+        raise ValueError(f"period_end must be 'YYYY-MM', got {period_end!r}") from None
+    if len(year_s) != 4 or len(month_s) != 2 or not 1 <= month <= 12:
+        raise ValueError(f"period_end must be 'YYYY-MM', got {period_end!r}")
+    return year, month
+
+
+def month_name(year: int, month: int) -> str:
+    return f"{MONTHS[month - 1]} {year}"
+
+
+def _round_half_up(value: float, dp: int) -> Decimal:
+    # Decimal via repr so 77.25 rounds to 77.3 as a reader expects, not to binary-nearest.
+    quantum = Decimal(1).scaleb(-dp)
+    rounded = Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+    return rounded + 0  # turns -0.0 into 0.0
+
+
+def fmt_number(value: float, dp: int = 1) -> str:
+    """1 dp with thousands separators: 11.2, 1,234.5."""
+    return f"{_round_half_up(value, dp):,.{dp}f}"
+
+
+def fmt_pct(value: float) -> str:
+    """Percentages (0-100) to 1 dp: 77.2%."""
+    return f"{fmt_number(value, 1)}%"
+
+
+def fmt_count(value: float) -> str:
+    """Counts as whole numbers with thousands separators: 1,234."""
+    return f"{_round_half_up(value, 0):,.0f}"
+
+
+def fmt_base(n: int | None, caution: bool = False) -> str:
+    """'(n = 971)', or '(treat with caution, n = 63)' for a small base; '' if no base."""
+    if n is None:
+        return " (treat with caution)" if caution else ""
+    prefix = "treat with caution, " if caution else ""
+    return f" ({prefix}n = {fmt_count(n)})"
+
+
+def period_name(period_end: str, window: str) -> str:
+    """The reporting period of a window: 'the 12 months ending March 2020', ..."""
+    year, month = parse_period(period_end)
+    end = month_name(year, month)
+    if window == "12m":
+        return f"the 12 months ending {end}"
+    if window == "3m":
+        return f"the three months ending {end}"
+    if window == "1m":
+        return end
+    if window == "fytd":
+        return f"the financial year to date ({_fy_span(year, month)})"
+    raise ValueError(f"unknown window {window!r}; expected one of {WINDOWS}")
+
+
+def _fy_span(year: int, month: int) -> str:
+    start_year = year if month >= FY_START_MONTH else year - 1
+    start = month_name(start_year, FY_START_MONTH)
+    end = month_name(year, month)
+    return start if start == end else f"{start} to {end}"
+
+
+def previous_period_name(period_end: str, window: str) -> str:
+    """The same window ending 12 months earlier (the 'previous year' comparator)."""
+    year, month = parse_period(period_end)
+    if window == "fytd":
+        if month == FY_START_MONTH - 1:
+            # A financial-year-to-date window ending in March is the whole financial year.
+            return "the previous financial year"
+        return f"the same period of the previous financial year ({_fy_span(year - 1, month)})"
+    return period_name(f"{year - 1:04d}-{month:02d}", window)
+
+
+def comparator_name(comparator: str, period_end: str, window: str) -> str:
+    if comparator == "previous_year":
+        return previous_period_name(period_end, window)
+    if comparator == "year_end":
+        return "the year end benchmark"
+    if comparator == "long_term":
+        return "the long term benchmark"
+    raise ValueError(f"unknown comparator {comparator!r}")
+
+
+def over_the_last(period_end: str, window: str) -> str:
+    """The count-headline form of a window: 'over the last 12 months'."""
+    if window == "12m":
+        return "over the last 12 months"
+    if window == "3m":
+        return "over the last three months"
+    return f"in {period_name(period_end, window)}"
+
+
+def number_word(k: int) -> str:
+    return _NUMBER_WORDS[k] if 0 <= k < len(_NUMBER_WORDS) else str(k)
+
+
+def join_names(names: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C' (no Oxford comma, as in the reference report)."""
+    names = list(names)
+    if not names:
+        return ""
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def both_names(names: Sequence[str]) -> str:
+    """Like join_names, but 'both A and B' for exactly two."""
+    return f"both {join_names(names)}" if len(names) == 2 else join_names(names)
+
+
+def capitalise(text: str) -> str:
+    """Upper-case the first character only ('all crime' -> 'All crime', 'iPhone' kept)."""
+    return text[:1].upper() + text[1:]
+
+
+def area_label(area: str) -> str:
+    """'North' -> 'North policing area'; names that already say 'area' are kept."""
+    return area if area.lower().endswith("area") else f"{area} policing area"
+
+
+def areas_phrase(areas: Sequence[str], total: int) -> str:
+    """Areas after 'in': 'North policing area', 'both North and South policing areas'."""
+    areas = list(areas)
+    if len(areas) == 1:
+        return area_label(areas[0])
+    if len(areas) >= 3 and len(areas) == total:
+        return f"all {number_word(len(areas))} policing areas"
+    return f"{both_names(areas)} policing areas"
+
+
+def where_phrase(force: bool, areas: Sequence[str], total_areas: int) -> str:
+    """Where a statement holds, for force and area units.
+
+    - areas only: 'in both North and South policing areas'
+    - force and every area: the same (force level is implied when every area agrees)
+    - force and some areas: 'at both force level and in North policing area'
+    - force alone: '' (the paragraph is about the force unless it says otherwise)
+    """
+    areas = list(areas)
+    if not areas:
+        return ""
+    in_areas = f"in {areas_phrase(areas, total_areas)}"
+    if not force or (len(areas) == total_areas and total_areas >= 2):
+        return in_areas
+    if len(areas) == 1:
+        return f"at both force level and {in_areas}"
+    return f"at force level and {in_areas}"
+
+
+def districts_phrase(districts: Sequence[str], total: int) -> str:
+    """Districts after 'in': 'Fenland', 'both Fenland and Peterborough', 'all six districts'."""
+    districts = list(districts)
+    if len(districts) >= 3 and len(districts) == total:
+        return f"all {number_word(len(districts))} districts"
+    return both_names(districts)

@@ -1,0 +1,401 @@
+"""Sentences about several units at once: count headlines, trends, SPC, districts, growth.
+
+Every "significantly" here is backed by the named units' own verdicts; units whose base is too
+small (or whose comparison is insufficient) are never counted for or against a statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from forcestat.findings import rules
+from forcestat.findings.format import (
+    area_label,
+    both_names,
+    capitalise,
+    comparator_name,
+    districts_phrase,
+    fmt_count,
+    join_names,
+    number_word,
+    over_the_last,
+    where_phrase,
+)
+from forcestat.findings.model import Finding, MeasureInfo
+from forcestat.findings.units import Units
+from forcestat.findings.wording import unit_name, value_text
+
+LEVELS_KINDS = frozenset({"proportion", "median", "mean", "rate_per_1000"})
+GROWTH_KINDS = frozenset({"count", "rate_per_1000"})
+
+
+def subject(f: Finding) -> str:
+    """'the number of serious sexual offences' for counts, 'the <phrase>' otherwise."""
+    return f"the number of {f.phrase}" if f.kind == "count" else f"the {f.phrase}"
+
+
+def levels_noun(f: Finding) -> str:
+    """'confidence levels' for a proportion named without 'rate', else 'the <phrase>'."""
+    if f.kind == "proportion" and not f.phrase.lower().endswith("rate"):
+        return f"{f.phrase} levels"
+    return f"the {f.phrase}"
+
+
+def _side(verdict: str) -> str:
+    return "higher" if verdict == "significantly_higher" else "lower"
+
+
+def _dominant(findings: Sequence[Finding]) -> str | None:
+    """The significant verdict held by most of the findings (ties: higher first)."""
+    higher = sum(f.is_significant and f.verdict == "significantly_higher" for f in findings)
+    lower = sum(f.is_significant and f.verdict == "significantly_lower" for f in findings)
+    if not higher and not lower:
+        return None
+    return "significantly_higher" if higher >= lower else "significantly_lower"
+
+
+def _join_where(lead: str, where: str) -> str:
+    # "..., at both force level and in North" takes a comma; "... in both North and South" not.
+    if not where:
+        return lead
+    return f"{lead}, {where}" if where.startswith("at ") else f"{lead} {where}"
+
+
+# -- counts -------------------------------------------------------------------------------------
+def count_headline(units: Units, comparator: str) -> tuple[str | None, set[tuple[str, str]]]:
+    """'A significantly higher number of serious sexual offences were recorded over the last 12
+    months, at both force level and in North policing area.' and the units it covers.
+
+    The previous-year comparator is implied by "over the last 12 months" (house style); other
+    comparators are named.
+    """
+    force = units.force_at(comparator)
+    areas = [a for a in units.at("area", comparator) if a.reportable]
+    if force is not None and force.is_significant:
+        verdict: str | None = force.verdict
+    else:
+        verdict = _dominant(areas)
+    if verdict is None:
+        return None, set()
+    in_force = force is not None and force.is_significant and force.verdict == verdict
+    in_areas = [a for a in areas if a.is_significant and a.verdict == verdict]
+    lead_f = force if in_force else in_areas[0]
+    assert lead_f is not None
+    where = where_phrase(in_force, [a.unit for a in in_areas], len(units.names("area")))
+    when = over_the_last(lead_f.period_end, lead_f.window)
+    side = _side(verdict)
+    if comparator == "previous_year":
+        lead = f"A significantly {side} number of {lead_f.phrase} were recorded {when}"
+    else:
+        name = comparator_name(comparator, lead_f.period_end, lead_f.window)
+        lead = f"The number of {lead_f.phrase} recorded {when} was significantly {side} than {name}"
+    covered = {(a.breakdown, a.unit) for a in in_areas}
+    if in_force:
+        covered.add(("force", lead_f.unit))
+    return f"{_join_where(lead, where)}.", covered
+
+
+def all_districts_clause(units: Units, comparator: str, verdict: str) -> str | None:
+    """'with all six districts seeing significantly higher levels of demand', when every
+    reportable district (at least two) shares the verdict."""
+    districts = [d for d in units.at("district", comparator) if d.reportable]
+    if len(districts) < 2 or any(
+        not (d.is_significant and d.verdict == verdict) for d in districts
+    ):
+        return None
+    which = "both districts" if len(districts) == 2 else f"all {number_word(len(districts))}"
+    if len(districts) > 2:
+        which += " districts"
+    return f"with {which} seeing significantly {_side(verdict)} levels of {districts[0].phrase}"
+
+
+# -- districts ----------------------------------------------------------------------------------
+def district_summary(units: Units, comparator: str) -> list[str]:
+    """What the districts' own verdicts say for one comparator, in the fewest sentences:
+    all significant alike / the only district not / the only district / named lists / none."""
+    districts = [d for d in units.at("district", comparator) if d.reportable]
+    k = len(districts)
+    if k < 2:
+        return []
+    first = districts[0]
+    name = comparator_name(comparator, first.period_end, first.window)
+    verdict = _dominant(districts)
+    if verdict is None:
+        return [_none_significant(first, k, name)]
+    side = _side(verdict)
+    alike = [d for d in districts if d.is_significant and d.verdict == verdict]
+    if len(alike) == k:
+        return [_all_significant(first, k, side, name)]
+    if k >= 3 and len(alike) == k - 1:
+        (odd,) = [d for d in districts if d not in alike]
+        return [_only_not(first, odd.unit, side, name)]
+    sentences = []
+    for v in ("significantly_higher", "significantly_lower"):
+        group = [d.unit for d in districts if d.is_significant and d.verdict == v]
+        if group:
+            sentences.append(_named(first, group, k, _side(v), name))
+    return sentences
+
+
+def _all_significant(f: Finding, k: int, side: str, name: str) -> str:
+    if f.kind == "count":
+        which = "Both districts" if k == 2 else f"All {number_word(k)} districts"
+        return f"{which} recorded significantly {side} levels of {f.phrase} compared to {name}."
+    where = "both districts" if k == 2 else f"all {number_word(k)} districts"
+    return f"{capitalise(subject(f))} was significantly {side} than {name} in {where}."
+
+
+def _only_not(f: Finding, unit: str, side: str, name: str) -> str:
+    if f.kind == "count":
+        return (
+            f"{unit} was the only district not to record significantly {side} levels of "
+            f"{f.phrase} compared to {name}."
+        )
+    where = f"where {subject(f)} was not significantly {side} than {name}"
+    return f"{unit} was the only district {where}."
+
+
+def _named(f: Finding, group: list[str], k: int, side: str, name: str) -> str:
+    if len(group) == 1 and k >= 3:
+        if f.kind == "count":
+            return (
+                f"{group[0]} was the only district to record significantly {side} levels of "
+                f"{f.phrase} compared to {name}."
+            )
+        where = f"where {subject(f)} was significantly {side} than {name}"
+        return f"{group[0]} was the only district {where}."
+    if f.kind == "count":
+        return (
+            f"Significantly {side} levels of {f.phrase} were recorded in {both_names(group)} "
+            f"compared to {name}."
+        )
+    return f"{capitalise(subject(f))} was significantly {side} than {name} in {both_names(group)}."
+
+
+def _none_significant(f: Finding, k: int, name: str) -> str:
+    if f.kind == "count":
+        which = "Neither district" if k == 2 else f"None of the {number_word(k)} districts"
+        return f"{which} recorded significantly different levels of {f.phrase} compared to {name}."
+    where = "either district" if k == 2 else f"any of the {number_word(k)} districts"
+    return f"{capitalise(subject(f))} was not significantly different from {name} in {where}."
+
+
+def variation_sentence(
+    units: Units,
+    comparator: str,
+    areas: Mapping[str, str] | None = None,
+    measure: MeasureInfo | None = None,
+) -> str | None:
+    """'There is notable variation by district, with confidence levels in all four districts in
+    South policing area either stable or improved year on year, but deteriorated in North
+    policing area, particularly in Fenland where confidence levels fell below 50% (n = 134).'
+
+    Only for level measures with a polarity, when some districts are significantly worse and
+    others are not. `areas` maps district -> area and lets whole areas be named.
+    """
+    districts = [d for d in units.at("district", comparator) if d.reportable]
+    if not districts or districts[0].kind not in LEVELS_KINDS:
+        return None
+    if districts[0].polarity == "neutral":
+        return None
+    bad = [d for d in districts if d.direction == "worse"]
+    ok = [d for d in districts if d.direction in ("better", "same")]
+    if not bad or not ok:
+        return None
+    first = districts[0]
+    states = {d.direction for d in ok}
+    state = {"better": "improved", "same": "stable"}[states.pop()] if len(states) == 1 else None
+    state = state or "either stable or improved"
+    if comparator == "previous_year":
+        tail = "year on year"
+    else:
+        tail = f"compared with {comparator_name(comparator, first.period_end, first.window)}"
+    all_names = units.names("district")
+    ok_desc = _group_desc([d.unit for d in ok], all_names, areas, whole="districts")
+    bad_desc = _group_desc([d.unit for d in bad], all_names, areas, whole="area")
+    worst = _worst(bad)
+    if len(bad) >= 2:
+        bad_desc += particularly_clause(worst, measure)
+    else:
+        bad_desc += district_detail(worst, measure)
+    return (
+        f"There is notable variation by district, with {levels_noun(first)} in {ok_desc} "
+        f"{state} {tail}, but deteriorated in {bad_desc}."
+    )
+
+
+def particularly_clause(f: Finding, measure: MeasureInfo | None = None) -> str:
+    """', particularly in Fenland where confidence levels fell below 50% (n = 134)'."""
+    return f", particularly in {f.unit}{district_detail(f, measure)}"
+
+
+def district_detail(f: Finding, measure: MeasureInfo | None = None) -> str:
+    """' where confidence levels fell below 50% (n = 134)' when a worse proportion crossed a
+    round ten since the comparator; otherwise the figure and base: ' (48.5%, n = 134)'."""
+    inner = f"n = {fmt_count(f.n)}" if f.n is not None else ""
+    if f.base_status == "caution":
+        inner = f"treat with caution, {inner}" if inner else "treat with caution"
+    threshold = None
+    if (
+        f.kind == "proportion"
+        and f.direction == "worse"
+        and f.value is not None
+        and f.comparator_value is not None
+    ):
+        falling = f.polarity == "higher_is_better"
+        threshold = rules.crossed_threshold(f.value, f.comparator_value, falling=falling)
+        if threshold is not None:
+            move = "fell below" if falling else "rose above"
+            base = f" ({inner})" if inner else ""
+            return f" where {levels_noun(f)} {move} {threshold:g}%{base}"
+    figure = value_text(f, measure) if f.value is not None else ""
+    parts = [p for p in (figure, inner) if p]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _worst(bad: Sequence[Finding]) -> Finding:
+    sign = 1.0 if bad[0].polarity == "higher_is_better" else -1.0
+    return min(bad, key=lambda d: (sign * (d.diff or 0.0), d.unit))
+
+
+def _group_desc(
+    names: list[str], all_names: list[str], areas: Mapping[str, str] | None, whole: str
+) -> str:
+    """Name a group of districts, as a whole area where the area mapping allows it."""
+    if areas and all(n in areas for n in names):
+        group_areas = sorted({areas[n] for n in names})
+        if len(group_areas) == 1:
+            area = group_areas[0]
+            members = [d for d in all_names if areas.get(d) == area]
+            if sorted(members) == sorted(names) and len(members) >= 2:
+                if whole == "area":
+                    return area_label(area)
+                which = "both" if len(members) == 2 else f"all {number_word(len(members))}"
+                return f"{which} districts in {area_label(area)}"
+    if whole == "districts" and len(names) >= 3:
+        return f"the other {number_word(len(names))} districts"
+    return both_names(sorted(names))
+
+
+# -- growth -------------------------------------------------------------------------------------
+def _label(f: Finding) -> str:
+    return f.phrase if f.breakdown == "force" else unit_name(f)
+
+
+def _growth_parts(findings: Sequence[Finding], verb: str) -> list[str]:
+    groups: dict[str, list[str]] = {"double_digit": [], "more_than_doubled": []}
+    for f in sorted(findings):
+        if f.kind not in GROWTH_KINDS or f.comparator != "previous_year" or not f.reportable:
+            continue
+        band = rules.growth_band(rules.growth_pct(f.diff, f.comparator_value))
+        if band is not None:
+            groups[band].append(_label(f))
+    words = {
+        "double_digit": "double digit growth year on year",
+        "more_than_doubled": "growth of more than 100% year on year",
+    }
+    parts = []
+    for band, labels in groups.items():
+        if not labels:
+            continue
+        together = "" if len(labels) == 1 else ("both " if len(labels) == 2 else "all ")
+        parts.append(f"{join_names(labels)} {together}{verb} {words[band]}")
+    return parts
+
+
+def growth_clause(findings: Sequence[Finding], verb: str = "reporting") -> str | None:
+    """'with Cambridge City and East Cambridgeshire both reporting double digit growth year on
+    year': counts (and rates per 1,000) up by 10% or more on the previous year, where the % is
+    the row's previous_year_diff over previous_year_value."""
+    parts = _growth_parts(findings, verb)
+    return f"with {' and '.join(parts)}" if parts else None
+
+
+def growth_sentence(findings: Sequence[Finding], verb: str = "reported") -> str | None:
+    parts = _growth_parts(findings, verb)
+    return f"{capitalise(' and '.join(parts))}." if parts else None
+
+
+# -- trends and SPC -----------------------------------------------------------------------------
+_TREND_ORDER = ("upwards", "downwards", "halted_downwards", "halted_upwards")
+
+
+def trend_sentences(units: Units, contrast: bool = False) -> list[str]:
+    """Trend wording from the trend column only: '... is trending upwards', 'There are early
+    signs that the long term downward trend has been halted'. With `contrast` (the paragraph
+    has just reported a worse result) a halted adverse trend opens with 'However,'."""
+    sentences = []
+    for trend in _TREND_ORDER:
+        for level_sets in _by_level(units, lambda f, t=trend: f.trend == t):
+            f, where = level_sets
+            sentences.append(_trend_sentence(f, trend, where, contrast))
+    return sentences
+
+
+def _trend_sentence(f: Finding, trend: str, where: str, contrast: bool) -> str:
+    if trend in ("upwards", "downwards"):
+        return f"{capitalise(subject(f))} is trending {trend}{' ' + where if where else ''}."
+    way = "downward" if trend == "halted_downwards" else "upward"
+    body = f"there are early signs that the long term {way} trend has been halted"
+    good_halt = (trend == "halted_downwards") == (f.polarity == "higher_is_better")
+    lead = "However, " if contrast and f.polarity != "neutral" and good_halt else ""
+    body = f"{lead}{body}" if lead else capitalise(body)
+    return f"{body}{' ' + where if where else ''}."
+
+
+def spc_sentences(units: Units) -> list[str]:
+    """'Monthly figures show special cause variation of concern in North policing area.'"""
+    words = {"concern": " of concern", "improvement": " of improvement", "neutral": ""}
+    sentences = []
+    for signal, tail in words.items():
+        for _, where in _by_level(units, lambda f, s=signal: f.spc_signal == s):
+            place = f" {where}" if where else ""
+            sentences.append(f"Monthly figures show special cause variation{tail}{place}.")
+    return sentences
+
+
+def _by_level(units: Units, keep) -> list[tuple[Finding, str]]:
+    """(a finding, where-phrase) for the force+areas that match, then for the districts."""
+    out = []
+    force = [f for f in units.rows("force") if keep(f)]
+    areas = [f for f in units.rows("area") if keep(f)]
+    if force or areas:
+        where = where_phrase(bool(force), [a.unit for a in areas], len(units.names("area")))
+        out.append(((force + areas)[0], where))
+    districts = [f for f in units.rows("district") if keep(f)]
+    if districts:
+        names = [d.unit for d in districts]
+        out.append((districts[0], f"in {districts_phrase(names, len(units.names('district')))}"))
+    return out
+
+
+# -- bases --------------------------------------------------------------------------------------
+def too_few_sentence(findings: Sequence[Finding], base_label: str = "responses") -> str | None:
+    """'There were too few responses to report in Fenland (n = 34) and Peterborough (n = 41).'"""
+    rows = [f for f in findings if f.base_status == "too_few"]
+    if not rows:
+        return None
+    first = rows[0]
+    noun = first.phrase if first.kind == "count" else base_label
+    names = [_with_base(f) for f in rows]
+    return f"There were too few {noun} to report in {join_names(names)}."
+
+
+def caution_sentence(findings: Sequence[Finding]) -> str | None:
+    """'Results for Fenland should be treated with caution (n = 63).'"""
+    rows = [f for f in findings if f.base_status == "caution" and f.value is not None]
+    if not rows:
+        return None
+    if len(rows) == 1:
+        f = rows[0]
+        base = f" (n = {fmt_count(f.n)})" if f.n is not None else ""
+        return f"Results for {unit_name(f)} should be treated with caution{base}."
+    names = [_with_base(f) for f in rows]
+    return f"Results for {join_names(names)} should be treated with caution."
+
+
+def _with_base(f: Finding) -> str:
+    # Suppressed rows never show their base (disclosure control).
+    if f.suppressed or f.n is None:
+        return unit_name(f)
+    return f"{unit_name(f)} (n = {fmt_count(f.n)})"

@@ -1,0 +1,136 @@
+"""Findings: structured statements about one measure_results row against one comparator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from functools import total_ordering
+from typing import Any, Protocol
+
+from forcestat.findings import rules
+
+# The order in which sentences name comparators (and findings sort).
+COMPARATORS = ("previous_year", "long_term", "year_end")
+VERDICTS = ("significantly_higher", "significantly_lower", "comparable", "insufficient_data")
+STRENGTHS = ("significant", "marginal", "comparable", "insufficient")
+DIRECTIONS = ("better", "worse", "same", "neutral")
+KINDS = ("proportion", "count", "median", "mean", "rate_per_1000")
+POLARITIES = ("higher_is_better", "lower_is_better", "neutral")
+SPC_SIGNALS = ("improvement", "concern", "neutral", "common_cause", "none")
+TRENDS = ("upwards", "downwards", "halted_downwards", "halted_upwards", "none")
+
+# Geography first (force, area, district), then any measure-specific breakdown.
+BREAKDOWN_ORDER = {"force": 0, "area": 1, "district": 2}
+# The window a Board paper leads with comes first.
+WINDOW_ORDER = {"12m": 0, "fytd": 1, "3m": 2, "1m": 3}
+
+
+class MeasureInfo(Protocol):
+    """What findings need to know about a measure (framework metadata, DESIGN section 2).
+
+    Optional attributes, read with getattr when present:
+    - ``statement``: template for the value sentence, with ``{value}``, ``{period}`` and
+      optionally ``{share}``, ``{n}``, ``{unit}``;
+    - ``unit_label``: unit of a median/mean/rate value, e.g. "minutes";
+    - ``base_label``: what the base counts, for "too few ... to report" (default "responses").
+    """
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def theme(self) -> str: ...
+    @property
+    def phrase(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def polarity(self) -> str: ...
+
+
+def _none_last(value: Any) -> tuple[int, Any]:
+    # None sorts after any value of the same field, so ordering never compares None with a number.
+    return (1, 0) if value is None else (0, value)
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Finding:
+    """One row of measure_results read against one comparator (or none: comparator is None).
+
+    `verdict` is copied from the row; `strength` comes from forcestat.stats.verdicts.strength
+    (or "insufficient" when the base is too small to compare); `direction` reads a significant
+    verdict against the measure's polarity: better/worse, "neutral" for a neutral polarity or when
+    there is nothing to judge, "same" for a non-significant comparison.
+    """
+
+    measure_id: str
+    phrase: str
+    kind: str
+    polarity: str
+    breakdown: str
+    unit: str
+    period_end: str
+    window: str
+    comparator: str | None
+    value: float | None
+    n: float | None
+    ci_low: float | None
+    ci_high: float | None
+    comparator_value: float | None
+    diff: float | None
+    verdict: str
+    strength: str
+    direction: str
+    spc_signal: str
+    trend: str
+    small_base: bool
+    suppressed: bool
+
+    # -- ordering -------------------------------------------------------------------------------
+    def sort_key(self) -> tuple[Any, ...]:
+        """measure, period, window, geography level, unit, comparator, then every other field."""
+        head = (
+            self.measure_id,
+            self.period_end,
+            WINDOW_ORDER.get(self.window, len(WINDOW_ORDER)),
+            self.window,
+            BREAKDOWN_ORDER.get(self.breakdown, len(BREAKDOWN_ORDER)),
+            self.breakdown,
+            self.unit,
+            COMPARATORS.index(self.comparator) if self.comparator in COMPARATORS else 99,
+            _none_last(self.comparator),
+        )
+        return head + tuple(_none_last(getattr(self, f.name)) for f in fields(self))
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
+
+    # -- derived reading ------------------------------------------------------------------------
+    @property
+    def is_significant(self) -> bool:
+        """True only when the row's verdict says so and the base allows a comparison."""
+        return self.verdict.startswith("significantly_") and self.base_status != "too_few"
+
+    @property
+    def base_status(self) -> rules.BaseStatus:
+        return rules.base_status(self.kind, self.n, self.small_base, self.suppressed)
+
+    @property
+    def reportable(self) -> bool:
+        """A comparison may be worded (base big enough, comparator verdict usable)."""
+        return self.comparator is not None and self.strength != "insufficient"
+
+    @property
+    def higher(self) -> bool | None:
+        """Which side of the comparator the value is on: from the verdict when significant,
+        else from the row's diff (None when there is no diff or it is zero)."""
+        if self.verdict == "significantly_higher":
+            return True
+        if self.verdict == "significantly_lower":
+            return False
+        if self.diff is None or self.diff == 0:
+            return None
+        return self.diff > 0

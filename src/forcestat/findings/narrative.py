@@ -1,0 +1,168 @@
+"""What a Board paper says about one measure: force, then areas, trends, districts, bases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from forcestat.findings import grouped
+from forcestat.findings.build import Row, build_findings
+from forcestat.findings.model import COMPARATORS, WINDOW_ORDER, Finding, MeasureInfo
+from forcestat.findings.units import Units
+from forcestat.findings.wording import (
+    comparison_sentence,
+    comparison_tail,
+    small_base_sentence,
+    value_sentence,
+)
+
+
+def measure_paragraph(
+    measure: MeasureInfo,
+    rows_for_measure: Iterable[Row],
+    areas: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Sentences about one measure for its latest period, deterministic for the same rows in any
+    order. Uses the latest period_end and, of its windows, 12m > fytd > 3m > 1m. `areas`
+    (district -> area, optional) lets district variation name whole areas."""
+    findings = build_findings(rows_for_measure, {measure.id: measure})
+    selected = select_period(findings)
+    if not selected:
+        return []
+    units = Units.from_findings(selected)
+    primary = primary_comparator(units)
+    if selected[0].kind == "count":
+        return _count_paragraph(units, primary, measure)
+    return _levels_paragraph(units, primary, measure, areas)
+
+
+def select_period(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings of the latest period_end and its leading window."""
+    findings = list(findings)
+    if not findings:
+        return []
+    latest = max(f.period_end for f in findings)
+    windows = {f.window for f in findings if f.period_end == latest}
+    window = min(windows, key=lambda w: (WINDOW_ORDER.get(w, 99), w))
+    return sorted(f for f in findings if f.period_end == latest and f.window == window)
+
+
+def primary_comparator(units: Units) -> str | None:
+    """The comparator a paragraph leads with: the first (previous year, long term, year end)
+    with a significant force verdict, else the first the force can be compared with, else the
+    first any area or district can."""
+    force = units.force()
+    for cmp in COMPARATORS:
+        if any(f.comparator == cmp and f.reportable and f.is_significant for f in force):
+            return cmp
+    for cmp in COMPARATORS:
+        if any(f.comparator == cmp and f.reportable for f in force):
+            return cmp
+    for cmp in COMPARATORS:
+        if any(f.reportable for level in ("area", "district") for f in units.at(level, cmp)):
+            return cmp
+    return None
+
+
+def _force_worse(units: Units, primary: str | None) -> bool:
+    f = units.force_at(primary)
+    return f is not None and f.direction == "worse"
+
+
+def _levels_paragraph(
+    units: Units, primary: str | None, measure: MeasureInfo, areas: Mapping[str, str] | None
+) -> list[str]:
+    out: list[str] = []
+    force = units.force()
+    if force:
+        lead = force[0]
+        if lead.value is None or lead.base_status == "too_few":
+            out.append(small_base_sentence(lead, measure))
+        elif lead.kind in ("median", "mean"):
+            out.append(value_sentence(lead, measure, tail=comparison_tail(force)))
+        else:
+            out.append(value_sentence(lead, measure))
+            _add(out, comparison_sentence(force))
+    out.extend(_area_sentences(units, primary, measure, covered=set()))
+    out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
+    out.extend(grouped.spc_sentences(units))
+    if primary is not None:
+        variation = grouped.variation_sentence(units, primary, areas, measure)
+        if variation:
+            out.append(variation)
+        else:
+            out.extend(grouped.district_summary(units, primary))
+    _add(out, grouped.growth_sentence(units.at("district", "previous_year")))
+    out.extend(_base_sentences(units, measure))
+    return out
+
+
+def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) -> list[str]:
+    out: list[str] = []
+    covered: set[tuple[str, str]] = set()
+    districts_said = False
+    if primary is not None:
+        headline, covered = grouped.count_headline(units, primary)
+        if headline:
+            verdict = _headline_verdict(units, primary, covered)
+            clause = grouped.all_districts_clause(units, primary, verdict) if verdict else None
+            if clause:
+                headline = f"{headline[:-1]}, {clause}."
+                districts_said = True
+            out.append(headline)
+    force = units.force()
+    if force:
+        lead = force[0]
+        out.append(value_sentence(lead, measure))
+        if lead.base_status != "too_few":
+            stated = [f for f in force if ("force", f.unit) in covered and f.comparator == primary]
+            _add(out, comparison_sentence([f for f in force if f not in stated]))
+    out.extend(_area_sentences(units, primary, measure, covered))
+    out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
+    out.extend(grouped.spc_sentences(units))
+    growth_findings = units.at("district", "previous_year")
+    summary = [] if districts_said or primary is None else grouped.district_summary(units, primary)
+    clause = grouped.growth_clause(growth_findings) if primary == "previous_year" else None
+    if summary and clause:
+        summary[0] = f"{summary[0][:-1]}, {clause}."
+    else:
+        _add(summary, grouped.growth_sentence(growth_findings))
+    out.extend(summary)
+    out.extend(_base_sentences(units, measure))
+    return out
+
+
+def _headline_verdict(units: Units, primary: str, covered: set[tuple[str, str]]) -> str | None:
+    for level in ("force", "area"):
+        for f in units.at(level, primary):
+            if (f.breakdown, f.unit) in covered:
+                return f.verdict
+    return None
+
+
+def _area_sentences(
+    units: Units, primary: str | None, measure: MeasureInfo, covered: set[tuple[str, str]]
+) -> list[str]:
+    """A value sentence per area not already covered, with its primary comparison fused on."""
+    out = []
+    for fs in units.all_of("area"):
+        lead = fs[0]
+        if (lead.breakdown, lead.unit) in covered or lead.base_status == "too_few":
+            continue  # too-few areas are listed together in the base sentences
+        at_primary = [f for f in fs if f.comparator == primary]
+        out.append(value_sentence(lead, measure, tail=comparison_tail(at_primary)))
+    return out
+
+
+def _base_sentences(units: Units, measure: MeasureInfo) -> list[str]:
+    out: list[str] = []
+    base_label = getattr(measure, "base_label", None) or "responses"
+    _add(out, grouped.too_few_sentence(units.rows("area") + units.rows("district"), base_label))
+    # Areas carry "(treat with caution, n = ...)" in their own sentences; districts are only
+    # named in summaries, so their caution gets a sentence of its own.
+    _add(out, grouped.caution_sentence(units.rows("district")))
+    return out
+
+
+def _add(out: list[str], sentence: str | None) -> None:
+    if sentence:
+        out.append(sentence)

@@ -1,0 +1,55 @@
+"""The findings of one measure, period and window, indexed by geography and comparator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from forcestat.findings.model import Finding
+
+LEVELS = ("force", "area", "district")
+
+
+@dataclass(frozen=True)
+class Units:
+    """Findings for force, areas and districts; each unit keeps all its comparators."""
+
+    by_unit: dict[tuple[str, str], tuple[Finding, ...]]
+
+    @classmethod
+    def from_findings(cls, findings: Iterable[Finding]) -> Units:
+        grouped: dict[tuple[str, str], list[Finding]] = {}
+        for f in sorted(findings):
+            if f.breakdown in LEVELS:
+                grouped.setdefault((f.breakdown, f.unit), []).append(f)
+        return cls({key: tuple(fs) for key, fs in sorted(grouped.items(), key=_unit_order)})
+
+    def names(self, level: str) -> list[str]:
+        return [unit for (lvl, unit) in self.by_unit if lvl == level]
+
+    def rows(self, level: str) -> list[Finding]:
+        """One finding per unit: for row-level fields (value, n, trend, spc_signal, base)."""
+        return [fs[0] for (lvl, _), fs in self.by_unit.items() if lvl == level]
+
+    def all_of(self, level: str) -> list[tuple[Finding, ...]]:
+        return [fs for (lvl, _), fs in self.by_unit.items() if lvl == level]
+
+    def at(self, level: str, comparator: str | None) -> list[Finding]:
+        """One finding per unit for a comparator (units without it are left out)."""
+        out = []
+        for fs in self.all_of(level):
+            out.extend(f for f in fs if f.comparator == comparator)
+        return out
+
+    def force(self) -> tuple[Finding, ...]:
+        found = self.all_of("force")
+        return found[0] if found else ()
+
+    def force_at(self, comparator: str | None) -> Finding | None:
+        found = self.at("force", comparator)
+        return found[0] if found else None
+
+
+def _unit_order(item: tuple[tuple[str, str], list[Finding]]) -> tuple[int, str]:
+    (level, unit), _ = item
+    return (LEVELS.index(level), unit)

@@ -1,0 +1,209 @@
+"""Sentences about one unit (force, area, district): value, comparison, small base, share.
+
+Significance words come only from a row's verdict (Finding.is_significant); "marginally" only
+from the strength given by forcestat.stats.verdicts; trend words only from the trend column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from forcestat.findings import rules
+from forcestat.findings.format import (
+    area_label,
+    capitalise,
+    comparator_name,
+    fmt_base,
+    fmt_count,
+    fmt_number,
+    fmt_pct,
+    join_names,
+    period_name,
+)
+from forcestat.findings.model import COMPARATORS, Finding, MeasureInfo
+
+# Kinds whose comparisons read "stable compared with" rather than "comparable to".
+AVERAGE_KINDS = frozenset({"median", "mean"})
+
+
+# -- comparisons --------------------------------------------------------------------------------
+def relation(f: Finding) -> str | None:
+    """The words before the comparator's name, or None when no comparison may be worded."""
+    if not f.reportable:
+        return None
+    if f.is_significant:
+        return "significantly higher than" if f.higher else "significantly lower than"
+    # A non-significant verdict never reads "significantly", whatever the strength says.
+    if f.strength in ("marginal", "significant") and f.higher is not None:
+        side = "higher" if f.higher else "lower"
+        return f"marginally {side} than, but comparable to,"
+    return "stable compared with" if f.kind in AVERAGE_KINDS else "comparable to"
+
+
+def comparison_clauses(findings: Sequence[Finding]) -> list[str]:
+    """One clause per distinct relation, comparators in COMPARATORS order; comparators sharing a
+    relation are named together: 'comparable to both the 12 months ending March 2019 and the
+    long term benchmark'."""
+    groups: dict[str, list[str]] = {}
+    for f in sorted(findings, key=lambda f: COMPARATORS.index(f.comparator or COMPARATORS[0])):
+        words = relation(f)
+        if words is None or f.comparator is None:
+            continue
+        name = comparator_name(f.comparator, f.period_end, f.window)
+        groups.setdefault(words, []).append(name)
+    clauses = []
+    for words, names in groups.items():
+        both = "both " if len(names) == 2 else ""
+        clauses.append(f"{words} {both}{join_names(names)}")
+    return clauses
+
+
+def join_clauses(clauses: Sequence[str]) -> str:
+    """Clauses that carry their own commas ('marginally lower than, but comparable to,') are
+    separated by semicolons, as in the reference report; plain ones by 'and'."""
+    clauses = list(clauses)
+    if len(clauses) <= 1:
+        return "".join(clauses)
+    if any("," in c for c in clauses):
+        return "; ".join(clauses[:-1]) + "; and " + clauses[-1]
+    return join_names(clauses)
+
+
+def comparison_sentence(findings: Sequence[Finding]) -> str | None:
+    """'This is marginally lower than, but comparable to, the 12 months ending March 2019.'"""
+    clauses = comparison_clauses(findings)
+    return f"This is {join_clauses(clauses)}." if clauses else None
+
+
+def comparison_tail(findings: Sequence[Finding]) -> str:
+    """The same comparison fused onto a value sentence: ', stable compared with ...'."""
+    clauses = comparison_clauses(findings)
+    return f", {join_clauses(clauses)}" if clauses else ""
+
+
+# -- values -------------------------------------------------------------------------------------
+def value_text(f: Finding, measure: MeasureInfo | None = None) -> str:
+    """The figure in house style: '77.2%', '1,234', '11.2 minutes', '54.3 per 1,000 population'."""
+    assert f.value is not None
+    unit_label = getattr(measure, "unit_label", None)
+    if f.kind == "proportion":
+        return fmt_pct(f.value)
+    if f.kind == "count":
+        return fmt_count(f.value)
+    if f.kind == "rate_per_1000":
+        return f"{fmt_number(f.value)} {unit_label or 'per 1,000 population'}"
+    return f"{fmt_number(f.value)} {unit_label}" if unit_label else fmt_number(f.value)
+
+
+def unit_name(f: Finding) -> str:
+    """How a unit is named in a list: 'North policing area', 'Fenland', 'force level'."""
+    if f.breakdown == "force":
+        return "force level"
+    if f.breakdown == "area":
+        return area_label(f.unit)
+    return f.unit
+
+
+def _prefix(f: Finding) -> str:
+    if f.breakdown == "force":
+        return ""
+    if f.breakdown in ("area", "district"):
+        return f"In {unit_name(f)}, "
+    return f"For {f.unit}, "
+
+
+def _sentence(prefix: str, body: str) -> str:
+    return f"{prefix}{body}" if prefix else capitalise(body)
+
+
+def _the(phrase: str) -> str:
+    return f"the {phrase}"
+
+
+def value_sentence(f: Finding, measure: MeasureInfo, tail: str = "") -> str:
+    """The value with its period and base; `tail` (a comparison) goes after the base.
+
+    Rows that may not be reported (suppressed, base under 50, no value) get the small-base
+    sentence instead, and never a comparison.
+    """
+    if f.value is None or f.base_status == "too_few":
+        return small_base_sentence(f, measure)
+    period = period_name(f.period_end, f.window)
+    caution = f.base_status == "caution"
+    template = getattr(measure, "statement", None)
+    prefix = _prefix(f)
+
+    if template:
+        body, base = _render_template(template, f, measure, period, caution)
+        return f"{_sentence(prefix, body)}{base}{tail}."
+
+    figure = value_text(f, measure)
+    if f.kind == "count":
+        body = f"{figure} {f.phrase} were recorded in {period}"
+        return f"{_sentence(prefix, body)}{fmt_base(None, caution)}{tail}."
+    if f.kind in AVERAGE_KINDS:
+        body = f"{_the(f.phrase)} was {figure} in {period}"
+    else:
+        body = f"{_the(f.phrase)} for {period} was {figure}"
+    return f"{_sentence(prefix, body)}{fmt_base(f.n, caution)}{tail}."
+
+
+def _render_template(
+    template: str, f: Finding, measure: MeasureInfo, period: str, caution: bool
+) -> tuple[str, str]:
+    assert f.value is not None
+    figure = value_text(f, measure)
+    band = rules.share_band(f.value) if f.kind == "proportion" else None
+    fields = {
+        "value": figure,
+        "share": band or figure,
+        "period": period,
+        "n": fmt_count(f.n) if f.n is not None else "",
+        "unit": unit_name(f),
+    }
+    try:
+        body = template.format_map(fields)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"{f.measure_id}: bad statement template {template!r}: {exc}") from None
+    if "{period}" not in template:
+        body = f"{body} in {period}"
+    if "{n}" in template:
+        return body, fmt_base(None, caution)
+    n_text = f"n = {fmt_count(f.n)}" if f.n is not None else ""
+    parts = []
+    if caution:
+        parts.append("treat with caution")
+    if "{share}" in template and "{value}" not in template and band is not None:
+        parts.append(figure)  # a banded share still gives its figure: '(36.4%, n = 1,210)'
+    if n_text:
+        parts.append(n_text)
+    return body, f" ({', '.join(parts)})" if parts else ""
+
+
+def share_sentence(f: Finding, measure: MeasureInfo) -> str:
+    """'Over a third of all crimes related to Child Sexual Exploitation in ... (36.4%, n = ...).'
+
+    Needs a statement template using {share}; the share band comes from rules.SHARE_BANDS.
+    """
+    template = getattr(measure, "statement", None)
+    if not template or "{share}" not in template:
+        raise ValueError(f"{f.measure_id}: share wording needs a statement with {{share}}")
+    return value_sentence(f, measure)
+
+
+def small_base_sentence(f: Finding, measure: MeasureInfo) -> str:
+    """'There were too few responses to report the ... for ... (n = 34).'
+
+    Suppressed rows never show their base (disclosure control); others always do.
+    """
+    period = period_name(f.period_end, f.window)
+    prefix = _prefix(f)
+    if f.value is None and f.base_status != "too_few":
+        return _sentence(prefix, f"no figure is available for {_the(f.phrase)} for {period}.")
+    base = "" if f.suppressed or f.n is None else f" (n = {fmt_count(f.n)})"
+    if f.kind == "count":
+        body = f"there were too few {f.phrase} to report for {period}"
+        return f"{_sentence(prefix, body)}."
+    base_label = getattr(measure, "base_label", None) or "responses"
+    body = f"there were too few {base_label} to report {_the(f.phrase)} for {period}"
+    return f"{_sentence(prefix, body)}{base}."
