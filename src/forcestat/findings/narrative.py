@@ -9,6 +9,7 @@ from forcestat.findings.build import Row, build_findings
 from forcestat.findings.model import COMPARATORS, WINDOW_ORDER, Finding, MeasureInfo
 from forcestat.findings.units import Units
 from forcestat.findings.wording import (
+    benchmark_tail,
     comparison_sentence,
     comparison_tail,
     small_base_sentence,
@@ -111,10 +112,13 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
             out.append(headline)
     force = units.force()
     if force:
-        lead = force[0]
-        out.append(value_sentence(lead, measure))
+        # The headline named no figures: the force sentence gives the count and, for the
+        # headline's comparator, the benchmark it was compared with.
+        stated = [f for f in force if ("force", f.unit) in covered and f.comparator == primary]
+        lead = stated[0] if stated else force[0]
+        tail = benchmark_tail(lead, measure) if stated else ""
+        out.append(value_sentence(lead, measure, tail=tail))
         if lead.base_status != "too_few":
-            stated = [f for f in force if ("force", f.unit) in covered and f.comparator == primary]
             _add(out, comparison_sentence([f for f in force if f not in stated]))
     out.extend(_area_sentences(units, primary, measure, covered))
     out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
@@ -148,8 +152,10 @@ def _area_sentences(
         lead = fs[0]
         if (lead.breakdown, lead.unit) in covered or lead.base_status == "too_few":
             continue  # too-few areas are listed together in the base sentences
-        at_primary = [f for f in fs if f.comparator == primary]
-        out.append(value_sentence(lead, measure, tail=comparison_tail(at_primary)))
+        # The lead comparator, plus any other this unit differs from significantly, so a
+        # significant result is never left out.
+        said = [f for f in fs if f.comparator == primary or f.is_significant]
+        out.append(value_sentence(lead, measure, tail=comparison_tail(said)))
     return out
 
 

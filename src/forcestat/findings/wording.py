@@ -7,6 +7,7 @@ from the strength given by forcestat.stats.verdicts; trend words only from the t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from forcestat.findings import rules
 from forcestat.findings.format import (
@@ -79,6 +80,18 @@ def comparison_tail(findings: Sequence[Finding]) -> str:
     """The same comparison fused onto a value sentence: ', stable compared with ...'."""
     clauses = comparison_clauses(findings)
     return f", {join_clauses(clauses)}" if clauses else ""
+
+
+def benchmark_tail(f: Finding, measure: MeasureInfo | None = None) -> str:
+    """', compared with 1,050 in the 12 months ending March 2019' (or 'with the long term
+    benchmark of 1,050'): the comparator's own figure, for a sentence that gives a value."""
+    if f.comparator is None or f.comparator_value is None or not f.reportable:
+        return ""
+    name = comparator_name(f.comparator, f.period_end, f.window)
+    figure = value_text(replace(f, value=f.comparator_value), measure)
+    if f.comparator == "previous_year":
+        return f", compared with {figure} in {name}"
+    return f", compared with {name} of {figure}"
 
 
 # -- values -------------------------------------------------------------------------------------

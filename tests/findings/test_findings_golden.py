@@ -1,0 +1,392 @@
+"""Golden sentences: the reference Board report's own sentences where our numbers allow.
+
+Each test builds measure_results rows by hand and pins the exact text. Where the house style
+of DESIGN.md differs from the reference report's wording, the test says so.
+"""
+
+from findings_helpers import (
+    AREAS,
+    CONFIDENCE,
+    CRIME,
+    CSA,
+    CSE_SHARE,
+    OUTCOME_RATE,
+    RESPONSE,
+    SATISFACTION,
+    SSO,
+    Measure,
+    area,
+    cmp,
+    district,
+    row,
+)
+
+from forcestat.findings import build_findings, grouped, measure_paragraph, wording
+from forcestat.findings.units import Units
+
+SIX = sorted(AREAS)
+
+
+def one(measure, r, comparator="previous_year"):
+    (f,) = [f for f in build_findings([r], [measure]) if f.comparator == comparator]
+    return f
+
+
+def units(measure, rows):
+    return Units.from_findings(build_findings(rows, [measure]))
+
+
+# -- reference report 4.1.1: victim satisfaction --------------------------------------------------
+def test_satisfaction_rate_and_marginal_comparison_reference_4_1_1():
+    r = row(SATISFACTION, 750 / 971 * 100, 971, previous_year=cmp(78.9, "comparable"))
+    f = one(SATISFACTION, r)
+    assert wording.value_sentence(f, SATISFACTION) == (
+        "77.2% of the victims of crime surveyed in the 12 months ending March 2020 were at least "
+        "fairly satisfied with overall service delivery (n = 971)."
+    )
+    assert wording.comparison_sentence([f]) == (
+        "This is marginally lower than, but comparable to, the 12 months ending March 2019."
+    )
+
+
+def test_comparable_within_one_point():
+    f = one(SATISFACTION, row(SATISFACTION, 77.2, 971, previous_year=cmp(77.9, "comparable")))
+    assert f.strength == "comparable"
+    assert wording.comparison_sentence([f]) == (
+        "This is comparable to the 12 months ending March 2019."
+    )
+
+
+def test_significant_against_benchmarks():
+    r = row(
+        OUTCOME_RATE,
+        12.4,
+        4000,
+        long_term=cmp(10.1, "significantly_higher"),
+        year_end=cmp(10.9, "significantly_higher"),
+    )
+    fs = build_findings([r], [OUTCOME_RATE])
+    assert wording.comparison_sentence(fs) == (
+        "This is significantly higher than both the long term benchmark and the year end benchmark."
+    )
+    assert wording.comparison_sentence([fs[1]]) == (
+        "This is significantly higher than the year end benchmark."
+    )
+
+
+def test_mixed_comparisons_joined_as_in_the_reference():
+    r = row(
+        SATISFACTION,
+        77.2,
+        971,
+        previous_year=cmp(78.9, "comparable"),
+        long_term=cmp(80.5, "significantly_lower"),
+    )
+    assert wording.comparison_sentence(build_findings([r], [SATISFACTION])) == (
+        "This is marginally lower than, but comparable to, the 12 months ending March 2019; "
+        "and significantly lower than the long term benchmark."
+    )
+
+
+# -- reference report 4.1.2: outcome rates --------------------------------------------------------
+def test_outcome_rate_generic_sentence_reference_4_1_2():
+    # The reference says "lower than, but comparable to"; DESIGN section 6 adds "marginally".
+    r = row(OUTCOME_RATE, 10.8, 45678, long_term=cmp(11.9, "comparable"))
+    f = one(OUTCOME_RATE, r, "long_term")
+    assert wording.value_sentence(f, OUTCOME_RATE) == (
+        "The all crime prosecution possible outcome rate for the 12 months ending March 2020 "
+        "was 10.8% (n = 45,678)."
+    )
+    assert wording.comparison_sentence([f]) == (
+        "This is marginally lower than, but comparable to, the long term benchmark."
+    )
+
+
+def test_trending_upwards_in_both_areas_reference_4_1_2():
+    rows = [
+        row(OUTCOME_RATE, 10.8, 45678),
+        area(OUTCOME_RATE, "North", 11.9, 20000, trend="upwards"),
+        area(OUTCOME_RATE, "South", 9.9, 25678, trend="upwards"),
+    ]
+    assert grouped.trend_sentences(units(OUTCOME_RATE, rows)) == [
+        "The all crime prosecution possible outcome rate is trending upwards in both North and "
+        "South policing areas."
+    ]
+
+
+def test_downward_trend_halted_reference_4_1_2():
+    da = Measure("da_pp", "domestic abuse outcome rate", "proportion", "higher_is_better")
+    rows = [row(da, 8.1, 9000, year_end=cmp(9.5, "significantly_lower"), trend="halted_downwards")]
+    assert measure_paragraph(da, rows) == [
+        "The domestic abuse outcome rate for the 12 months ending March 2020 was 8.1% (n = 9,000).",
+        "This is significantly lower than the year end benchmark.",
+        "However, there are early signs that the long term downward trend has been halted.",
+    ]
+
+
+def test_halted_in_both_areas_reference_5_1_3():
+    # The reference reads "in both North and South policing area"; we keep the plural.
+    da = Measure("da_pp", "domestic abuse outcome rate", "proportion", "higher_is_better")
+    rows = [
+        row(da, 8.1, 9000),
+        area(da, "North", 8.0, 4000, trend="halted_downwards"),
+        area(da, "South", 8.2, 5000, trend="halted_downwards"),
+    ]
+    assert grouped.trend_sentences(units(da, rows)) == [
+        "There are early signs that the long term downward trend has been halted in both North "
+        "and South policing areas."
+    ]
+
+
+# -- reference report 4.1.3: confidence ----------------------------------------------------------
+def confidence_rows():
+    north = {
+        "Fenland": (48.5, 134, 56.0),
+        "Huntingdonshire": (55.0, 130, 61.0),
+        "Peterborough": (52.5, 136, 59.0),
+    }
+    south = {
+        "Cambridge City": (60.0, 160, 59.0),
+        "East Cambridgeshire": (61.0, 150, 57.0),
+        "South Cambridgeshire": (63.0, 169, 55.0),
+    }
+    rows = [row(CONFIDENCE, 56.4, 879, previous_year=cmp(59.1, "significantly_lower"))]
+    for name, (value, n, before) in north.items():
+        rows.append(
+            district(CONFIDENCE, name, value, n, previous_year=cmp(before, "significantly_lower"))
+        )
+    for name, (value, n, before) in south.items():
+        verdict = "significantly_higher" if value - before > 5 else "comparable"
+        rows.append(district(CONFIDENCE, name, value, n, previous_year=cmp(before, verdict)))
+    return rows
+
+
+def test_confidence_rate_reference_4_1_3():
+    f = one(CONFIDENCE, confidence_rows()[0])
+    assert wording.value_sentence(f, CONFIDENCE) == (
+        "56.4% of people surveyed in the 12 months ending March 2020 agreed that the "
+        "Constabulary was dealing with the things that matter to people in their local "
+        "community (n = 879)."
+    )
+
+
+def test_particularly_in_fenland_reference_4_1_3():
+    fenland = one(CONFIDENCE, confidence_rows()[1])
+    assert grouped.particularly_clause(fenland) == (
+        ", particularly in Fenland where confidence levels fell below 50% (n = 134)"
+    )
+
+
+def test_district_variation_reference_4_1_3():
+    u = units(CONFIDENCE, confidence_rows())
+    assert grouped.variation_sentence(u, "previous_year", AREAS) == (
+        "There is notable variation by district, with confidence levels in all three districts "
+        "in South policing area either stable or improved year on year, but deteriorated in "
+        "North policing area, particularly in Fenland where confidence levels fell below 50% "
+        "(n = 134)."
+    )
+    # Without a geography the groups are named district by district.
+    assert grouped.variation_sentence(u, "previous_year") == (
+        "There is notable variation by district, with confidence levels in the other three "
+        "districts either stable or improved year on year, but deteriorated in Fenland, "
+        "Huntingdonshire and Peterborough, particularly in Fenland where confidence levels fell "
+        "below 50% (n = 134)."
+    )
+
+
+# -- reference report 4.3.2 and 4.3.5: recorded crime and growth --------------------------------
+def crime_rows(phrase_measure=CRIME):
+    rows = [
+        row(phrase_measure, 60210, window="fytd", previous_year=cmp(55000, "significantly_higher"))
+    ]
+    for name in SIX:
+        before = 8500 if name in ("Cambridge City", "East Cambridgeshire") else 9500
+        verdict = "comparable" if name == "Peterborough" else "significantly_higher"
+        rows.append(
+            district(phrase_measure, name, 9900, window="fytd", previous_year=cmp(before, verdict))
+        )
+    return rows
+
+
+def test_only_district_not_reference_4_3_5():
+    u = units(CRIME, crime_rows())
+    assert grouped.district_summary(u, "previous_year") == [
+        "Peterborough was the only district not to record significantly higher levels of crime "
+        "compared to the previous financial year."
+    ]
+
+
+def test_double_digit_growth_reference_4_3_5():
+    u = units(CRIME, crime_rows())
+    assert grouped.growth_clause(u.at("district", "previous_year")) == (
+        "with Cambridge City and East Cambridgeshire both reporting double digit growth year on "
+        "year"
+    )
+    assert grouped.growth_sentence(u.at("district", "previous_year")) == (
+        "Cambridge City and East Cambridgeshire both reported double digit growth year on year."
+    )
+
+
+def test_double_digit_growth_of_measures_reference_4_3_2():
+    webchats = Measure("contact_a_webchat", "Webchats", "count", "neutral")
+    online = Measure("contact_b_online", "online crime reports", "count", "neutral")
+    rows = [
+        row(webchats, 5600, previous_year=cmp(4700, "significantly_higher")),
+        row(online, 12000, previous_year=cmp(10500, "significantly_higher")),
+    ]
+    fs = build_findings(rows, [webchats, online])
+    assert grouped.growth_clause(fs, verb="recording") == (
+        "with Webchats and online crime reports both recording double digit growth year on year"
+    )
+
+
+# -- reference report 5.1.2, 5.2.1 and 5.3.1: counts -----------------------------------------------
+def test_all_six_districts_reference_5_1_2():
+    demand = Measure("da_crimes", "demand", "count", "lower_is_better")
+    rows = [
+        district(demand, name, 1000, previous_year=cmp(800, "significantly_higher")) for name in SIX
+    ]
+    u = units(demand, rows)
+    assert grouped.all_districts_clause(u, "previous_year", "significantly_higher") == (
+        "with all six districts seeing significantly higher levels of demand"
+    )
+
+
+def test_count_headline_both_areas_reference_5_2_1():
+    rows = [
+        row(CSA, 900, previous_year=cmp(700, "significantly_higher")),
+        area(CSA, "North", 450, previous_year=cmp(350, "significantly_higher")),
+        area(CSA, "South", 450, previous_year=cmp(350, "significantly_higher")),
+    ]
+    headline, covered = grouped.count_headline(units(CSA, rows), "previous_year")
+    assert headline == (
+        "A significantly higher number of Child Sexual Abuse offences were recorded over the last "
+        "12 months in both North and South policing areas."
+    )
+    assert covered == {("force", "Cambridgeshire"), ("area", "North"), ("area", "South")}
+
+
+def test_count_headline_force_and_one_area_reference_5_3_1():
+    rows = [
+        row(SSO, 1234, previous_year=cmp(1050, "significantly_higher")),
+        area(SSO, "North", 700, previous_year=cmp(560, "significantly_higher")),
+        area(SSO, "South", 534, previous_year=cmp(530, "comparable")),
+    ]
+    headline, _ = grouped.count_headline(units(SSO, rows), "previous_year")
+    assert headline == (
+        "A significantly higher number of serious sexual offences were recorded over the last 12 "
+        "months, at both force level and in North policing area."
+    )
+
+
+def test_count_paragraph_reference_5_3_1():
+    rows = [
+        row(SSO, 1234, previous_year=cmp(1050, "significantly_higher")),
+        area(SSO, "North", 700, previous_year=cmp(560, "significantly_higher")),
+        area(SSO, "South", 534, previous_year=cmp(530, "comparable")),
+    ]
+    assert measure_paragraph(SSO, rows) == [
+        "A significantly higher number of serious sexual offences were recorded over the last 12 "
+        "months, at both force level and in North policing area.",
+        "1,234 serious sexual offences were recorded in the 12 months ending March 2020, compared "
+        "with 1,050 in the 12 months ending March 2019.",
+        "In South policing area, 534 serious sexual offences were recorded in the 12 months ending "
+        "March 2020, comparable to the 12 months ending March 2019.",
+    ]
+
+
+def test_count_against_long_term_benchmark_names_it():
+    rows = [
+        row(SSO, 1234, long_term=cmp(1000, "significantly_higher")),
+        area(SSO, "North", 700, long_term=cmp(500, "significantly_higher")),
+        area(SSO, "South", 534, long_term=cmp(500, "comparable")),
+    ]
+    assert measure_paragraph(SSO, rows) == [
+        "The number of serious sexual offences recorded over the last 12 months was significantly "
+        "higher than the long term benchmark, at both force level and in North policing area.",
+        "1,234 serious sexual offences were recorded in the 12 months ending March 2020, compared "
+        "with the long term benchmark of 1,000.",
+        "In South policing area, 534 serious sexual offences were recorded in the 12 months ending "
+        "March 2020, marginally higher than, but comparable to, the long term benchmark.",
+    ]
+
+
+# -- reference report 5.2.1: share ---------------------------------------------------------------
+def test_share_over_a_third_reference_5_2_1():
+    f = one(CSE_SHARE, row(CSE_SHARE, 36.4, 1210, previous_year=cmp(28.0, "significantly_higher")))
+    assert wording.share_sentence(f, CSE_SHARE) == (
+        "Over a third of all crimes related to Child Sexual Exploitation in the 12 months ending "
+        "March 2020 (36.4%, n = 1,210)."
+    )
+
+
+def test_share_without_a_band_gives_the_figure():
+    f = one(CSE_SHARE, row(CSE_SHARE, 18.0, 1210, previous_year=cmp(17.5, "comparable")))
+    assert wording.share_sentence(f, CSE_SHARE) == (
+        "18.0% of all crimes related to Child Sexual Exploitation in the 12 months ending "
+        "March 2020 (n = 1,210)."
+    )
+
+
+# -- response times: medians ----------------------------------------------------------------------
+def test_median_stable_compared_with():
+    r = row(RESPONSE, 11.24, 10456, previous_year=cmp(11.1, "comparable"))
+    assert measure_paragraph(RESPONSE, [r]) == [
+        "The median time to attend immediate grade incidents was 11.2 minutes in the 12 months "
+        "ending March 2020 (n = 10,456), stable compared with the 12 months ending March 2019."
+    ]
+
+
+def test_median_marginal_and_significant():
+    r = row(
+        RESPONSE,
+        11.9,
+        10456,
+        previous_year=cmp(11.1, "comparable"),
+        long_term=cmp(13.0, "significantly_lower"),
+    )
+    assert measure_paragraph(RESPONSE, [r]) == [
+        "The median time to attend immediate grade incidents was 11.9 minutes in the 12 months "
+        "ending March 2020 (n = 10,456), marginally higher than, but comparable to, the 12 months "
+        "ending March 2019; and significantly lower than the long term benchmark."
+    ]
+
+
+# -- small bases -----------------------------------------------------------------------------------
+def test_small_base_caution_wording():
+    f = one(
+        SATISFACTION,
+        district(SATISFACTION, "Fenland", 70.0, 63, previous_year=cmp(72.0, "comparable")),
+    )
+    assert wording.value_sentence(f, SATISFACTION) == (
+        "In Fenland, 70.0% of the victims of crime surveyed in the 12 months ending March 2020 "
+        "were at least fairly satisfied with overall service delivery (treat with caution, n = 63)."
+    )
+
+
+def test_too_few_responses_wording():
+    f = one(
+        SATISFACTION,
+        district(SATISFACTION, "Fenland", 70.0, 34, previous_year=cmp(72.0, "significantly_lower")),
+    )
+    assert f.strength == "insufficient" and not f.is_significant
+    assert wording.value_sentence(f, SATISFACTION) == (
+        "In Fenland, there were too few responses to report the victim satisfaction rate for the "
+        "12 months ending March 2020 (n = 34)."
+    )
+    assert wording.comparison_sentence([f]) is None
+
+
+def test_suppressed_rows_show_neither_value_nor_base():
+    f = one(
+        SATISFACTION,
+        row(SATISFACTION, 70.0, 400, suppressed=True, previous_year=cmp(72.0, "comparable")),
+    )
+    assert wording.value_sentence(f, SATISFACTION) == (
+        "There were too few responses to report the victim satisfaction rate for the 12 months "
+        "ending March 2020."
+    )
+    count = one(SSO, row(SSO, 3, suppressed=True, previous_year=cmp(1, "comparable")))
+    assert wording.value_sentence(count, SSO) == (
+        "There were too few serious sexual offences to report for the 12 months ending March 2020."
+    )
