@@ -1,0 +1,254 @@
+"""The performance framework as data: settings, themes, measures, priority areas, objectives.
+
+Pydantic checks each key's type and range; ``loader.validate`` then checks what pydantic cannot
+see (tables and columns against ``store/schema.py``, expressions, cross references) and turns
+every problem into a message that names the measure and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from forcestat.framework import expr
+
+Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000"]
+Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
+Window = Literal["12m", "3m", "1m", "fytd"]
+Comparator = Literal["previous_year", "year_end", "long_term"]
+Basis = Literal["cohort", "closed"]
+
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+WINDOWS: tuple[str, ...] = Window.__args__  # type: ignore[attr-defined]
+COMPARATORS: tuple[str, ...] = Comparator.__args__  # type: ignore[attr-defined]
+
+# Breakdowns the engine derives from the district (via the geography reference table).
+GEOGRAPHY_BREAKDOWNS = ("force", "area", "district")
+
+# The date that places a record in a month, when the measure does not name one.
+DEFAULT_DATE = {
+    "crimes": "recorded_at",
+    "incidents": "created_at",
+    "calls": "received_at",
+    "survey_responses": "interviewed_at",
+    "victim_contacts": "due_at",
+    "referrals": "referred_at",
+    "civil_orders": "applied_at",
+    "missing_persons": "reported_at",
+    "workload_snapshots": "snapshot_date",
+}
+# Outcome-rate bases (DESIGN section 6): cohort = crimes recorded in the window; closed =
+# outcomes assigned in the window.
+BASIS_DATE = {"cohort": "recorded_at", "closed": "outcome_at"}
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class SpcSettings(_Strict):
+    """Making Data Count rules (DESIGN section 6), passed to ``stats.spc``."""
+
+    min_points: int = Field(13, ge=2)
+    shift_length: int = Field(7, ge=2)
+    trend_length: int = Field(7, ge=2)
+    # Points used to fix the limits (None: all points up to the period, or since a rebase).
+    baseline_points: int | None = Field(None, ge=2)
+    # Months ("YYYY-MM") at which the limits are recalculated, e.g. the start of a pandemic.
+    rebase_at: list[str] = Field(default_factory=list)
+    # How many of the latest points a trend/shift signal must reach to count as "recent".
+    recent_points: int = Field(6, ge=1)
+
+    @field_validator("rebase_at")
+    @classmethod
+    def _months(cls, v: list[str]) -> list[str]:
+        for m in v:
+            if not _MONTH.match(m):
+                raise ValueError(f"rebase date {m!r} is not a month YYYY-MM")
+        return sorted(v)
+
+
+class Settings(_Strict):
+    alpha: float = Field(0.05, gt=0, lt=1)
+    confidence_level: float = Field(0.95, gt=0, lt=1)
+    min_base: int = Field(50, ge=0)
+    caution_base: int = Field(100, ge=0)
+    # Counts 1 .. suppress_below-1 are flagged ``suppressed`` (public disclosure control).
+    suppress_below: int = Field(5, ge=0)
+    financial_year_start: int = Field(4, ge=1, le=12)
+    long_term_months: int = Field(36, ge=1)
+    windows: list[Window] = Field(default_factory=lambda: list(WINDOWS))
+    comparators: list[Comparator] = Field(default_factory=lambda: list(COMPARATORS))
+    prosecution_possible: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 6, 7, 8])
+    outcome_basis: Basis = "cohort"
+    # A cohort window is still maturing while it ends fewer than this many months before the
+    # last month of data: its crimes have had little time to reach an outcome.
+    maturing_months: int = Field(3, ge=0)
+    # Scale count tests by the monthly dispersion when the counts are overdispersed.
+    overdispersion: bool = True
+    spc: SpcSettings = Field(default_factory=SpcSettings)
+
+    @model_validator(mode="after")
+    def _bases(self) -> Settings:
+        if self.caution_base < self.min_base:
+            raise ValueError("caution_base must be at least min_base")
+        for o in self.prosecution_possible:
+            if not 1 <= o <= 22:
+                raise ValueError(f"prosecution_possible: {o} is not a Home Office outcome 1-22")
+        return self
+
+
+class Theme(_Strict):
+    id: str
+    title: str
+    description: str | None = None
+
+
+class Measure(_Strict):
+    """One strategic measure. See docs/framework.md for every key."""
+
+    id: str
+    title: str
+    theme: str
+    phrase: str
+    kind: Kind
+    polarity: Polarity
+    table: str
+    date: str | None = None
+    filter: str | None = None
+    numerator: str | None = None
+    value: str | None = None
+    # Median: histogram bin width in the value's unit (1 = whole minutes for a time in minutes).
+    resolution: float | None = Field(None, gt=0)
+    # Proportion: a column of survey weights (empty = 1); the base becomes Kish's effective n.
+    weight: str | None = None
+    # Mean: "record" = mean over records; "day" = mean over days of the day's total.
+    per: Literal["record", "day"] = "record"
+    # Outcome rates on the crimes table: cohort (recorded in the window) or closed basis.
+    basis: Basis | None = None
+    breakdowns: list[str] = Field(default_factory=list)
+    geography: bool = True
+    windows: list[Window] | None = None
+    comparators: list[Comparator] | None = None
+    min_base: int | None = Field(None, ge=0)
+    caution_base: int | None = Field(None, ge=0)
+    statement: str | None = None
+    unit_label: str | None = None
+    base_label: str | None = None
+    description: str | None = None
+
+    _filter: expr.Node | None = PrivateAttr(None)
+    _numerator: expr.Node | None = PrivateAttr(None)
+    _value: expr.Node | None = PrivateAttr(None)
+    _weight: expr.Node | None = PrivateAttr(None)
+    _date: str | None = PrivateAttr(None)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError("must be lower case letters, digits and _ (starting with a letter)")
+        return v
+
+    # -- what the engine reads ----------------------------------------------------------------
+    @property
+    def date_column(self) -> str:
+        return self._date or self.date or DEFAULT_DATE.get(self.table, "")
+
+    @property
+    def filter_expr(self) -> expr.Node | None:
+        return self._filter
+
+    @property
+    def numerator_expr(self) -> expr.Node | None:
+        return self._numerator
+
+    @property
+    def value_expr(self) -> expr.Node | None:
+        return self._value
+
+    @property
+    def weight_expr(self) -> expr.Node | None:
+        return self._weight
+
+    @property
+    def bin_width(self) -> float:
+        return self.resolution or 1.0
+
+    def windows_in(self, settings: Settings) -> list[str]:
+        return list(self.windows if self.windows is not None else settings.windows)
+
+    def comparators_in(self, settings: Settings) -> list[str]:
+        return list(self.comparators if self.comparators is not None else settings.comparators)
+
+    def bases(self, settings: Settings) -> tuple[int, int]:
+        lo = settings.min_base if self.min_base is None else self.min_base
+        hi = settings.caution_base if self.caution_base is None else self.caution_base
+        return lo, max(lo, hi)
+
+
+class PriorityArea(_Strict):
+    id: str
+    title: str
+    theme: str | None = None
+    measures: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class Objective(_Strict):
+    id: str
+    title: str
+    theme: str | None = None
+    priority_area: str | None = None
+    measures: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class FrameworkInfo(_Strict):
+    name: str = "Performance framework"
+    version: str | None = None
+    force: str | None = None
+    description: str | None = None
+
+
+class Framework(_Strict):
+    framework: FrameworkInfo = Field(default_factory=FrameworkInfo)
+    settings: Settings = Field(default_factory=Settings)
+    # Named value lists usable in expressions as ``in @name``.
+    sets: dict[str, list[Any]] = Field(default_factory=dict)
+    themes: list[Theme] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
+    priority_areas: list[PriorityArea] = Field(default_factory=list)
+    objectives: list[Objective] = Field(default_factory=list)
+
+    # Set by the loader: where it came from and a hash of its text (for report footers).
+    _source: str = PrivateAttr("")
+    _hash: str = PrivateAttr("")
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @property
+    def hash(self) -> str:
+        return self._hash
+
+    def measure(self, measure_id: str) -> Measure:
+        for m in self.measures:
+            if m.id == measure_id:
+                return m
+        raise KeyError(f"no measure {measure_id!r} in the framework")
+
+    @property
+    def by_id(self) -> dict[str, Measure]:
+        return {m.id: m for m in self.measures}
+
+    def all_sets(self) -> dict[str, tuple[Any, ...]]:
+        out = {k: tuple(v) for k, v in self.sets.items()}
+        out.setdefault("prosecution_possible", tuple(self.settings.prosecution_possible))
+        return out
