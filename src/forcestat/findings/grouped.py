@@ -99,9 +99,9 @@ def all_districts_clause(units: Units, comparator: str, verdict: str) -> str | N
     """'with all six districts seeing significantly higher levels of demand', when every
     reportable district (at least two) shares the verdict."""
     districts = [d for d in units.at("district", comparator) if d.reportable]
-    if len(districts) < 2 or any(
-        not (d.is_significant and d.verdict == verdict) for d in districts
-    ):
+    if len(districts) < 2 or len(districts) != len(units.names("district")):
+        return None
+    if any(not (d.is_significant and d.verdict == verdict) for d in districts):
         return None
     which = "both districts" if len(districts) == 2 else f"all {number_word(len(districts))}"
     if len(districts) > 2:
@@ -112,28 +112,34 @@ def all_districts_clause(units: Units, comparator: str, verdict: str) -> str | N
 # -- districts ----------------------------------------------------------------------------------
 def district_summary(units: Units, comparator: str) -> list[str]:
     """What the districts' own verdicts say for one comparator, in the fewest sentences:
-    all significant alike / the only district not / the only district / named lists / none."""
+    all significant alike / the only district not / the only district / named lists / none.
+
+    "All", "only" and "none" are said only when every district can be compared; otherwise the
+    districts behind a statement are named, so unreportable districts are never implied."""
     districts = [d for d in units.at("district", comparator) if d.reportable]
     k = len(districts)
     if k < 2:
         return []
+    complete = k == len(units.names("district"))
     first = districts[0]
     name = comparator_name(comparator, first.period_end, first.window)
     verdict = _dominant(districts)
     if verdict is None:
+        if not complete:
+            return [_none_named(first, [d.unit for d in districts], name)]
         return [_none_significant(first, k, name)]
     side = _side(verdict)
     alike = [d for d in districts if d.is_significant and d.verdict == verdict]
-    if len(alike) == k:
+    if len(alike) == k and complete:
         return [_all_significant(first, k, side, name)]
-    if k >= 3 and len(alike) == k - 1:
+    if k >= 3 and len(alike) == k - 1 and complete:
         (odd,) = [d for d in districts if d not in alike]
         return [_only_not(first, odd.unit, side, name)]
     sentences = []
     for v in ("significantly_higher", "significantly_lower"):
         group = [d.unit for d in districts if d.is_significant and d.verdict == v]
         if group:
-            sentences.append(_named(first, group, k, _side(v), name))
+            sentences.append(_named(first, group, k if complete else 0, _side(v), name))
     return sentences
 
 
@@ -177,6 +183,16 @@ def _none_significant(f: Finding, k: int, name: str) -> str:
         which = "Neither district" if k == 2 else f"None of the {number_word(k)} districts"
         return f"{which} recorded significantly different levels of {f.phrase} compared to {name}."
     where = "either district" if k == 2 else f"any of the {number_word(k)} districts"
+    return f"{capitalise(subject(f))} was not significantly different from {name} in {where}."
+
+
+def _none_named(f: Finding, names: list[str], name: str) -> str:
+    if f.kind == "count":
+        return (
+            f"Levels of {f.phrase} in {both_names(names)} were not significantly different from "
+            f"{name}."
+        )
+    where = both_names(names)
     return f"{capitalise(subject(f))} was not significantly different from {name} in {where}."
 
 
@@ -284,12 +300,16 @@ def _label(f: Finding) -> str:
 
 def _growth_parts(findings: Sequence[Finding], verb: str) -> list[str]:
     groups: dict[str, list[str]] = {"double_digit": [], "more_than_doubled": []}
-    for f in sorted(findings):
-        if f.kind not in GROWTH_KINDS or f.comparator != "previous_year" or not f.reportable:
-            continue
+    eligible = [
+        f
+        for f in sorted(findings)
+        if f.kind in GROWTH_KINDS and f.comparator == "previous_year" and f.reportable
+    ]
+    for f in eligible:
         band = rules.growth_band(rules.growth_pct(f.diff, f.comparator_value))
         if band is not None:
             groups[band].append(_label(f))
+    districts = [f for f in eligible if f.breakdown == "district"]
     words = {
         "double_digit": "double digit growth year on year",
         "more_than_doubled": "growth of more than 100% year on year",
@@ -297,6 +317,9 @@ def _growth_parts(findings: Sequence[Finding], verb: str) -> list[str]:
     parts = []
     for band, labels in groups.items():
         if not labels:
+            continue
+        if len(labels) >= 3 and len(labels) == len(districts) == len(eligible):
+            parts.append(f"all {number_word(len(labels))} districts {verb} {words[band]}")
             continue
         together = "" if len(labels) == 1 else ("both " if len(labels) == 2 else "all ")
         parts.append(f"{join_names(labels)} {together}{verb} {words[band]}")
