@@ -1,0 +1,455 @@
+"""Statistical process control: XmR, P' (Laney) and p charts with the NHS "Making Data Count"
+rules, following NHSRplotthedots (``ptd_spc_standard.R``, ``ptd_calculate_point_type.R``).
+
+Only the maths lives here; ``outputs/`` draws. Every departure from NHSRplotthedots is an
+option with NHSRplotthedots' behaviour as the default, and is listed in docs/methods.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "ICONS",
+    "RULES",
+    "XmrResult",
+    "laney_p_prime",
+    "p_chart",
+    "spc_icon",
+    "xmr",
+]
+
+RULES = ("outside", "trend", "two_of_three", "shift")  # in priority order
+ICONS = ("improvement", "concern", "neutral", "common_cause", "none")
+
+XMR_CONSTANT = 2.66  # NHSRplotthedots / Making Data Count; 3 / 1.128 = 2.6596 is the textbook one
+SCREEN_FACTOR = 3.267  # D4 for moving ranges of two: the upper limit of a moving range chart
+D2 = 1.128  # E[range of two standard normals], Laney's sigma_z = mean moving range / d2
+
+
+@dataclass(frozen=True)
+class XmrResult:
+    """Per-point limits and signals of one control chart.
+
+    ``signal[i]`` is the highest-priority rule the point is part of ("outside", "trend",
+    "two_of_three", "shift") or None; ``direction[i]`` is "high"/"low" (for a trend: increasing
+    or decreasing) or None. ``rule_flags[rule][i]`` is +1/-1/0 for every rule before priority
+    is applied, so callers can ask e.g. "is any recent point part of a shift" even when an
+    outside-limits point outranks it. ``trial[i]`` is True when the limits at point i were
+    computed from fewer than ``min_points`` points; ``trial_limits`` is ``trial.any()``.
+    """
+
+    values: np.ndarray
+    mean: np.ndarray
+    ucl: np.ndarray
+    lcl: np.ndarray
+    upper_2s: np.ndarray
+    lower_2s: np.ndarray
+    signal: tuple[str | None, ...]
+    direction: tuple[str | None, ...]
+    rule_flags: Mapping[str, np.ndarray]
+    segment: np.ndarray
+    trial: np.ndarray
+    trial_limits: bool
+    method: str = "xmr"
+    segment_methods: tuple[str, ...] = ()
+    sigma_z: tuple[float, ...] = field(default=())
+    min_points: int = 13
+
+    def __len__(self) -> int:
+        return int(self.values.size)
+
+
+# -- segments and validation -------------------------------------------------------------------
+
+
+def _segments(n: int, rebase_at: Sequence[int]) -> list[tuple[int, int]]:
+    """Half-open [start, end) index ranges; a rebase index starts a new segment.
+
+    Indices outside 1..n-1 are ignored: a rebase at or before the first point, or after the
+    last, changes nothing (the framework's rebase dates may precede the data).
+    """
+    cuts = sorted({int(i) for i in rebase_at if 0 < int(i) < n})
+    bounds = [0, *cuts, n]
+    return [(bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1)]
+
+
+def _check_common(baseline: int | None, shift_length: int, trend_length: int, min_points: int):
+    if baseline is not None and baseline < 1:
+        raise ValueError(f"baseline must be >= 1 point, got {baseline!r}")
+    if shift_length < 2 or trend_length < 3:
+        raise ValueError("shift_length must be >= 2 and trend_length >= 3")
+    if min_points < 1:
+        raise ValueError("min_points must be >= 1")
+
+
+def _mean_moving_range(base: np.ndarray, screen: bool) -> float:
+    """Mean moving range of consecutive points, with NHSRplotthedots' one-pass screening.
+
+    Moving ranges >= 3.267 x the mean moving range are dropped and the mean recomputed once;
+    the centre line is not touched. Moving ranges next to a missing value are skipped.
+    """
+    mr = np.abs(np.diff(base))
+    mr = mr[np.isfinite(mr)]
+    if mr.size == 0:
+        return math.nan
+    amr = float(mr.mean())
+    if screen and amr > 0:
+        # A flat series (amr == 0) has nothing to screen; NHSRplotthedots would return NaN here.
+        amr = float(mr[mr < SCREEN_FACTOR * amr].mean())
+    return amr
+
+
+# -- the rules ---------------------------------------------------------------------------------
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int, int]]:
+    """Maximal runs of equal non-zero values: (start, end_exclusive, value)."""
+    out = []
+    i, n = 0, flags.size
+    while i < n:
+        v = flags[i]
+        j = i + 1
+        while j < n and flags[j] == v:
+            j += 1
+        if v != 0:
+            out.append((i, j, int(v)))
+        i = j
+    return out
+
+
+def _detect(
+    y: np.ndarray,
+    centre: np.ndarray,
+    upper: np.ndarray,
+    lower: np.ndarray,
+    up2: np.ndarray,
+    lo2: np.ndarray,
+    segments: list[tuple[int, int]],
+    shift_length: int,
+    trend_length: int,
+    counts_outside: bool,
+) -> tuple[dict[str, np.ndarray], tuple[str | None, ...], tuple[str | None, ...]]:
+    n = y.size
+    flags = {rule: np.zeros(n, dtype=np.int8) for rule in RULES}
+    with np.errstate(invalid="ignore"):
+        rtm = np.nan_to_num(np.sign(y - centre)).astype(np.int8)  # a missing value breaks runs
+        outside = (y > upper) | (y < lower)
+        beyond_2s = (y > up2) | (y < lo2)
+    close = beyond_2s if counts_outside else beyond_2s & ~outside
+    flags["outside"][outside] = rtm[outside]
+
+    for s, e in segments:
+        # Shift: shift_length or more consecutive points on one side; a point on the mean
+        # (sign 0) ends the run.
+        for a, b, v in _runs(rtm[s:e]):
+            if b - a >= shift_length:
+                flags["shift"][s + a : s + b] = v
+
+        # Trend: trend_length points each strictly higher (lower) than the one before; a tie
+        # (difference 0) ends it. Runs are processed in time order, so a point shared by an
+        # increasing and a following decreasing trend takes the later direction, as
+        # NHSRplotthedots' "use the right-hand side" rule does.
+        with np.errstate(invalid="ignore"):
+            steps = np.nan_to_num(np.sign(np.diff(y[s:e]))).astype(np.int8)
+        for a, b, v in _runs(steps):
+            if b - a >= trend_length - 1:
+                flags["trend"][s + a : s + b + 1] = v
+
+        # Two of three: a window of three consecutive points all on the same side of the mean,
+        # at least two of them beyond 2 sigma; those beyond 2 sigma are flagged. The "all
+        # three on the same side" condition is NHSRplotthedots' (abs(sum(sign)) == 3).
+        for j in range(s, e - 2):
+            side = int(rtm[j : j + 3].sum())
+            if abs(side) == 3 and int(close[j : j + 3].sum()) >= 2:
+                hit = np.arange(j, j + 3)[close[j : j + 3]]
+                flags["two_of_three"][hit] = rtm[hit]
+
+    signal: list[str | None] = [None] * n
+    direction: list[str | None] = [None] * n
+    for i in range(n):
+        for rule in RULES:
+            v = flags[rule][i]
+            if v != 0:
+                signal[i] = rule
+                direction[i] = "high" if v > 0 else "low"
+                break
+    return flags, tuple(signal), tuple(direction)
+
+
+def _build(
+    y: np.ndarray,
+    centre: np.ndarray,
+    half3: np.ndarray,
+    segments: list[tuple[int, int]],
+    basis: list[int],
+    *,
+    shift_length: int,
+    trend_length: int,
+    counts_outside: bool,
+    min_points: int,
+    clip: tuple[float, float] | None = None,
+    method: str,
+    segment_methods: tuple[str, ...],
+    sigma_z: tuple[float, ...] = (),
+) -> XmrResult:
+    """Limits at centre +/- half3 (3 sigma) and +/- 2/3 of it (2 sigma), then the rules."""
+    ucl, lcl = centre + half3, centre - half3
+    up2, lo2 = centre + half3 * 2.0 / 3.0, centre - half3 * 2.0 / 3.0
+    if clip is not None:
+        # Proportions cannot leave [0, 1]; clipping changes no signal (strict comparisons).
+        ucl, lcl, up2, lo2 = (np.clip(a, *clip) for a in (ucl, lcl, up2, lo2))
+    flags, signal, direction = _detect(
+        y, centre, ucl, lcl, up2, lo2, segments, shift_length, trend_length, counts_outside
+    )
+    segment = np.zeros(y.size, dtype=np.int64)
+    trial = np.zeros(y.size, dtype=bool)
+    for k, ((s, e), m) in enumerate(zip(segments, basis, strict=True)):
+        segment[s:e] = k
+        trial[s:e] = m < min_points
+    return XmrResult(
+        values=y,
+        mean=centre,
+        ucl=ucl,
+        lcl=lcl,
+        upper_2s=up2,
+        lower_2s=lo2,
+        signal=signal,
+        direction=direction,
+        rule_flags=flags,
+        segment=segment,
+        trial=trial,
+        trial_limits=bool(trial.any()),
+        method=method,
+        segment_methods=segment_methods,
+        sigma_z=sigma_z,
+        min_points=min_points,
+    )
+
+
+# -- charts ------------------------------------------------------------------------------------
+
+
+def xmr(
+    values: Sequence[float] | np.ndarray,
+    *,
+    baseline: int | None = None,
+    rebase_at: Sequence[int] = (),
+    shift_length: int = 7,
+    trend_length: int = 7,
+    two_of_three_counts_outside: bool = False,
+    screen_moving_ranges: bool = True,
+    constant: float = XMR_CONSTANT,
+    min_points: int = 13,
+) -> XmrResult:
+    """XmR (individuals) chart with Making Data Count rules, NHSRplotthedots defaults.
+
+    Per segment (``rebase_at`` indices start new segments): mean and mean moving range of the
+    first ``baseline`` points (all points if None), moving ranges screened once at 3.267 x
+    their mean, limits mean +/- ``constant`` x mean moving range, 2-sigma lines at 2/3 of
+    that. ``nan`` values are allowed (a month with no data): they never signal and break runs.
+    """
+    _check_common(baseline, shift_length, trend_length, min_points)
+    y = np.asarray(values, dtype=float)
+    if y.ndim != 1:
+        raise ValueError("values must be one-dimensional")
+    segments = _segments(y.size, rebase_at)
+    centre = np.full(y.size, np.nan)
+    half3 = np.full(y.size, np.nan)
+    basis = []
+    for s, e in segments:
+        base = y[s : e if baseline is None else min(e, s + baseline)]
+        finite = base[np.isfinite(base)]
+        basis.append(int(finite.size))
+        if finite.size:
+            centre[s:e] = finite.mean()
+            half3[s:e] = constant * _mean_moving_range(base, screen_moving_ranges)
+    return _build(
+        y,
+        centre,
+        half3,
+        segments,
+        basis,
+        shift_length=shift_length,
+        trend_length=trend_length,
+        counts_outside=two_of_three_counts_outside,
+        min_points=min_points,
+        method="xmr",
+        segment_methods=("xmr",) * len(segments),
+    )
+
+
+def _proportions(x, n) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    xs = np.asarray(x, dtype=float)
+    ns = np.asarray(n, dtype=float)
+    if xs.ndim != 1 or xs.shape != ns.shape:
+        raise ValueError("x and n must be one-dimensional and of equal length")
+    if np.any(ns < 0) or np.any(xs < 0) or np.any(xs > ns):
+        raise ValueError("need 0 <= x <= n for every point")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(ns > 0, xs / ns, np.nan)
+    return xs, ns, p
+
+
+def _binomial_sigma(pbar: float, ns: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ns > 0, np.sqrt(pbar * (1.0 - pbar) / ns), np.nan)
+
+
+def _proportion_chart(
+    x,
+    n,
+    *,
+    prime: bool,
+    baseline: int | None,
+    rebase_at: Sequence[int],
+    shift_length: int,
+    trend_length: int,
+    two_of_three_counts_outside: bool,
+    screen_moving_ranges: bool,
+    min_points: int,
+    small_n: float,
+) -> XmrResult:
+    _check_common(baseline, shift_length, trend_length, min_points)
+    xs, ns, p = _proportions(x, n)
+    segments = _segments(p.size, rebase_at)
+    centre = np.full(p.size, np.nan)
+    half3 = np.full(p.size, np.nan)
+    basis, methods, sigmas = [], [], []
+    for s, e in segments:
+        stop = e if baseline is None else min(e, s + baseline)
+        bx, bn = xs[s:stop], ns[s:stop]
+        used = bn > 0
+        basis.append(int(used.sum()))
+        if not used.any():
+            methods.append("p")
+            sigmas.append(math.nan)
+            continue
+        pbar = float(bx[used].sum() / bn[used].sum())
+        sigma = _binomial_sigma(pbar, ns[s:e])
+        sigma_z = math.nan
+        use_prime = False
+        if prime and 0.0 < pbar < 1.0:
+            z = (p[s:stop] - pbar) / _binomial_sigma(pbar, bn)
+            mr_bar = _mean_moving_range(z, screen_moving_ranges)
+            sigma_z = mr_bar / D2
+            # Laney's P' only widens limits for overdispersion: with sigma_z <= 1 (no extra
+            # variation) or small subgroups (where the binomial p chart is already adequate
+            # and z is poorly estimated) the plain p chart is used.
+            use_prime = (
+                math.isfinite(sigma_z) and sigma_z > 1.0 and float(bn[used].mean()) >= small_n
+            )
+        centre[s:e] = pbar
+        half3[s:e] = 3.0 * sigma * (sigma_z if use_prime else 1.0)
+        methods.append("p_prime" if use_prime else "p")
+        sigmas.append(sigma_z)
+    return _build(
+        p,
+        centre,
+        half3,
+        segments,
+        basis,
+        shift_length=shift_length,
+        trend_length=trend_length,
+        counts_outside=two_of_three_counts_outside,
+        min_points=min_points,
+        clip=(0.0, 1.0),
+        method=methods[-1] if methods else ("p_prime" if prime else "p"),
+        segment_methods=tuple(methods),
+        sigma_z=tuple(sigmas),
+    )
+
+
+def p_chart(
+    x: Sequence[float] | np.ndarray,
+    n: Sequence[float] | np.ndarray,
+    *,
+    baseline: int | None = None,
+    rebase_at: Sequence[int] = (),
+    shift_length: int = 7,
+    trend_length: int = 7,
+    two_of_three_counts_outside: bool = False,
+    min_points: int = 13,
+) -> XmrResult:
+    """Shewhart p chart: p-bar = sum x / sum n over the baseline, limits
+    p-bar +/- 3 sqrt(p-bar (1 - p-bar) / n_i), clipped to [0, 1]. Values are proportions 0-1.
+    Months with n = 0 are missing (nan) and break runs."""
+    return _proportion_chart(
+        x,
+        n,
+        prime=False,
+        baseline=baseline,
+        rebase_at=rebase_at,
+        shift_length=shift_length,
+        trend_length=trend_length,
+        two_of_three_counts_outside=two_of_three_counts_outside,
+        screen_moving_ranges=False,
+        min_points=min_points,
+        small_n=0.0,
+    )
+
+
+def laney_p_prime(
+    x: Sequence[float] | np.ndarray,
+    n: Sequence[float] | np.ndarray,
+    *,
+    baseline: int | None = None,
+    rebase_at: Sequence[int] = (),
+    shift_length: int = 7,
+    trend_length: int = 7,
+    two_of_three_counts_outside: bool = False,
+    screen_moving_ranges: bool = False,
+    min_points: int = 13,
+    small_n: float = 50,
+) -> XmrResult:
+    """Laney (2002) P' chart: p chart limits widened by the between-month variation.
+
+    z_i = (p_i - p-bar) / sigma_i, sigma_i = sqrt(p-bar (1 - p-bar) / n_i);
+    sigma_z = mean |z_i - z_(i-1)| / 1.128; limits p-bar +/- 3 sigma_i sigma_z.
+    Falls back to the p chart (``method == "p"``) per segment when sigma_z <= 1 or the mean
+    subgroup size of the baseline is below ``small_n``; ``sigma_z`` is reported either way.
+    Laney does not screen moving ranges; ``screen_moving_ranges=True`` applies the XmR
+    screening to the z moving ranges.
+    """
+    return _proportion_chart(
+        x,
+        n,
+        prime=True,
+        baseline=baseline,
+        rebase_at=rebase_at,
+        shift_length=shift_length,
+        trend_length=trend_length,
+        two_of_three_counts_outside=two_of_three_counts_outside,
+        screen_moving_ranges=screen_moving_ranges,
+        min_points=min_points,
+        small_n=small_n,
+    )
+
+
+def spc_icon(result: XmrResult, polarity: str, *, allow_trial: bool = False) -> str:
+    """Making Data Count variation icon for the latest point.
+
+    As NHSRplotthedots' ``geom_ptd_icon``: the icon is the point type of the last point only.
+    A special cause there in the better direction is "improvement", in the worse direction
+    "concern", for a neutral measure "neutral"; no special cause is "common_cause". "none"
+    when there are no points, the last value is missing, or (unless ``allow_trial``) the last
+    point's limits are trial limits (fewer than ``min_points`` points).
+    """
+    if polarity not in ("higher_is_better", "lower_is_better", "neutral"):
+        raise ValueError(f"unknown polarity {polarity!r}")
+    if len(result) == 0 or not math.isfinite(result.values[-1]):
+        return "none"
+    if result.trial[-1] and not allow_trial:
+        return "none"
+    if not math.isfinite(result.ucl[-1]) and result.signal[-1] is None:
+        return "none"
+    if result.signal[-1] is None:
+        return "common_cause"
+    if polarity == "neutral":
+        return "neutral"
+    high_is_good = polarity == "higher_is_better"
+    return "improvement" if (result.direction[-1] == "high") == high_is_good else "concern"
