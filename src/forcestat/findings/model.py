@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import total_ordering
+from functools import cached_property, total_ordering
 from typing import Any, Protocol
 
 from forcestat.findings import rules
@@ -90,6 +90,12 @@ class Finding:
     # -- ordering -------------------------------------------------------------------------------
     def sort_key(self) -> tuple[Any, ...]:
         """measure, period, window, geography level, unit, comparator, then every other field."""
+        return self._sort_key
+
+    @cached_property
+    def _sort_key(self) -> tuple[Any, ...]:
+        # Cached: sorting compares each finding many times. cached_property writes the instance
+        # __dict__ directly, so it works on a frozen dataclass and is not a field (eq ignores it).
         head = (
             self.measure_id,
             self.period_end,
