@@ -6,7 +6,7 @@ small (or whose comparison is insufficient) are never counted for or against a s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from forcestat.findings import rules
 from forcestat.findings.format import (
@@ -377,15 +377,20 @@ def spc_sentences(units: Units) -> list[str]:
     return sentences
 
 
-def _by_level(units: Units, keep) -> list[tuple[Finding, str]]:
-    """(a finding, where-phrase) for the force+areas that match, then for the districts."""
+def _by_level(units: Units, keep: Callable[[Finding], bool]) -> list[tuple[Finding, str]]:
+    """(a finding, where-phrase) for the force+areas that match, then for the districts.
+
+    Units whose base is too small to report are left out: no figure, so no movement either."""
     out = []
-    force = [f for f in units.rows("force") if keep(f)]
-    areas = [f for f in units.rows("area") if keep(f)]
+
+    def rows(level: str) -> list[Finding]:
+        return [f for f in units.rows(level) if f.base_status != "too_few" and keep(f)]
+
+    force, areas = rows("force"), rows("area")
     if force or areas:
         where = where_phrase(bool(force), [a.unit for a in areas], len(units.names("area")))
         out.append(((force + areas)[0], where))
-    districts = [f for f in units.rows("district") if keep(f)]
+    districts = rows("district")
     if districts:
         names = [d.unit for d in districts]
         out.append((districts[0], f"in {districts_phrase(names, len(units.names('district')))}"))

@@ -13,6 +13,7 @@ Score (sum of what applies; see docs/narrative.md):
   the interval comes from measure_results);
 - small base: 30 if too few to report, 25 if to be treated with caution;
 - trend: 15 for trending upwards/downwards or a halted trend;
+  (SPC and trend count only for units whose base is big enough to report)
 - tie-breaks: +3 force, +2 area, +1 district; +3 previous year, +2 long term, +1 year end.
 """
 
@@ -84,7 +85,8 @@ def _reasons(f: Finding, force: Finding | None, differing: dict) -> list[str]:
                 f.direction, "significant_neutral"
             )
         )
-    if f.spc_signal in ("concern", "improvement", "neutral"):
+    too_few = f.base_status == "too_few"  # no figure to report, so no signal or trend either
+    if f.spc_signal in ("concern", "improvement", "neutral") and not too_few:
         reasons.append(f"spc_{f.spc_signal}")
     if f.breakdown in _SUBUNITS and force is not None:
         if _verdict_differs(f, force):
@@ -97,7 +99,7 @@ def _reasons(f: Finding, force: Finding | None, differing: dict) -> list[str]:
             reasons.append("out_of_line_value")
     if f.base_status in ("too_few", "caution"):
         reasons.append(f.base_status)
-    if f.trend != "none":
+    if f.trend != "none" and not too_few:
         reasons.append("trend")
     return reasons
 
