@@ -390,3 +390,149 @@ def test_suppressed_rows_show_neither_value_nor_base():
     assert wording.value_sentence(count, SSO) == (
         "There were too few serious sexual offences to report for the 12 months ending March 2020."
     )
+
+
+# -- district summaries: every form -------------------------------------------------------------
+DISTRICT_CASES = [
+    (
+        ["significantly_lower"] * 6,
+        "The all crime prosecution possible outcome rate was significantly lower than the 12 "
+        "months ending March 2019 in all six districts.",
+        "All six districts recorded significantly lower levels of serious sexual offences "
+        "compared to the 12 months ending March 2019.",
+    ),
+    (
+        ["significantly_lower"] * 5 + ["comparable"],
+        "South Cambridgeshire was the only district where the all crime prosecution possible "
+        "outcome rate was not significantly lower than the 12 months ending March 2019.",
+        "South Cambridgeshire was the only district not to record significantly lower levels of "
+        "serious sexual offences compared to the 12 months ending March 2019.",
+    ),
+    (
+        ["comparable"] * 5 + ["significantly_higher"],
+        "South Cambridgeshire was the only district where the all crime prosecution possible "
+        "outcome rate was significantly higher than the 12 months ending March 2019.",
+        "South Cambridgeshire was the only district to record significantly higher levels of "
+        "serious sexual offences compared to the 12 months ending March 2019.",
+    ),
+    (
+        ["comparable"] * 6,
+        "The all crime prosecution possible outcome rate was not significantly different from the "
+        "12 months ending March 2019 in any of the six districts.",
+        "None of the six districts recorded significantly different levels of serious sexual "
+        "offences compared to the 12 months ending March 2019.",
+    ),
+]
+
+
+def test_district_summary_forms():
+    for verdicts, rate_text, count_text in DISTRICT_CASES:
+        for measure, value, before, text in (
+            (OUTCOME_RATE, 50.0, 48.0, rate_text),
+            (SSO, 500, 480, count_text),
+        ):
+            rows = [
+                district(measure, d, value, 400, previous_year=cmp(before, v))
+                for d, v in zip(SIX, verdicts, strict=True)
+            ]
+            assert grouped.district_summary(units(measure, rows), "previous_year") == [text]
+
+
+def test_district_summary_named_lists_for_mixed_verdicts():
+    verdicts = (
+        ["significantly_higher"] * 2 + ["comparable"] * 2 + ["significantly_lower"] + ["comparable"]
+    )
+    rows = [
+        district(SSO, d, 500, previous_year=cmp(480, v)) for d, v in zip(SIX, verdicts, strict=True)
+    ]
+    assert grouped.district_summary(units(SSO, rows), "previous_year") == [
+        "Significantly higher levels of serious sexual offences were recorded in both Cambridge "
+        "City and East Cambridgeshire compared to the 12 months ending March 2019.",
+        "Peterborough was the only district to record significantly lower levels of serious "
+        "sexual offences compared to the 12 months ending March 2019.",
+    ]
+
+
+def test_spc_and_district_trend_sentences():
+    rows = [
+        row(SSO, 100, spc_signal="improvement"),
+        area(SSO, "North", 50, spc_signal="concern"),
+        district(SSO, "Fenland", 10, trend="upwards"),
+        district(SSO, "Peterborough", 10, trend="upwards"),
+    ]
+    u = units(SSO, rows)
+    assert grouped.spc_sentences(u) == [
+        "Monthly figures show special cause variation of concern in North policing area.",
+        "Monthly figures show special cause variation of improvement.",
+    ]
+    assert grouped.trend_sentences(u) == [
+        "The number of serious sexual offences is trending upwards in both Fenland and "
+        "Peterborough."
+    ]
+
+
+def test_rate_per_1000_and_halted_upward_trend():
+    rate = Measure("crime_rate", "crime rate", "rate_per_1000", "lower_is_better")
+    rows = [
+        row(
+            rate,
+            54.26,
+            48000,
+            previous_year=cmp(51.0, "significantly_higher"),
+            trend="halted_upwards",
+        )
+    ]
+    assert measure_paragraph(rate, rows) == [
+        "The crime rate for the 12 months ending March 2020 was 54.3 per 1,000 population "
+        "(n = 48,000).",
+        "This is significantly higher than the 12 months ending March 2019.",
+        "However, there are early signs that the long term upward trend has been halted.",
+    ]
+
+
+def test_mean_and_financial_year_to_date():
+    mean = Measure(
+        "rape_length",
+        "average length of investigation for a rape offence",
+        "mean",
+        "lower_is_better",
+        unit_label="days",
+    )
+    assert measure_paragraph(mean, [row(mean, 241.3, 310, year_end=cmp(250, "comparable"))]) == [
+        "The average length of investigation for a rape offence was 241.3 days in the 12 months "
+        "ending March 2020 (n = 310), marginally lower than, but comparable to, the year end "
+        "benchmark."
+    ]
+    r = row(
+        SATISFACTION,
+        77.2,
+        971,
+        window="fytd",
+        period_end="2020-01",
+        previous_year=cmp(78.9, "comparable"),
+    )
+    assert measure_paragraph(SATISFACTION, [r]) == [
+        "77.2% of the victims of crime surveyed in the financial year to date (April 2019 to "
+        "January 2020) were at least fairly satisfied with overall service delivery (n = 971).",
+        "This is marginally lower than, but comparable to, the same period of the previous "
+        "financial year (April 2018 to January 2019).",
+    ]
+
+
+def test_missing_value_says_so():
+    assert measure_paragraph(SATISFACTION, [row(SATISFACTION, None, 971)]) == [
+        "No figure is available for the victim satisfaction rate for the 12 months ending "
+        "March 2020."
+    ]
+
+
+def test_measure_metadata_is_duck_typed():
+    from types import SimpleNamespace
+
+    m = SimpleNamespace(
+        id="x", title="X", theme="T", phrase="calls abandoned", kind="count", polarity="neutral"
+    )
+    assert measure_paragraph(m, [row(m, 1234, previous_year=cmp(1200, "comparable"))]) == [
+        "1,234 calls abandoned were recorded in the 12 months ending March 2020.",
+        "This is marginally higher than, but comparable to, the 12 months ending March 2019.",
+    ]

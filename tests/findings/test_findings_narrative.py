@@ -126,6 +126,7 @@ def test_force_with_too_few_responses_says_only_that():
             12,
             previous_year=cmp(80.0, "significantly_lower"),
             trend="downwards",
+            spc_signal="concern",
         )
     ]
     assert measure_paragraph(SATISFACTION, rows) == [
