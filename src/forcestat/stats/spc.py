@@ -81,8 +81,8 @@ def _segments(n: int, rebase_at: Sequence[int]) -> list[tuple[int, int]]:
 def _check_common(baseline: int | None, shift_length: int, trend_length: int, min_points: int):
     if baseline is not None and baseline < 1:
         raise ValueError(f"baseline must be >= 1 point, got {baseline!r}")
-    if shift_length < 2 or trend_length < 3:
-        raise ValueError("shift_length must be >= 2 and trend_length >= 3")
+    if shift_length < 2 or trend_length < 2:
+        raise ValueError("shift_length and trend_length must be >= 2")
     if min_points < 1:
         raise ValueError("min_points must be >= 1")
 

@@ -1,0 +1,227 @@
+"""Trend tests against scipy/statsmodels, an independent likelihood fit, and hand-worked cases."""
+
+import math
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy import optimize, stats
+
+from forcestat.stats.spc import xmr
+from forcestat.stats.trends import mann_kendall, poisson_slope, trend, trend_halted
+
+# -- Mann-Kendall ------------------------------------------------------------------------------
+
+
+def test_mann_kendall_hand_worked_no_ties():
+    # 1..5: S = 10, Var = 5*4*15/18 = 16.667, z = (10 - 1)/4.0825 = 2.20454, p = 0.027486
+    z, p = mann_kendall([1, 2, 3, 4, 5])
+    assert z == pytest.approx(2.204541, abs=1e-6)
+    assert p == pytest.approx(0.027486, abs=1e-6)
+
+
+def test_mann_kendall_hand_worked_with_ties():
+    # 1,2,2,3: S = 5 (one tied pair), Var = (4*3*13 - 2*1*9)/18 = 7.6667,
+    # z = (5 - 1)/2.76887 = 1.444630, p = 0.148562
+    z, p = mann_kendall([1, 2, 2, 3])
+    assert z == pytest.approx(1.444630, abs=1e-6)
+    assert p == pytest.approx(0.148562, abs=1e-6)
+    z, p = mann_kendall([3, 2, 2, 1])
+    assert z == pytest.approx(-1.444630, abs=1e-6)
+
+
+def test_mann_kendall_without_continuity_matches_scipy_kendalltau_against_time():
+    # Kendall's tau against time: time has no ties, so scipy's asymptotic variance is the
+    # Mann-Kendall one and z = S / sqrt(Var(S)) exactly (no continuity correction).
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        n = int(rng.integers(5, 40))
+        x = rng.integers(0, 8, size=n).astype(float) + 0.1 * np.arange(n) * rng.integers(0, 2)
+        _, p = mann_kendall(x, continuity=False)
+        expected = stats.kendalltau(np.arange(n), x, method="asymptotic").pvalue
+        if math.isnan(expected):
+            assert p == 1.0
+        else:
+            assert p == pytest.approx(expected, rel=1e-10)
+
+
+def test_mann_kendall_edge_cases():
+    assert mann_kendall([5, 5, 5, 5]) == (0.0, 1.0)
+    z, p = mann_kendall([1])
+    assert math.isnan(z) and math.isnan(p)
+    assert mann_kendall([1, math.nan, 2, 3, 4, 5]) == pytest.approx(mann_kendall([1, 2, 3, 4, 5]))
+
+
+# -- Poisson slope -----------------------------------------------------------------------------
+
+
+def test_poisson_slope_hand_worked_exact_fit():
+    # 10, 20, 40 doubles each month: the fit is exact, slope = ln 2. With centred time
+    # (-1, 0, 1) and mu = y, the information is [[70, 30], [30, 50]], so
+    # Var(b) = 70 / (70*50 - 30^2) = 0.0269231, se = 0.164083, z = 4.224397, p = 2.396e-5.
+    slope, p = poisson_slope([10, 20, 40], overdispersion=False)
+    assert slope == pytest.approx(math.log(2))
+    assert p == pytest.approx(2 * stats.norm.sf(math.log(2) / math.sqrt(70 / 2600)), rel=1e-9)
+    assert p == pytest.approx(2.396e-5, rel=1e-3)  # z = 4.224381
+    # Quasi-Poisson: X^2 = 0 so phi is floored at 1, and the reference is t on 1 df.
+    _, p_quasi = poisson_slope([10, 20, 40])
+    assert p_quasi == pytest.approx(2 * stats.t.sf(math.log(2) / math.sqrt(70 / 2600), 1))
+
+
+Y = np.array([100, 108, 95, 120, 131, 118, 140, 150, 133, 160, 171, 155])  # phi about 0.82
+Y_DISPERSED = np.array([100, 140, 80, 150, 120, 95, 170, 130, 110, 190, 150, 140])
+
+
+def _glm(y, exposure=None, **fit_kwargs):
+    x = sm.add_constant(np.arange(len(y), dtype=float))
+    offset = None if exposure is None else np.log(exposure)
+    return sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit(**fit_kwargs)
+
+
+def test_poisson_slope_matches_statsmodels_glm():
+    res = _glm(Y)
+    slope, p = poisson_slope(Y, overdispersion=False)
+    assert slope == pytest.approx(res.params[1], rel=1e-8)
+    assert p == pytest.approx(res.pvalues[1], rel=1e-6)
+
+
+def test_poisson_slope_with_exposure_matches_statsmodels_glm():
+    exposure = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+    res = _glm(Y, exposure)
+    slope, p = poisson_slope(Y, exposure, overdispersion=False)
+    assert slope == pytest.approx(res.params[1], rel=1e-8)
+    assert p == pytest.approx(res.pvalues[1], rel=1e-6)
+
+
+def test_quasi_poisson_slope_matches_statsmodels_scaled_fit():
+    res = _glm(Y_DISPERSED, scale="X2", use_t=True)
+    assert res.scale > 1
+    slope, p = poisson_slope(Y_DISPERSED)
+    assert slope == pytest.approx(res.params[1], rel=1e-8)
+    assert p == pytest.approx(res.pvalues[1], rel=1e-6)
+    # phi < 1 is floored at 1 (never more liberal than Poisson), still with t on n - 2 df
+    res_floor = _glm(Y, scale=1.0, use_t=True)
+    assert poisson_slope(Y)[1] == pytest.approx(res_floor.pvalues[1], rel=1e-6)
+
+
+def test_poisson_slope_matches_direct_likelihood_maximisation():
+    # An independent fit: maximise the Poisson log-likelihood with scipy.optimize.
+    t = np.arange(Y_DISPERSED.size, dtype=float)
+
+    def nll(beta):
+        eta = beta[0] + beta[1] * t
+        return np.sum(np.exp(eta) - Y_DISPERSED * eta)
+
+    opt = optimize.minimize(nll, x0=[math.log(Y_DISPERSED.mean()), 0.0], method="BFGS", tol=1e-12)
+    assert poisson_slope(Y_DISPERSED)[0] == pytest.approx(opt.x[1], abs=1e-6)
+
+
+def test_poisson_slope_undefined_cases():
+    for counts in ([0, 0, 0, 0], [0, 0, 0, 5], [3, 4]):
+        slope, p = poisson_slope(counts)
+        assert math.isnan(slope) and math.isnan(p)
+
+
+# -- trend -------------------------------------------------------------------------------------
+
+# Rising by about 1.5% a month with a dip every third month: no 7-point trend (dips) and no
+# 7-point shift (six months either side of the mean), but a clearly significant slope.
+RISING = [1000, 1040, 1020, 1060, 1080, 1070, 1110, 1130, 1120, 1160, 1180, 1170]
+STABLE = [12, 10] * 7
+
+
+def test_trend_from_significant_slope_without_spc_trend_or_shift():
+    chart = xmr(RISING)
+    assert not chart.rule_flags["trend"].any() and not chart.rule_flags["shift"].any()
+    assert trend(RISING, kind="count") == "upwards"
+    assert trend(RISING, kind="mean") == "upwards"  # Mann-Kendall
+    assert trend(RISING[::-1], kind="count") == "downwards"
+
+
+def test_trend_none_for_noise():
+    noise = [1000, 1040, 990, 1030, 1010, 1000, 1045, 985, 1020, 1005, 1030, 995]
+    assert trend(noise, kind="count") == "none"
+    assert trend(noise, kind="median") == "none"
+
+
+def test_trend_from_recent_spc_shift():
+    # seven months below the mean: SPC says downwards though the 12-month slope is not
+    # significant on its own (short series, small counts)
+    values = STABLE + [10, 9.5, 10, 9.5, 10, 9.5, 10]
+    chart = xmr(values, baseline=14)
+    assert trend(values, kind="mean", spc=chart) == "downwards"
+    # the same shift outside the recent window no longer counts
+    later = values + [12, 10] * 6
+    assert trend(later, kind="mean", spc=xmr(later, baseline=14), recent=6) == "none"
+
+
+def test_trend_uses_the_latest_signal_and_trend_beats_shift():
+    # a rise while still below the mean: shift low and trend high on the same points
+    values = STABLE + [7.6, 8, 8.4, 8.8, 9.2, 9.6, 10]
+    chart = xmr(values, baseline=14)
+    assert chart.rule_flags["shift"][-1] == -1 and chart.rule_flags["trend"][-1] == 1
+    assert trend(values, kind="mean", spc=chart) == "upwards"
+
+
+def test_trend_validates_input():
+    with pytest.raises(ValueError):
+        trend([1, 2, 3], kind="ratio")
+    with pytest.raises(ValueError):
+        trend([1, 2, 3], kind="count", spc=xmr([1, 2]))
+
+
+# -- trend halted ------------------------------------------------------------------------------
+
+DOWN_SHIFT = [10, 9.5, 10, 9.5, 10, 9.5, 10, 9.5]  # eight months below the mean of 11
+COMMON = [12, 10, 12, 10, 12, 10, 12]  # seven months of common cause around the mean
+
+
+def test_halted_after_seven_common_cause_points():
+    values = STABLE + DOWN_SHIFT + COMMON
+    chart = xmr(values, baseline=14)
+    assert all(s is None for s in chart.signal[-7:])
+    assert trend_halted(values, kind="mean", spc=chart)
+
+
+def test_not_halted_while_the_signal_continues():
+    values = STABLE + DOWN_SHIFT + [10, 9.5, 10, 9.5, 10, 9.5, 10]
+    assert not trend_halted(values, kind="mean", spc=xmr(values, baseline=14))
+
+
+def test_not_halted_without_an_earlier_signal():
+    values = STABLE + [12, 10] * 4 + COMMON
+    assert not trend_halted(values, kind="mean", spc=xmr(values, baseline=14))
+
+
+def test_not_halted_with_only_six_recent_common_cause_points():
+    values = STABLE + DOWN_SHIFT + COMMON[:6]
+    chart = xmr(values, baseline=14)
+    # The shift is still inside the last seven points, so (a) fails; the 12-month slope of
+    # this short stretch is not significant, but a downward rule still fires in the last seven.
+    assert not trend_halted(values, kind="mean", spc=chart)
+
+
+def test_halted_when_the_slope_is_no_longer_significant():
+    # Limits from the 12 falling months (mean 1093.3, limits 1037.7 / 1149.0): the fall is a
+    # downward trend then points below the lower limit. The next seven months are a rebound
+    # above the mean (an upward shift, ending above the upper limit): not common cause, so (a)
+    # fails, but the 12-month slope is no longer negative and no downward rule fires: (b).
+    falling = [1200, 1180, 1150, 1160, 1120, 1100, 1090, 1060, 1050, 1020, 1000, 990]
+    rebound = [1110, 1105, 1120, 1115, 1108, 1112, 1170]
+    values = falling + rebound
+    chart = xmr(values, baseline=12)
+    assert chart.signal[11] is not None and chart.direction[11] == "low"
+    assert chart.signal[-7:] == ("shift",) * 6 + ("outside",)
+    assert poisson_slope(values[-12:])[0] > 0
+    assert trend_halted(values, kind="count", spc=chart)
+    # ... while a continued fall is not halted
+    still_falling = falling + [975, 960, 955, 940, 930, 915, 900]
+    assert not trend_halted(still_falling, kind="count", spc=xmr(still_falling, baseline=12))
+    assert not trend_halted(still_falling, kind="count")
+
+
+def test_halted_upwards_via_parameter():
+    values = STABLE + [12, 12.5, 12, 12.5, 12, 12.5, 12, 12.5] + [10, 12, 10, 12, 10, 12, 10]
+    chart = xmr(values, baseline=14)
+    assert trend_halted(values, kind="mean", spc=chart, direction="upwards")
+    assert not trend_halted(values, kind="mean", spc=chart, direction="downwards")
