@@ -62,7 +62,7 @@ class SpcSettings(_Strict):
     # Months ("YYYY-MM") at which the limits are recalculated, e.g. the start of a pandemic.
     rebase_at: list[str] = Field(default_factory=list)
     # How many of the latest points a trend/shift signal must reach to count as "recent".
-    recent_points: int = Field(6, ge=1)
+    recent_points: int = Field(12, ge=1)
 
     @field_validator("rebase_at")
     @classmethod

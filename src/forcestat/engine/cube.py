@@ -1,0 +1,199 @@
+"""The monthly cube: each source table aggregated once on the backend.
+
+Measures that read the same table by the same date share one pass: one ``GROUP BY month,
+district, <own breakdown keys>`` with a conditional sum per measure and metric, so the cost
+grows with the data once, not with the number of measures (DESIGN section 2). Medians need a
+histogram at the measure's resolution and daily means need the day, so each of those is a
+pass of its own. Everything after this module works on the small cube in pandas/numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis import _
+
+from forcestat.engine.compile import Compiler
+from forcestat.framework.model import Measure
+from forcestat.store.schema import ALL_TABLES
+
+# Beyond this many own-breakdown columns in one GROUP BY, a shared pass could multiply the
+# cube's size; such measures get a pass per breakdown set instead.
+MAX_SHARED_KEYS = 2
+MONTH = "month"
+DISTRICT = "district"
+FORCE = "force"
+BIN = "bin"
+DAY = "day"
+
+
+@dataclass
+class Pass:
+    """One aggregation query: a table, the date that places records in months, the grouping
+    keys beyond month (district and own breakdowns) and the measures it serves."""
+
+    table: str
+    date: str
+    kind: str  # "additive" | "median" | "daily"
+    keys: tuple[str, ...]
+    measures: list[Measure] = field(default_factory=list)
+    frame: pd.DataFrame | None = None
+
+    @property
+    def name(self) -> str:
+        ids = ",".join(m.id for m in self.measures)
+        return f"{self.table}[{self.date}] by {', '.join(self.keys) or 'month'} ({ids})"
+
+
+def metric(measure: Measure, name: str) -> str:
+    return f"{measure.id}:{name}"
+
+
+def metrics_of(measure: Measure) -> tuple[str, ...]:
+    """The additive metrics a measure keeps per month and key (see ``_aggregates``)."""
+    if measure.kind in ("count", "rate_per_1000"):
+        return ("n",)
+    if measure.kind == "proportion":
+        if measure.weight_expr is not None:
+            return ("num", "den", "w2", "cnt", "cnt_num")
+        return ("num", "den")
+    if measure.kind == "mean" and measure.per == "record":
+        return ("n", "s", "ss")
+    return ()
+
+
+def _geo_keys(measure: Measure, columns: Sequence[str]) -> tuple[str, ...]:
+    out = []
+    if FORCE in columns:
+        out.append(FORCE)
+    if measure.geography and DISTRICT in columns:
+        out.append(DISTRICT)
+    return tuple(out)
+
+
+def plan(measures: Sequence[Measure], columns_of: dict[str, Sequence[str]]) -> list[Pass]:
+    """Group measures into passes. ``columns_of`` gives each table's columns on the backend."""
+    passes: list[Pass] = []
+    shared: dict[tuple[str, str], list[Measure]] = {}
+    for m in measures:
+        cols = columns_of[m.table]
+        geo = _geo_keys(m, cols)
+        if m.kind == "median":
+            passes.append(Pass(m.table, m.date_column, "median", geo + tuple(m.breakdowns), [m]))
+        elif m.kind == "mean" and m.per == "day":
+            passes.append(Pass(m.table, m.date_column, "daily", geo + tuple(m.breakdowns), [m]))
+        else:
+            shared.setdefault((m.table, m.date_column), []).append(m)
+    for (table, date), ms in shared.items():
+        cols = columns_of[table]
+        geo = tuple(k for k in (FORCE, DISTRICT) if k in cols and any(m.geography for m in ms))
+        own = sorted({b for m in ms for b in m.breakdowns})
+        if len(own) <= MAX_SHARED_KEYS:
+            passes.append(Pass(table, date, "additive", geo + tuple(own), list(ms)))
+            continue
+        groups: dict[tuple[str, ...], list[Measure]] = {}
+        for m in ms:
+            groups.setdefault(tuple(sorted(m.breakdowns)), []).append(m)
+        for keys, group in groups.items():
+            passes.append(Pass(table, date, "additive", geo + keys, group))
+    return passes
+
+
+def _month(col: ir.Value) -> ir.IntegerValue:
+    return (col.year() * 12 + col.month() - 1).cast("int64")
+
+
+def _and(a: ir.BooleanValue | None, b: ir.BooleanValue | None) -> ir.BooleanValue | None:
+    if a is None:
+        return b
+    return a if b is None else a & b
+
+
+def _count_if(cond: ir.BooleanValue | None) -> ir.Value:
+    if cond is None:
+        return _.count()
+    return ibis.ifelse(cond, 1, 0).sum()
+
+
+def _sum_if(cond: ir.BooleanValue | None, value: ir.Value) -> ir.Value:
+    v = value.cast("float64").fill_null(0.0)
+    return v.sum() if cond is None else ibis.ifelse(cond, v, 0.0).sum()
+
+
+def _aggregates(m: Measure, c: Compiler) -> dict[str, ir.Value]:
+    f = c.predicate(m.filter_expr)
+    if m.kind in ("count", "rate_per_1000"):
+        return {metric(m, "n"): _count_if(f)}
+    if m.kind == "proportion":
+        hit = _and(f, c.predicate(m.numerator_expr))
+        if m.weight_expr is None:
+            return {metric(m, "num"): _count_if(hit), metric(m, "den"): _count_if(f)}
+        w = c(m.weight_expr).cast("float64").fill_null(1.0)
+        return {
+            metric(m, "num"): _sum_if(hit, w),
+            metric(m, "den"): _sum_if(f, w),
+            metric(m, "w2"): _sum_if(f, w * w),
+            metric(m, "cnt"): _count_if(f),
+            metric(m, "cnt_num"): _count_if(hit),
+        }
+    if m.kind == "mean":
+        v = c(m.value_expr).cast("float64")  # type: ignore[arg-type]
+        ok = _and(f, v.notnull())
+        return {
+            metric(m, "n"): _count_if(ok),
+            metric(m, "s"): _sum_if(ok, v),
+            metric(m, "ss"): _sum_if(ok, v * v),
+        }
+    raise ValueError(f"{m.id}: kind {m.kind} has no additive metrics")
+
+
+def build_query(p: Pass, backend: Any) -> ir.Table:
+    """The Ibis expression of one pass (executed by ``run``; shown by ``explain``)."""
+    t = backend.table(p.table)
+    c = Compiler(t, backend)
+    date = t[p.date]
+    keys = [_month(date).name(MONTH)] + [t[k] for k in p.keys]
+    if p.kind == "additive":
+        aggs: dict[str, ir.Value] = {}
+        for m in p.measures:
+            aggs.update(_aggregates(m, c))
+        return t.filter(date.notnull()).group_by(keys).aggregate(**aggs)
+    (m,) = p.measures
+    v = c(m.value_expr).cast("float64")  # type: ignore[arg-type]
+    rows = t.filter(_and(date.notnull() & v.notnull(), c.predicate(m.filter_expr)))
+    if p.kind == "median":
+        # Bin index at the measure's resolution; the value of a bin is index x resolution.
+        binned = (v / m.bin_width).floor().cast("int64").name(BIN)
+        return rows.group_by([*keys, binned]).aggregate(count=_.count())
+    day = date.cast("date").name(DAY)
+    return rows.group_by([*keys, day]).aggregate(total=v.sum())
+
+
+def run(p: Pass, backend: Any) -> pd.DataFrame:
+    df = build_query(p, backend).to_pandas()
+    df[MONTH] = df[MONTH].astype("int64")
+    if p.kind == "median":
+        df[BIN] = df[BIN].astype("int64")
+        df["count"] = df["count"].astype("int64")
+    p.frame = df
+    return df
+
+
+def table_columns(backend: Any, tables: Sequence[str]) -> dict[str, list[str]]:
+    """Columns each table has on the backend (a national set may carry an extra ``force``)."""
+    out = {}
+    for name in tables:
+        try:
+            out[name] = list(backend.table(name).columns)
+        except Exception as exc:  # noqa: BLE001 - backends raise different errors
+            known = ALL_TABLES[name].column_names if name in ALL_TABLES else ()
+            raise LookupError(
+                f"table {name!r} is not in the store ({type(exc).__name__}); "
+                f"expected columns: {', '.join(known)}"
+            ) from None
+    return out

@@ -1,0 +1,127 @@
+"""Evaluate one measure over its breakdown units, periods and windows into measure_results rows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from forcestat.engine.kinds import KindStats
+from forcestat.engine.windows import (
+    comparator_span,
+    month_index,
+    month_label,
+    window_span,
+)
+from forcestat.framework.model import Measure, Settings
+from forcestat.stats import comparisons, spc, trends, verdicts
+
+# Months of monthly counts the dispersion of a count test is estimated from (ending at the
+# period): two years, so that a steady rise is not mistaken for overdispersion (trend-adjusted).
+DISPERSION_MONTHS = 24
+
+
+def _spc_kwargs(settings: Settings, first: int, stop: int) -> dict[str, Any]:
+    s = settings.spc
+    rebase = [month_index(r) - first for r in s.rebase_at]
+    return {
+        "baseline": s.baseline_points,
+        "rebase_at": [i for i in rebase if 0 < i < stop],
+        "shift_length": s.shift_length,
+        "trend_length": s.trend_length,
+        "min_points": s.min_points,
+    }
+
+
+def signals(ks: KindStats, m: Measure, settings: Settings, u: int, stop: int) -> tuple[str, str]:
+    """(spc_signal, trend) at the month before ``stop`` from the monthly series since the data
+    start, with the framework's rebase dates and rule lengths."""
+    if stop < 1:
+        return "none", "none"
+    kw = _spc_kwargs(settings, ks.units.first, stop)
+    values, chart = ks.chart(u, stop, **kw)
+    if not np.isfinite(values).any():
+        return "none", "none"
+    icon = spc.spc_icon(chart, m.polarity)
+    tkw = {"kind": m.kind, "spc": chart, "recent": settings.spc.recent_points}
+    direction = trends.trend(values, alpha=settings.alpha, **tkw)
+    if direction == "none":
+        for way in ("downwards", "upwards"):
+            if trends.trend_halted(values, direction=way, alpha=settings.alpha, **tkw):
+                direction = f"halted_{way}"
+                break
+    return icon, direction
+
+
+def _dispersion(ks: KindStats, u: int, i: int, j: int) -> float:
+    counts = ks.monthly_counts(u, max(0, j - DISPERSION_MONTHS + 1), j)
+    if counts is None or counts.size < 12:
+        return math.nan
+    return comparisons.dispersion_index(counts, around="trend")
+
+
+def rows_for(
+    ks: KindStats,
+    m: Measure,
+    settings: Settings,
+    periods: Sequence[int],
+    data_span: tuple[int, int],
+) -> Iterator[dict[str, Any]]:
+    """One row per unit, period and window that the data cover."""
+    units = ks.units
+    first, last = data_span
+    off = units.first
+    windows = m.windows_in(settings)
+    comparators = m.comparators_in(settings)
+    fy, lt = settings.financial_year_start, settings.long_term_months
+    cohort = m.basis == "cohort"
+
+    def covered(span: tuple[int, int]) -> bool:
+        return first <= span[0] and span[1] <= last
+
+    for u, label in enumerate(units.labels):
+        for p in periods:
+            spans = {w: window_span(w, p, fy) for w in windows}
+            spans = {w: s for w, s in spans.items() if covered(s)}
+            if not spans:
+                continue
+            signal, trend = signals(ks, m, settings, u, p - off + 1)
+            phi = _dispersion(ks, u, 0, p - off) if settings.overdispersion else math.nan
+            for w, (a, b) in spans.items():
+                cur = ks.window(u, a - off, b - off)
+                pt = ks.point(u, cur)
+                row: dict[str, Any] = {
+                    "measure_id": m.id,
+                    "breakdown": units.breakdown,
+                    "unit": label,
+                    "period_end": month_label(p),
+                    "window": w,
+                    "value": pt.value,
+                    "numerator": pt.numerator,
+                    "denominator": pt.denominator,
+                    "n": pt.n,
+                    "ci_low": pt.ci_low,
+                    "ci_high": pt.ci_high,
+                }
+                for c in comparators:
+                    bench = comparator_span(c, (a, b), fy, lt)
+                    value = diff = pval = None
+                    if covered(bench.span) and pt.value is not None:
+                        bw = ks.window(u, bench.span[0] - off, bench.span[1] - off)
+                        value, diff, pval = ks.compare(u, cur, bw, bench.windows, phi)
+                    if pt.base is not None and not ks.base_ok(pt.base):
+                        pval = None
+                    row[f"{c}_value"] = value
+                    row[f"{c}_diff"] = diff
+                    row[f"{c}_p"] = pval
+                    row[f"{c}_verdict"] = verdicts.verdict(
+                        pval, math.nan if diff is None else diff, settings.alpha
+                    )
+                row["spc_signal"] = signal
+                row["trend"] = trend
+                row["small_base"] = ks.small_base(pt.base)
+                row["suppressed"] = bool(pt.suppressed)
+                row["maturing"] = cohort and (last - b) < settings.maturing_months
+                yield row

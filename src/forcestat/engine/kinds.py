@@ -1,0 +1,289 @@
+"""Per measure kind: what a window holds, its point estimate, its comparison with a benchmark and
+its monthly series for SPC. All statistics come from ``forcestat.stats``; this module only adds
+up the cube and hands numbers over.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from forcestat.engine.rollup import Units
+from forcestat.framework.model import Measure, Settings
+from forcestat.stats import comparisons, intervals, spc, verdicts
+
+NAN = math.nan
+
+
+def _cum(a: np.ndarray) -> np.ndarray:
+    """Cumulative sums along months with a leading zero: window (i..j) = c[j+1] - c[i]."""
+    return np.concatenate([np.zeros(a.shape[:-1] + (1,)), np.cumsum(a, axis=-1)], axis=-1)
+
+
+@dataclass
+class Point:
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    n: float | None
+    ci_low: float | None
+    ci_high: float | None
+    base: float | None  # what the base rules read (None: counts, no base rule)
+    suppressed: bool
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+class KindStats:
+    """Window sums over one breakdown's units. Month positions are relative to ``units.first``."""
+
+    def __init__(self, m: Measure, units: Units, settings: Settings):
+        self.m = m
+        self.units = units
+        self.settings = settings
+        self.level = settings.confidence_level
+        self.min_base, self.caution_base = m.bases(settings)
+        self.cum = {k: _cum(v) for k, v in units.arrays.items()}
+
+    # -- window sums -----------------------------------------------------------------------------
+    def sums(self, u: int, i: int, j: int) -> dict[str, float]:
+        return {k: float(c[u, j + 1] - c[u, i]) for k, c in self.cum.items()}
+
+    def window(self, u: int, i: int, j: int) -> Any:
+        return self.sums(u, i, j)
+
+    def small(self, count: float) -> bool:
+        return 1 <= count < self.settings.suppress_below
+
+    # -- to be provided per kind -----------------------------------------------------------------
+    def point(self, u: int, w: Any) -> Point:
+        raise NotImplementedError
+
+    def compare(self, u: int, cur: Any, bench: Any, windows: float, phi: float) -> tuple:
+        """(benchmark value on the current window's scale, diff, p)."""
+        raise NotImplementedError
+
+    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+        """Monthly values of months [0, stop) and their control chart."""
+        raise NotImplementedError
+
+    def monthly_counts(self, u: int, i: int, j: int) -> np.ndarray | None:
+        """Monthly counts for the dispersion of count tests (None: not a count kind)."""
+        return None
+
+    def base_ok(self, base: float | None) -> bool:
+        return base is None or verdicts.base_rule(base, self.min_base, self.caution_base) != (
+            "suppress"
+        )
+
+    def small_base(self, base: float | None) -> bool:
+        return base is not None and verdicts.base_rule(base, self.min_base, self.caution_base) != (
+            "ok"
+        )
+
+
+class CountStats(KindStats):
+    """Counts: exact Poisson interval; E-test against the benchmark's mean per window, scaled by
+    the monthly dispersion when overdispersed; XmR chart of monthly counts."""
+
+    per_1000 = False
+
+    def scale(self, u: int) -> float:
+        return 1.0
+
+    def window(self, u: int, i: int, j: int) -> float:
+        c = self.cum["n"]
+        return float(c[u, j + 1] - c[u, i])
+
+    def point(self, u: int, k: float) -> Point:
+        lo, hi = intervals.poisson_exact_interval(int(round(k)), self.level)
+        s = self.scale(u)
+        return Point(
+            value=_num(k * s),
+            numerator=k,
+            denominator=None,
+            n=k,
+            ci_low=_num(lo * s),
+            ci_high=_num(hi * s),
+            base=None,
+            suppressed=self.small(k),
+        )
+
+    def compare(self, u: int, k: float, kb: float, windows: float, phi: float) -> tuple:
+        s = self.scale(u)
+        bench = kb / windows
+        if math.isnan(s):
+            return (None, None, None)
+        if self.settings.overdispersion:
+            p = comparisons.poisson_e_test_overdispersed(k, 1.0, kb, windows, phi)
+        else:
+            p = comparisons.poisson_e_test(k, 1.0, kb, windows)
+        return (bench * s, (k - bench) * s, p)
+
+    def monthly_counts(self, u: int, i: int, j: int) -> np.ndarray:
+        return self.units.arrays["n"][u, i : j + 1]
+
+    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+        y = self.units.arrays["n"][u, :stop] * self.scale(u)
+        return y, spc.xmr(y, **kw)
+
+
+class RateStats(CountStats):
+    """Rate per 1,000 population: the count's statistics on the population's scale."""
+
+    def scale(self, u: int) -> float:
+        pop = self.units.population[u] if self.units.population is not None else NAN
+        return 1000.0 / pop if pop and not math.isnan(pop) else NAN
+
+    def point(self, u: int, k: float) -> Point:
+        pt = super().point(u, k)
+        pop = self.units.population[u] if self.units.population is not None else NAN
+        pt.denominator = _num(pop)
+        return pt
+
+
+class ProportionStats(KindStats):
+    """Proportions: Wilson interval, two-proportion score test against the pooled benchmark,
+    Laney P' chart. Weighted surveys use Kish's effective n, (sum w)^2 / sum w^2, computed
+    from the additive sums (the same quantity as ``intervals.kish_effective_n``)."""
+
+    def effective(self, w: dict[str, float]) -> tuple[float, float]:
+        """(x, n) on the effective-sample scale."""
+        if "w2" not in w:
+            return w["num"], w["den"]
+        if w["den"] <= 0 or w["w2"] <= 0:
+            return 0.0, 0.0
+        n_eff = w["den"] ** 2 / w["w2"]
+        return min(1.0, w["num"] / w["den"]) * n_eff, n_eff
+
+    def point(self, u: int, w: dict[str, float]) -> Point:
+        x, n = self.effective(w)
+        raw_x, raw_n = (w["cnt_num"], w["cnt"]) if "cnt" in w else (w["num"], w["den"])
+        if n <= 0:
+            return Point(None, w["num"], w["den"], 0.0, None, None, 0.0, False)
+        lo, hi = intervals.wilson_interval(x, n, self.level)
+        return Point(
+            value=100.0 * w["num"] / w["den"],
+            numerator=w["num"],
+            denominator=w["den"],
+            n=n,
+            ci_low=_num(100.0 * lo),
+            ci_high=_num(100.0 * hi),
+            base=n,
+            suppressed=self.small(raw_x) or self.small(raw_n - raw_x),
+        )
+
+    def compare(self, u: int, cur: dict, bench: dict, windows: float, phi: float) -> tuple:
+        x1, n1 = self.effective(cur)
+        x2, n2 = self.effective(bench)
+        if n2 <= 0 or n1 <= 0:
+            return (None, None, None)
+        v1, v2 = 100.0 * cur["num"] / cur["den"], 100.0 * bench["num"] / bench["den"]
+        p = comparisons.two_proportion_test(x1, n1, x2, n2)
+        if not (self.base_ok(n1) and self.base_ok(n2)):
+            p = None
+        return (v2, v1 - v2, p)
+
+    def monthly(self, u: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        a = {k: v[u, :stop] for k, v in self.units.arrays.items()}
+        if "w2" not in a:
+            return a["num"], a["den"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n_eff = np.where(a["w2"] > 0, a["den"] ** 2 / a["w2"], 0.0)
+            p = np.where(a["den"] > 0, np.minimum(1.0, a["num"] / a["den"]), 0.0)
+        return p * n_eff, n_eff
+
+    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+        x, n = self.monthly(u, stop)
+        res = spc.laney_p_prime(x, n, **kw)
+        return res.values, res
+
+
+class MedianStats(KindStats):
+    """Medians: exact from the merged monthly histograms; distribution-free order-statistic
+    interval; Mood's median test against the pooled benchmark; XmR of monthly medians."""
+
+    def __init__(self, m: Measure, units: Units, settings: Settings):
+        super().__init__(m, units, settings)
+        self.hcum = [
+            np.concatenate([np.zeros((1, c.shape[1]), dtype=np.int64), np.cumsum(c, axis=0)])
+            for _, c in units.hist
+        ]
+        self._monthly: dict[int, np.ndarray] = {}
+
+    def window(self, u: int, i: int, j: int) -> np.ndarray:
+        c = self.hcum[u]
+        return c[j + 1] - c[i]
+
+    def point(self, u: int, counts: np.ndarray) -> Point:
+        values = self.units.hist[u][0]
+        n = float(counts.sum())
+        if n == 0:
+            return Point(None, None, None, 0.0, None, None, 0.0, False)
+        med = intervals.median_from_histogram(values, counts)
+        lo, hi = intervals.median_interval_from_histogram(values, counts, self.level)
+        return Point(_num(med), None, None, n, _num(lo), _num(hi), n, self.small(n))
+
+    def compare(self, u: int, cur: np.ndarray, bench: np.ndarray, windows: float, phi: float):
+        values = self.units.hist[u][0]
+        if bench.sum() == 0 or cur.sum() == 0:
+            return (None, None, None)
+        m1 = intervals.median_from_histogram(values, cur)
+        m2 = intervals.median_from_histogram(values, bench)
+        p = comparisons.median_test_from_histograms(values, cur, values, bench)
+        if not (self.base_ok(float(cur.sum())) and self.base_ok(float(bench.sum()))):
+            p = None
+        return (m2, m1 - m2, _num(p))
+
+    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+        if u not in self._monthly:
+            values, counts = self.units.hist[u]
+            self._monthly[u] = np.array(
+                [intervals.median_from_histogram(values, row) for row in counts]
+            )
+        y = self._monthly[u][:stop]
+        return y, spc.xmr(y, **kw)
+
+
+class MeanStats(KindStats):
+    """Means (per record: sum / n; per day: the daily totals' mean). ``forcestat.stats`` has no
+    interval or test for means yet, so rows carry the value, the benchmark and the difference,
+    with verdict ``insufficient_data``; SPC uses the monthly means."""
+
+    def _mean(self, w: dict[str, float]) -> tuple[float, float]:
+        n = w["days"] if "days" in w else w["n"]
+        return (w["s"] / n if n > 0 else NAN), n
+
+    def point(self, u: int, w: dict[str, float]) -> Point:
+        mean, n = self._mean(w)
+        base = None if "days" in w else n
+        return Point(_num(mean), w["s"], n, n, None, None, base, base is not None and self.small(n))
+
+    def compare(self, u: int, cur: dict, bench: dict, windows: float, phi: float) -> tuple:
+        m1, _ = self._mean(cur)
+        m2, _ = self._mean(bench)
+        if math.isnan(m1) or math.isnan(m2):
+            return (None, None, None)
+        return (m2, m1 - m2, None)
+
+    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+        n = self.units.arrays["days" if "days" in self.units.arrays else "n"][u, :stop]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.where(n > 0, self.units.arrays["s"][u, :stop] / n, np.nan)
+        return y, spc.xmr(y, **kw)
+
+
+def stats_for(m: Measure, units: Units, settings: Settings) -> KindStats:
+    cls = {
+        "count": CountStats,
+        "rate_per_1000": RateStats,
+        "proportion": ProportionStats,
+        "median": MedianStats,
+        "mean": MeanStats,
+    }[m.kind]
+    return cls(m, units, settings)

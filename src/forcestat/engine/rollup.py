@@ -1,0 +1,179 @@
+"""Roll the cube up to breakdown units (force, area, district, the measure's own) as dense
+unit x month arrays, ready for window sums by cumulative difference."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forcestat.engine.cube import BIN, DAY, DISTRICT, FORCE, MONTH, Pass, metric, metrics_of
+from forcestat.framework.model import Measure
+
+# Label for a record whose own breakdown value is empty.
+NOT_RECORDED = "Not recorded"
+# Label of the force unit when records cannot be placed in one of several forces.
+ALL_FORCES = "All forces"
+
+
+@dataclass
+class Geography:
+    """District -> area -> force, with population (the store's geography reference table)."""
+
+    area: dict[str, str]
+    force: dict[str, str]
+    population: dict[str, float]
+
+    @property
+    def forces(self) -> list[str]:
+        return sorted(set(self.force.values()))
+
+    @property
+    def sole_force(self) -> str | None:
+        f = self.forces
+        return f[0] if len(f) == 1 else None
+
+    def area_label(self, district: str) -> str | None:
+        """Areas are named within a force ("North"); with several forces the force prefixes it."""
+        a = self.area.get(district)
+        if a is None or self.sole_force is not None:
+            return a
+        return f"{self.force[district]} / {a}"
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]]) -> Geography:
+        area, force, pop = {}, {}, {}
+        for r in rows:
+            d = str(r["district"])
+            area[d] = str(r["area"])
+            force[d] = str(r["force"])
+            if r.get("population") not in (None, ""):
+                pop[d] = float(r["population"])
+        return cls(area, force, pop)
+
+    @classmethod
+    def load(cls, backend: Any) -> Geography:
+        """From the store; the packaged reference table when the store has none."""
+        try:
+            df = backend.table("geography").to_pandas()
+            if len(df):
+                return cls.from_rows(df.to_dict("records"))
+        except Exception:  # noqa: BLE001, S110 - a store without geography uses the default
+            pass
+        from forcestat.store.store import reference_path
+
+        with open(reference_path("geography"), encoding="utf-8", newline="") as fh:
+            return cls.from_rows(list(csv.DictReader(fh)))
+
+
+@dataclass
+class Units:
+    """One breakdown of one pass: unit labels and, per metric, a [unit, month] array."""
+
+    breakdown: str
+    labels: list[str]
+    first: int  # month index of column 0
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    # Medians: per unit, (bin values, [month, bin] counts); daily means: per unit arrays.
+    hist: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    population: np.ndarray | None = None
+
+
+def _labels(frame: pd.DataFrame, breakdown: str, geo: Geography) -> pd.Series | None:
+    """The unit each cube row belongs to for a breakdown (None: the breakdown does not apply)."""
+    cols = frame.columns
+    if breakdown == "force":
+        if FORCE in cols:
+            return frame[FORCE].astype("string").fillna(NOT_RECORDED)
+        if DISTRICT in cols and geo.sole_force is None:
+            return frame[DISTRICT].map(geo.force).astype("string")
+        return pd.Series(geo.sole_force or ALL_FORCES, index=frame.index, dtype="string")
+    if breakdown == "area":
+        if DISTRICT not in cols:
+            return None
+        names = {d: geo.area_label(d) for d in frame[DISTRICT].dropna().unique()}
+        return frame[DISTRICT].map(names).astype("string")
+    if breakdown == "district":
+        if DISTRICT not in cols:
+            return None
+        return frame[DISTRICT].astype("string").fillna(NOT_RECORDED)
+    if breakdown not in cols:
+        return None
+    col = frame[breakdown]
+    if col.dtype == bool or str(col.dtype) == "boolean":
+        col = col.map({True: "true", False: "false"})
+    return col.astype("string").fillna(NOT_RECORDED)
+
+
+def _population(breakdown: str, labels: list[str], geo: Geography) -> np.ndarray:
+    def total(districts: list[str]) -> float:
+        vals = [geo.population[d] for d in districts if d in geo.population]
+        return float(sum(vals)) if vals else np.nan
+
+    out = []
+    for u in labels:
+        if breakdown == "district":
+            out.append(geo.population.get(u, np.nan))
+        elif breakdown == "area":
+            out.append(total([d for d in geo.area if geo.area_label(d) == u]))
+        elif breakdown == "force" and u in geo.forces:
+            out.append(total([d for d, f in geo.force.items() if f == u]))
+        else:
+            # Own breakdowns (and "All forces") are force-wide: the whole population.
+            out.append(total(list(geo.population)))
+    return np.asarray(out, dtype=float)
+
+
+def breakdowns_of(m: Measure, p: Pass) -> list[str]:
+    geo = ["force"]
+    if m.geography and DISTRICT in p.keys:
+        geo += ["area", "district"]
+    return geo + list(m.breakdowns)
+
+
+def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, int]) -> Units:
+    """Sum the pass's cube for measure ``m`` by ``breakdown`` unit and month over ``span``."""
+    frame = p.frame
+    assert frame is not None
+    first, last = span
+    months = last - first + 1
+    lab = _labels(frame, breakdown, geo)
+    if lab is None:
+        return Units(breakdown, [], first)
+    keep = lab.notna().to_numpy()
+    f = frame.loc[keep]
+    lab = lab[keep]
+    labels = sorted(lab.unique().tolist())
+    pos = {u: i for i, u in enumerate(labels)}
+    ui = lab.map(pos).to_numpy(dtype=np.int64)
+    mi = (f[MONTH].to_numpy(dtype=np.int64) - first).astype(np.int64)
+    units = Units(breakdown, labels, first)
+    if m.kind == "rate_per_1000":
+        units.population = _population(breakdown, labels, geo)
+    if p.kind == "additive":
+        for name in metrics_of(m):
+            arr = np.zeros((len(labels), months))
+            np.add.at(arr, (ui, mi), f[metric(m, name)].to_numpy(dtype=float))
+            units.arrays[name] = arr
+    elif p.kind == "median":
+        work = pd.DataFrame({"u": ui, "m": mi, "b": f[BIN].to_numpy(), "c": f["count"].to_numpy()})
+        work = work.groupby(["u", "m", "b"], sort=True)["c"].sum().reset_index()
+        for k in range(len(labels)):
+            w = work[work["u"] == k]
+            bins = np.unique(w["b"].to_numpy())
+            counts = np.zeros((months, bins.size), dtype=np.int64)
+            np.add.at(counts, (w["m"].to_numpy(), np.searchsorted(bins, w["b"].to_numpy())), w["c"])
+            units.hist.append((bins.astype(float) * m.bin_width, counts))
+    else:  # daily: the day's total over the unit's records, then per month total and days
+        work = pd.DataFrame({"u": ui, "m": mi, "d": f[DAY].to_numpy(), "t": f["total"]})
+        per_day = work.groupby(["u", "m", "d"], sort=False)["t"].sum().reset_index()
+        total = np.zeros((len(labels), months))
+        days = np.zeros((len(labels), months))
+        np.add.at(total, (per_day["u"].to_numpy(), per_day["m"].to_numpy()), per_day["t"])
+        np.add.at(days, (per_day["u"].to_numpy(), per_day["m"].to_numpy()), 1.0)
+        units.arrays["s"] = total
+        units.arrays["days"] = days
+    return units

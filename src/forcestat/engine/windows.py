@@ -1,0 +1,81 @@
+"""Which months a window and its comparators cover (DESIGN section 6).
+
+Months are integers ``year * 12 + month - 1`` so that arithmetic is plain subtraction. A span is
+``(first, last)`` inclusive. Every comparator span ends before the current window starts: rolling
+windows a month apart share most of their records and are not independent, so only windows that
+do not overlap are ever compared.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+Span = tuple[int, int]
+
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def month_index(period: str) -> int:
+    m = _PERIOD.match(period)
+    if not m:
+        raise ValueError(f"period {period!r} is not a month YYYY-MM")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def length(span: Span) -> int:
+    return span[1] - span[0] + 1
+
+
+def window_span(window: str, period: int, fy_start: int = 4) -> Span:
+    """Months of the current window ending at ``period``: 12m, 3m, 1m or financial year to date
+    (from the latest month ``fy_start`` (April = 4) at or before the period)."""
+    if window == "12m":
+        return (period - 11, period)
+    if window == "3m":
+        return (period - 2, period)
+    if window == "1m":
+        return (period, period)
+    if window == "fytd":
+        back = (period % 12 - (fy_start - 1)) % 12
+        return (period - back, period)
+    raise ValueError(f"unknown window {window!r}")
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    span: Span
+    # How many current-window lengths the benchmark covers: a count benchmark is compared as
+    # its total over ``windows`` windows (its mean per window is total / windows).
+    windows: float
+
+
+def comparator_span(
+    comparator: str, current: Span, fy_start: int = 4, long_term_months: int = 36
+) -> Benchmark:
+    """The benchmark of a comparator for the current window.
+
+    - previous_year: the same months twelve months earlier (for a 12-month window, the twelve
+      months before it);
+    - year_end: the last completed financial year (12 months ending with the month before
+      ``fy_start``, i.e. March) that ends before the current window starts;
+    - long_term: the ``long_term_months`` months before the current window.
+    """
+    a, b = current
+    n = length(current)
+    if comparator == "previous_year":
+        if n > 12:
+            raise ValueError("previous_year needs a window of at most 12 months")
+        return Benchmark((a - 12, b - 12), 1.0)
+    if comparator == "year_end":
+        fy_end_month = (fy_start - 2) % 12  # month-of-year index (0 = January) of March
+        end = a - 1
+        end -= (end % 12 - fy_end_month) % 12
+        return Benchmark((end - 11, end), 12.0 / n)
+    if comparator == "long_term":
+        return Benchmark((a - long_term_months, a - 1), long_term_months / n)
+    raise ValueError(f"unknown comparator {comparator!r}")
