@@ -164,5 +164,54 @@ def demo(
     print_summary(open_store(str(store_path)), out)
 
 
+@app.command()
+def measures(
+    period: Annotated[
+        str | None, typer.Option(help="Period end YYYY-MM (default: the last month of data).")
+    ] = None,
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Output file: .parquet, .csv or .json.")
+    ] = Path("measure_results.parquet"),
+    store: StoreOpt = "forcestat.duckdb",
+    framework: Annotated[
+        Path | None, typer.Option(help="Framework TOML (default: the packaged framework).")
+    ] = None,
+    all_periods: Annotated[
+        bool, typer.Option("--all-periods", help="Evaluate every month the data cover.")
+    ] = False,
+    measure: Annotated[
+        list[str] | None, typer.Option("--measure", help="Only this measure id (repeatable).")
+    ] = None,
+) -> None:
+    """Evaluate the framework's measures into measure_results (DESIGN.md section 2)."""
+    import time
+
+    from .engine import compute, write
+    from .engine.results import FORMATS
+    from .framework import FrameworkError, load_framework
+    from .store.store import open_store
+
+    if out_file.suffix.lower() not in FORMATS:
+        _fail(f"{out_file}: unknown output format; use {', '.join(FORMATS)}")
+    try:
+        fw = load_framework(framework)
+    except FrameworkError as exc:
+        _fail(str(exc))
+    t0 = time.perf_counter()
+    st = open_store(store, read_only=True)
+    try:
+        df = compute(st, fw, period, all_periods=all_periods, measures=measure)
+    except (KeyError, LookupError, ValueError) as exc:
+        _fail(str(exc).strip("'\""))
+    write(df, out_file)
+    periods = df["period_end"].nunique()
+    out.print(
+        f"measure_results: {len(df):,} rows, {df['measure_id'].nunique()} measures, "
+        f"{periods} period(s) in {time.perf_counter() - t0:.1f}s -> {out_file} "
+        f"(framework {fw.hash})",
+        highlight=False,
+    )
+
+
 if __name__ == "__main__":
     app()
