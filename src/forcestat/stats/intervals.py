@@ -118,7 +118,7 @@ def median_from_histogram(
 
 
 def median_rank_interval(n: int, level: float = 0.95) -> tuple[int, int] | None:
-    """Ranks (r, n - r + 1) of the distribution-free interval for a median (Conover 1999, 3.2).
+    """Ranks (r, n - r + 1) of the distribution-free interval for a median (Conover 1999, ch. 3).
 
     r is the largest rank with P(B <= r - 1) <= alpha / 2, B ~ Binomial(n, 1/2), so the
     interval [X_(r), X_(n-r+1)] covers the population median with probability
@@ -146,11 +146,12 @@ def median_interval_from_histogram(
 ) -> tuple[float, float]:
     """Distribution-free order-statistic interval for the median of a histogram.
 
-    Conover (1999) Practical Nonparametric Statistics, section 3.2; Hollander & Wolfe (1999)
-    section 3.6. The ranks come from Binomial(n, 1/2) (see ``median_rank_interval``); the
-    interval endpoints are the order statistics at those ranks, read from the cumulative
-    counts. With ties (binned data) the coverage is at least the nominal level. Returns
-    ``(nan, nan)`` when the sample is too small to reach the level.
+    Conover (1999) Practical Nonparametric Statistics, ch. 3 (the quantile test and its
+    interval); Hollander & Wolfe (1999), the interval that goes with the sign test. The ranks
+    come from Binomial(n, 1/2) (see ``median_rank_interval``); the endpoints are the order
+    statistics at those ranks, read from the cumulative counts. With ties (binned data) the
+    coverage is at least the nominal level. Returns ``(nan, nan)`` when the sample is too
+    small to reach the level.
     """
     v, c, n = _histogram(values, counts)
     ranks = median_rank_interval(n, level)
