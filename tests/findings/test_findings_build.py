@@ -2,6 +2,7 @@
 
 import random
 from dataclasses import FrozenInstanceError
+from types import SimpleNamespace
 
 import pytest
 from findings_helpers import OUTCOME_RATE, SATISFACTION, SSO, area, cmp, district, row
@@ -95,9 +96,12 @@ def test_small_or_suppressed_bases_allow_no_comparison():
         ),
     ]
     fs = {f.unit: f for f in build_findings(rows, [SATISFACTION])}
+    assert fs["Fenland"].base_status == "too_few"
+    # Suppressed by disclosure control with a base of 400: withheld, not "too few responses".
+    assert fs["Peterborough"].base_status == "withheld"
     for name in ("Fenland", "Peterborough"):
         f = fs[name]
-        assert f.base_status == "too_few"
+        assert f.unreportable
         assert (f.strength, f.direction, f.is_significant, f.reportable) == (
             "insufficient",
             "neutral",
@@ -176,3 +180,21 @@ def test_findings_are_frozen_and_sorted_deterministically():
     with pytest.raises(FrozenInstanceError):
         expected[0].value = 1.0  # type: ignore[misc]
     assert isinstance(expected[0], Finding)
+
+
+def test_base_thresholds_follow_settings_and_the_measure():
+    r = row(SATISFACTION, 70.0, 40, previous_year=cmp(75.0, "significantly_lower"))
+    (default,) = build_findings([r], [SATISFACTION])
+    assert default.base_status == "too_few" and not default.is_significant
+    (relaxed,) = build_findings([r], [SATISFACTION], min_base=30, caution_base=60)
+    assert relaxed.base_status == "caution" and relaxed.is_significant
+    strict = SimpleNamespace(**SATISFACTION.__dict__, min_base=100)  # the measure's own wins
+    r = row(SATISFACTION, 70.0, 80, previous_year=cmp(75.0, "comparable"))
+    (f,) = build_findings([r], [strict], min_base=30, caution_base=60)
+    assert f.base_status == "too_few"
+
+
+def test_maturing_flag_is_carried():
+    r = row(SATISFACTION, 70.0, 400) | {"maturing": True}
+    (f,) = build_findings([r], [SATISFACTION])
+    assert f.maturing

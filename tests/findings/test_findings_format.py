@@ -180,7 +180,11 @@ def test_base_status():
     assert rules.base_status("proportion", 99, False, False) == "caution"
     assert rules.base_status("proportion", 100, False, False) == "ok"
     assert rules.base_status("proportion", 500, True, False) == "caution"
-    assert rules.base_status("proportion", 500, False, True) == "too_few"
+    # Suppressed (disclosure control) with a big enough base: withheld, not "too few".
+    assert rules.base_status("proportion", 500, False, True) == "withheld"
+    assert rules.base_status("proportion", 30, False, True) == "too_few"
+    assert rules.base_status("proportion", 40, False, False, min_base=30) == "caution"
+    assert rules.base_status("proportion", 150, False, False, caution_base=200) == "caution"
     # A count is its own base: only the engine's flags gate it.
     assert rules.base_status("count", 12, False, False) == "ok"
     assert rules.base_status("count", 3, False, True) == "too_few"

@@ -382,7 +382,16 @@ def test_suppressed_rows_show_neither_value_nor_base():
         SATISFACTION,
         row(SATISFACTION, 70.0, 400, suppressed=True, previous_year=cmp(72.0, "comparable")),
     )
+    # n = 400 is a big enough base: the figure is withheld, not "too few responses".
     assert wording.value_sentence(f, SATISFACTION) == (
+        "The victim satisfaction rate for the 12 months ending March 2020 is not reported: the "
+        "numbers involved are too small."
+    )
+    small = one(
+        SATISFACTION,
+        row(SATISFACTION, 70.0, 40, suppressed=True, previous_year=cmp(72.0, "comparable")),
+    )
+    assert wording.value_sentence(small, SATISFACTION) == (
         "There were too few responses to report the victim satisfaction rate for the 12 months "
         "ending March 2020."
     )
@@ -530,9 +539,9 @@ def test_measure_metadata_is_duck_typed():
     from types import SimpleNamespace
 
     m = SimpleNamespace(
-        id="x", title="X", theme="T", phrase="calls abandoned", kind="count", polarity="neutral"
+        id="x", title="X", theme="T", phrase="abandoned calls", kind="count", polarity="neutral"
     )
     assert measure_paragraph(m, [row(m, 1234, previous_year=cmp(1200, "comparable"))]) == [
-        "1,234 calls abandoned were recorded in the 12 months ending March 2020.",
+        "1,234 abandoned calls were recorded in the 12 months ending March 2020.",
         "This is marginally higher than, but comparable to, the 12 months ending March 2019.",
     ]

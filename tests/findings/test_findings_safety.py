@@ -30,9 +30,12 @@ TREND_WORDS = {
 }
 
 
-def measure(kind, polarity):
+def measure(kind, polarity, mass=False):
     unit_label = "minutes" if kind in ("median", "mean") else None
-    return Measure(f"m_{kind}", f"test {kind} measure", kind, polarity, unit_label=unit_label)
+    phrase = (
+        ("test crime" if mass else "test events") if kind == "count" else f"test {kind} measure"
+    )
+    return Measure(f"m_{kind}", phrase, kind, polarity, unit_label=unit_label)
 
 
 def check(text_rows, sentences, findings):
@@ -65,9 +68,15 @@ def check(text_rows, sentences, findings):
         ), text
 
 
-@pytest.mark.parametrize(("kind", "polarity"), list(itertools.product(KINDS, POLARITIES)))
-def test_single_rows_never_overclaim(kind, polarity):
-    m = measure(kind, polarity)
+SINGLE_CASES = [(k, p, False) for k, p in itertools.product(KINDS, POLARITIES)] + [
+    ("count", p, True)
+    for p in POLARITIES  # mass-noun count phrases word differently
+]
+
+
+@pytest.mark.parametrize(("kind", "polarity", "mass"), SINGLE_CASES)
+def test_single_rows_never_overclaim(kind, polarity, mass):
+    m = measure(kind, polarity, mass)
     combos = itertools.product(VERDICTS, BASES, TRENDS, (-1.5, 0.4, 12.0))
     for i, (verdict, base, trend, diff) in enumerate(combos):
         spc = SPC_SIGNALS[i % len(SPC_SIGNALS)]  # cycled: every signal meets every kind
@@ -91,9 +100,15 @@ def test_single_rows_never_overclaim(kind, polarity):
             assert "significantly" not in text
         if trend == "none":
             assert "trend" not in text
-        unreportable = suppressed or (kind in ("proportion", "median", "mean") and n < 50)
+        based = kind in ("proportion", "median", "mean")
+        unreportable = suppressed or (based and n < 50)
         if unreportable:
-            assert "too few" in sentences[0]
+            if suppressed and based and n >= 50:
+                assert "is not reported: the numbers involved are too small" in sentences[0]
+            elif kind == "count" and m.phrase == "test crime":
+                assert "too small to report" in sentences[0]
+            else:
+                assert "too few" in sentences[0]
             assert "significantly" not in text and "comparable" not in text
             assert "This is" not in text and "%" not in sentences[0]
             assert "trend" not in text and "special cause" not in text
@@ -110,7 +125,7 @@ def test_random_geographies_never_overclaim():
     districts = sorted(AREAS)
     for case in range(200):
         kind = rng.choice(KINDS)
-        m = measure(kind, rng.choice(POLARITIES))
+        m = measure(kind, rng.choice(POLARITIES), mass=rng.random() < 0.5)
 
         def pick(kind=kind):
             n, small, suppressed = BASES[rng.choice(list(BASES))]

@@ -24,18 +24,25 @@ Row = Mapping[str, Any]
 
 
 def build_findings(
-    rows: Iterable[Row], measures: Mapping[str, MeasureInfo] | Iterable[MeasureInfo]
+    rows: Iterable[Row],
+    measures: Mapping[str, MeasureInfo] | Iterable[MeasureInfo],
+    *,
+    min_base: int = rules.MIN_BASE,
+    caution_base: int = rules.CAUTION_BASE,
 ) -> list[Finding]:
     """One finding per row and comparator that has a verdict (one with comparator None for a row
     without any), sorted deterministically. Raises KeyError for a row whose measure is unknown
-    and ValueError for values outside the measure_results contract."""
+    and ValueError for values outside the measure_results contract.
+
+    `min_base`/`caution_base` are the framework settings' base rules; a measure's own
+    `min_base`/`caution_base` attributes, when set, take precedence (as in the engine)."""
     by_id = _index_measures(measures)
     found: list[Finding] = []
     for row in rows:
         measure_id = row["measure_id"]
         if measure_id not in by_id:
             raise KeyError(f"measure_results row for unknown measure {measure_id!r}")
-        found.extend(_row_findings(row, by_id[measure_id]))
+        found.extend(_row_findings(row, by_id[measure_id], min_base, caution_base))
     return sorted(found)
 
 
@@ -47,7 +54,17 @@ def _index_measures(
     return {m.id: m for m in measures}
 
 
-def _row_findings(row: Row, measure: MeasureInfo) -> list[Finding]:
+def _bases(measure: MeasureInfo, min_base: int, caution_base: int) -> tuple[int, int]:
+    lo = getattr(measure, "min_base", None)
+    hi = getattr(measure, "caution_base", None)
+    lo = min_base if lo is None else int(lo)
+    hi = caution_base if hi is None else int(hi)
+    return lo, max(lo, hi)
+
+
+def _row_findings(
+    row: Row, measure: MeasureInfo, min_base: int, caution_base: int
+) -> list[Finding]:
     kind, polarity = measure.kind, measure.polarity
     _check("kind", kind, KINDS, measure.id)
     _check("polarity", polarity, POLARITIES, measure.id)
@@ -62,7 +79,10 @@ def _row_findings(row: Row, measure: MeasureInfo) -> list[Finding]:
     trend = _text(row.get("trend")) or "none"
     _check("spc_signal", spc_signal, SPC_SIGNALS, measure.id)
     _check("trend", trend, TRENDS, measure.id)
-    unreportable = value is None or rules.base_status(kind, n, small_base, suppressed) == "too_few"
+    status = rules.base_status(
+        kind, n, small_base, suppressed, *_bases(measure, min_base, caution_base)
+    )
+    unreportable = value is None or status in ("too_few", "withheld")
 
     common: dict[str, Any] = {
         "measure_id": measure.id,
@@ -81,6 +101,8 @@ def _row_findings(row: Row, measure: MeasureInfo) -> list[Finding]:
         "trend": trend,
         "small_base": small_base,
         "suppressed": suppressed,
+        "base_status": status,
+        "maturing": _flag(row.get("maturing")),
     }
 
     found = []

@@ -207,3 +207,26 @@ def districts_phrase(districts: Sequence[str], total: int) -> str:
     if len(districts) >= 3 and len(districts) == total:
         return f"all {number_word(len(districts))} districts"
     return both_names(districts)
+
+
+_ARTICLES = ("the ", "a ", "an ")
+
+
+def with_article(phrase: str) -> str:
+    """'the <phrase>', unless the phrase already starts with an article ('the IMU backlog')."""
+    return phrase if phrase.lower().startswith(_ARTICLES) else f"the {phrase}"
+
+
+def lower_article(text: str) -> str:
+    """'The all crime ...' -> 'the all crime ...' after a prefix; other first words (names,
+    figures) are left alone."""
+    return text[:1].lower() + text[1:] if text.lower().startswith(_ARTICLES) else text
+
+
+def is_plural(phrase: str) -> bool:
+    """Count phrases: a last word ending in 's' is read as a plural noun ('serious sexual
+    offences', '999 calls'); anything else as a mass noun ('recorded crime'). Decides between
+    'A significantly higher number of X were recorded' and 'Levels of X were significantly
+    higher'."""
+    words = phrase.strip().rstrip(").,;:'\"").split()
+    return bool(words) and words[-1].lower().endswith("s")

@@ -16,10 +16,12 @@ from forcestat.findings.format import (
     comparator_name,
     districts_phrase,
     fmt_count,
+    is_plural,
     join_names,
     number_word,
     over_the_last,
     where_phrase,
+    with_article,
 )
 from forcestat.findings.model import Finding, MeasureInfo
 from forcestat.findings.units import Units
@@ -30,15 +32,27 @@ GROWTH_KINDS = frozenset({"count", "rate_per_1000"})
 
 
 def subject(f: Finding) -> str:
-    """'the number of serious sexual offences' for counts, 'the <phrase>' otherwise."""
-    return f"the number of {f.phrase}" if f.kind == "count" else f"the {f.phrase}"
+    """'the number of serious sexual offences' ('the level of recorded crime') for counts,
+    'the <phrase>' otherwise."""
+    if f.kind == "count":
+        return f"the {'number' if is_plural(f.phrase) else 'level'} of {f.phrase}"
+    return with_article(f.phrase)
 
 
-def levels_noun(f: Finding) -> str:
-    """'confidence levels' for a proportion named without 'rate', else 'the <phrase>'."""
-    if f.kind == "proportion" and not f.phrase.lower().endswith("rate"):
+def levels_noun(f: Finding, plural: bool = False) -> str:
+    """How district wording names the measure's level: a one-word proportion phrase reads
+    '<phrase> levels' ('confidence levels'); otherwise a generic noun ('the rate' / 'rates',
+    'the median' / 'medians', 'the average' / 'averages'), since the paragraph has already named
+    the measure in full."""
+    if f.kind == "proportion" and " " not in f.phrase.strip():
         return f"{f.phrase} levels"
-    return f"the {f.phrase}"
+    singular, many = {
+        "proportion": ("the rate", "rates"),
+        "rate_per_1000": ("the rate", "rates"),
+        "median": ("the median", "medians"),
+        "mean": ("the average", "averages"),
+    }.get(f.kind, ("the level", "levels"))
+    return many if plural else singular
 
 
 def _side(verdict: str) -> str:
@@ -84,11 +98,16 @@ def count_headline(units: Units, comparator: str) -> tuple[str | None, set[tuple
     where = where_phrase(in_force, [a.unit for a in in_areas], len(units.names("area")))
     when = over_the_last(lead_f.period_end, lead_f.window)
     side = _side(verdict)
-    if comparator == "previous_year":
-        lead = f"A significantly {side} number of {lead_f.phrase} were recorded {when}"
+    name = comparator_name(comparator, lead_f.period_end, lead_f.window)
+    phrase = lead_f.phrase
+    if comparator == "previous_year" and is_plural(phrase):
+        lead = f"A significantly {side} number of {phrase} were recorded {when}"
+    elif comparator == "previous_year":
+        lead = f"Levels of {phrase} were significantly {side} {when}"
+    elif is_plural(phrase):
+        lead = f"The number of {phrase} recorded {when} was significantly {side} than {name}"
     else:
-        name = comparator_name(comparator, lead_f.period_end, lead_f.window)
-        lead = f"The number of {lead_f.phrase} recorded {when} was significantly {side} than {name}"
+        lead = f"Levels of {phrase} {when} were significantly {side} than {name}"
     covered = {(a.breakdown, a.unit) for a in in_areas}
     if in_force:
         covered.add(("force", lead_f.unit))
@@ -234,9 +253,10 @@ def variation_sentence(
         bad_desc += particularly_clause(worst, measure)
     else:
         bad_desc += district_detail(worst, measure)
+    levels = levels_noun(first, plural=True)
     return (
-        f"There is notable variation by district, with {levels_noun(first)} in {ok_desc} "
-        f"{state} {tail}, but deteriorated in {bad_desc}."
+        f"There is notable variation by district, with {levels} in {ok_desc} {state} {tail}, "
+        f"but deteriorated in {bad_desc}."
     )
 
 
@@ -384,7 +404,7 @@ def _by_level(units: Units, keep: Callable[[Finding], bool]) -> list[tuple[Findi
     out = []
 
     def rows(level: str) -> list[Finding]:
-        return [f for f in units.rows(level) if f.base_status != "too_few" and keep(f)]
+        return [f for f in units.rows(level) if not f.unreportable and keep(f)]
 
     force, areas = rows("force"), rows("area")
     if force or areas:
@@ -404,9 +424,21 @@ def too_few_sentence(findings: Sequence[Finding], base_label: str = "responses")
     if not rows:
         return None
     first = rows[0]
+    names = join_names([_with_base(f) for f in rows])
+    if first.kind == "count" and not is_plural(first.phrase):
+        return f"Figures for {first.phrase} are too small to report in {names}."
     noun = first.phrase if first.kind == "count" else base_label
-    names = [_with_base(f) for f in rows]
-    return f"There were too few {noun} to report in {join_names(names)}."
+    return f"There were too few {noun} to report in {names}."
+
+
+def withheld_sentence(findings: Sequence[Finding]) -> str | None:
+    """'Figures for Fenland are not reported: the numbers involved are too small.' (suppressed by
+    disclosure control although the base itself is big enough; no base is shown)."""
+    rows = [f for f in findings if f.base_status == "withheld"]
+    if not rows:
+        return None
+    names = join_names([unit_name(f) for f in rows])
+    return f"Figures for {names} are not reported: the numbers involved are too small."
 
 
 def caution_sentence(findings: Sequence[Finding]) -> str | None:

@@ -6,8 +6,6 @@ from dataclasses import dataclass, fields
 from functools import cached_property, total_ordering
 from typing import Any, Protocol
 
-from forcestat.findings import rules
-
 # The order in which sentences name comparators (and findings sort).
 COMPARATORS = ("previous_year", "long_term", "year_end")
 VERDICTS = ("significantly_higher", "significantly_lower", "comparable", "insufficient_data")
@@ -86,6 +84,8 @@ class Finding:
     trend: str
     small_base: bool
     suppressed: bool
+    base_status: str  # rules.base_status: ok | caution | too_few | withheld
+    maturing: bool  # an outcome-rate window whose crimes have had little time to reach an outcome
 
     # -- ordering -------------------------------------------------------------------------------
     def sort_key(self) -> tuple[Any, ...]:
@@ -118,11 +118,12 @@ class Finding:
     @property
     def is_significant(self) -> bool:
         """True only when the row's verdict says so and the base allows a comparison."""
-        return self.verdict.startswith("significantly_") and self.base_status != "too_few"
+        return self.verdict.startswith("significantly_") and not self.unreportable
 
     @property
-    def base_status(self) -> rules.BaseStatus:
-        return rules.base_status(self.kind, self.n, self.small_base, self.suppressed)
+    def unreportable(self) -> bool:
+        """No figure, comparison, trend or signal may be worded (base too small, suppressed)."""
+        return self.base_status in ("too_few", "withheld")
 
     @property
     def reportable(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from forcestat.findings import grouped
+from forcestat.findings import grouped, rules
 from forcestat.findings.build import Row, build_findings
 from forcestat.findings.model import COMPARATORS, WINDOW_ORDER, Finding, MeasureInfo
 from forcestat.findings.units import Units
@@ -16,16 +16,28 @@ from forcestat.findings.wording import (
     value_sentence,
 )
 
+# Outcome rates on a cohort basis rise as recent crimes reach outcomes (DESIGN section 6).
+MATURING = (
+    "This period is still maturing: crimes recorded in recent months have had little time to "
+    "reach an outcome."
+)
+
 
 def measure_paragraph(
     measure: MeasureInfo,
     rows_for_measure: Iterable[Row],
     areas: Mapping[str, str] | None = None,
+    *,
+    min_base: int = rules.MIN_BASE,
+    caution_base: int = rules.CAUTION_BASE,
 ) -> list[str]:
     """Sentences about one measure for its latest period, deterministic for the same rows in any
     order. Uses the latest period_end and, of its windows, 12m > fytd > 3m > 1m. `areas`
-    (district -> area, optional) lets district variation name whole areas."""
-    findings = build_findings(rows_for_measure, {measure.id: measure})
+    (district -> area, optional) lets district variation name whole areas; `min_base` and
+    `caution_base` are the framework settings' base rules (see build_findings)."""
+    findings = build_findings(
+        rows_for_measure, {measure.id: measure}, min_base=min_base, caution_base=caution_base
+    )
     selected = select_period(findings)
     if not selected:
         return []
@@ -76,13 +88,15 @@ def _levels_paragraph(
     force = units.force()
     if force:
         lead = force[0]
-        if lead.value is None or lead.base_status == "too_few":
+        if lead.value is None or lead.unreportable:
             out.append(small_base_sentence(lead, measure))
         elif lead.kind in ("median", "mean"):
             out.append(value_sentence(lead, measure, tail=comparison_tail(force)))
         else:
             out.append(value_sentence(lead, measure))
             _add(out, comparison_sentence(force))
+        if lead.maturing and not lead.unreportable:
+            out.append(MATURING)
     out.extend(_area_sentences(units, primary, measure, covered=set()))
     out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
     out.extend(grouped.spc_sentences(units))
@@ -118,7 +132,7 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
         lead = stated[0] if stated else force[0]
         tail = benchmark_tail(lead, measure) if stated else ""
         out.append(value_sentence(lead, measure, tail=tail))
-        if lead.base_status != "too_few":
+        if not lead.unreportable:
             _add(out, comparison_sentence([f for f in force if f not in stated]))
     out.extend(_area_sentences(units, primary, measure, covered))
     out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
@@ -150,7 +164,7 @@ def _area_sentences(
     out = []
     for fs in units.all_of("area"):
         lead = fs[0]
-        if (lead.breakdown, lead.unit) in covered or lead.base_status == "too_few":
+        if (lead.breakdown, lead.unit) in covered or lead.unreportable:
             continue  # too-few areas are listed together in the base sentences
         # The lead comparator, plus any other this unit differs from significantly, so a
         # significant result is never left out.
@@ -162,7 +176,9 @@ def _area_sentences(
 def _base_sentences(units: Units, measure: MeasureInfo) -> list[str]:
     out: list[str] = []
     base_label = getattr(measure, "base_label", None) or "responses"
-    _add(out, grouped.too_few_sentence(units.rows("area") + units.rows("district"), base_label))
+    subunits = units.rows("area") + units.rows("district")
+    _add(out, grouped.too_few_sentence(subunits, base_label))
+    _add(out, grouped.withheld_sentence(subunits))
     # Areas carry "(treat with caution, n = ...)" in their own sentences; districts are only
     # named in summaries, so their caution gets a sentence of its own.
     _add(out, grouped.caution_sentence(units.rows("district")))

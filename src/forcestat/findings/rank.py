@@ -11,7 +11,7 @@ Score (sum of what applies; see docs/narrative.md):
   only unit at its level to differ (at least three units compared: "the only district not ...");
   50 if the force's value lies outside the unit's own 95% interval (rates, medians and means;
   the interval comes from measure_results);
-- small base: 30 if too few to report, 25 if to be treated with caution;
+- small base: 30 if too few to report (or withheld), 25 if to be treated with caution;
 - trend: 15 for trending upwards/downwards or a halted trend;
   (SPC and trend count only for units whose base is big enough to report)
 - tie-breaks: +3 force, +2 area, +1 district; +3 previous year, +2 long term, +1 year end.
@@ -85,7 +85,7 @@ def _reasons(f: Finding, force: Finding | None, differing: dict) -> list[str]:
                 f.direction, "significant_neutral"
             )
         )
-    too_few = f.base_status == "too_few"  # no figure to report, so no signal or trend either
+    too_few = f.unreportable  # no figure to report, so no signal or trend either
     if f.spc_signal in ("concern", "improvement", "neutral") and not too_few:
         reasons.append(f"spc_{f.spc_signal}")
     if f.breakdown in _SUBUNITS and force is not None:
@@ -97,8 +97,10 @@ def _reasons(f: Finding, force: Finding | None, differing: dict) -> list[str]:
                 reasons.append("only_unit_out_of_line")
         if _value_differs(f, force):
             reasons.append("out_of_line_value")
-    if f.base_status in ("too_few", "caution"):
-        reasons.append(f.base_status)
+    if too_few:
+        reasons.append("too_few")
+    elif f.base_status == "caution":
+        reasons.append("caution")
     if f.trend != "none" and not too_few:
         reasons.append("trend")
     return reasons
@@ -110,7 +112,7 @@ def _verdict_differs(f: Finding, force: Finding) -> bool:
 
 def _value_differs(f: Finding, force: Finding) -> bool:
     # Reads the unit's given interval; no test is computed here.
-    if f.kind not in _VALUE_KINDS or f.base_status == "too_few" or force.value is None:
+    if f.kind not in _VALUE_KINDS or f.unreportable or force.value is None:
         return False
     if f.ci_low is None or f.ci_high is None:
         return False

@@ -11,7 +11,7 @@ from typing import Literal
 
 from forcestat.stats.verdicts import base_rule
 
-BaseStatus = Literal["ok", "caution", "too_few"]
+BaseStatus = Literal["ok", "caution", "too_few", "withheld"]
 
 # DESIGN section 6: bases under 50 -> no rate, no comparison; 50-99 -> "treat with caution".
 # The thresholds are applied by forcestat.stats.verdicts.base_rule (one place for them).
@@ -36,13 +36,29 @@ SHARE_BANDS: tuple[tuple[float, str], ...] = (
 )
 
 
-def base_status(kind: str, n: float | None, small_base: bool, suppressed: bool) -> BaseStatus:
-    """Whether a row's figure may be reported, reported with caution, or not at all."""
+def base_status(
+    kind: str,
+    n: float | None,
+    small_base: bool,
+    suppressed: bool,
+    min_base: int = MIN_BASE,
+    caution_base: int = CAUTION_BASE,
+) -> BaseStatus:
+    """Whether a row's figure may be reported, reported with caution, or not at all.
+
+    - "too_few": the base is under `min_base` (rates, medians, means), or a suppressed count;
+    - "withheld": suppressed by disclosure control although the base is big enough (e.g. 397 of
+      400 satisfied: the 3 others are disclosive), so "too few responses" would be untrue;
+    - "caution": the engine's small_base flag, or a base under `caution_base`;
+    - "ok" otherwise. Counts and rates per 1,000 are their own base: only the flags decide.
+    """
     rule = "ok"
     if kind in BASED_KINDS and n is not None:
-        rule = base_rule(n, min_base=MIN_BASE, caution_below=CAUTION_BASE)
-    if suppressed or rule == "suppress":
+        rule = base_rule(n, min_base=min_base, caution_below=caution_base)
+    if rule == "suppress":
         return "too_few"
+    if suppressed:
+        return "withheld" if kind in BASED_KINDS and n is not None else "too_few"
     if small_base or rule == "caution":
         return "caution"
     return "ok"

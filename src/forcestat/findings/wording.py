@@ -6,6 +6,7 @@ from the strength given by forcestat.stats.verdicts; trend words only from the t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -18,8 +19,11 @@ from forcestat.findings.format import (
     fmt_count,
     fmt_number,
     fmt_pct,
+    is_plural,
     join_names,
+    lower_article,
     period_name,
+    with_article,
 )
 from forcestat.findings.model import COMPARATORS, Finding, MeasureInfo
 
@@ -130,7 +134,7 @@ def _sentence(prefix: str, body: str) -> str:
 
 
 def _the(phrase: str) -> str:
-    return f"the {phrase}"
+    return with_article(phrase)
 
 
 def value_sentence(f: Finding, measure: MeasureInfo, tail: str = "") -> str:
@@ -139,7 +143,7 @@ def value_sentence(f: Finding, measure: MeasureInfo, tail: str = "") -> str:
     Rows that may not be reported (suppressed, base under 50, no value) get the small-base
     sentence instead, and never a comparison.
     """
-    if f.value is None or f.base_status == "too_few":
+    if f.value is None or f.unreportable:
         return small_base_sentence(f, measure)
     period = period_name(f.period_end, f.window)
     caution = f.base_status == "caution"
@@ -148,11 +152,16 @@ def value_sentence(f: Finding, measure: MeasureInfo, tail: str = "") -> str:
 
     if template:
         body, base = _render_template(template, f, measure, period, caution)
+        if prefix:
+            body = lower_article(body)
         return f"{_sentence(prefix, body)}{base}{tail}."
 
     figure = value_text(f, measure)
     if f.kind == "count":
-        body = f"{figure} {f.phrase} were recorded in {period}"
+        if is_plural(f.phrase):
+            body = f"{figure} {f.phrase} were recorded in {period}"
+        else:
+            body = f"{f.phrase} totalled {figure} in {period}"
         return f"{_sentence(prefix, body)}{fmt_base(None, caution)}{tail}."
     if f.kind in AVERAGE_KINDS:
         body = f"{_the(f.phrase)} was {figure} in {period}"
@@ -174,6 +183,7 @@ def _render_template(
         "n": fmt_count(f.n) if f.n is not None else "",
         "unit": unit_name(f),
     }
+    template = normalise_template(template)
     try:
         body = template.format_map(fields)
     except (KeyError, IndexError, ValueError) as exc:
@@ -191,6 +201,19 @@ def _render_template(
     if n_text:
         parts.append(n_text)
     return body, f" ({', '.join(parts)})" if parts else ""
+
+
+_THE_PERIOD = re.compile(r"\b[Tt]he \{period\}")
+_BASE_IN_TEMPLATE = re.compile(r"\s*\(n = \{n\}\)")
+
+
+def normalise_template(template: str) -> str:
+    """Accept statements written either way: '{period}' names carry their own article, so
+    'in the {period}' reads 'in {period}'; a written '(n = {n})' and a closing full stop are
+    dropped because the sentence adds the house-style base ('treat with caution' included)."""
+    template = _THE_PERIOD.sub("{period}", template.strip())
+    template = _BASE_IN_TEMPLATE.sub("", template)
+    return template[:-1] if template.endswith(".") else template
 
 
 def share_sentence(f: Finding, measure: MeasureInfo) -> str:
@@ -211,11 +234,17 @@ def small_base_sentence(f: Finding, measure: MeasureInfo) -> str:
     """
     period = period_name(f.period_end, f.window)
     prefix = _prefix(f)
-    if f.value is None and f.base_status != "too_few":
+    if f.value is None and not f.unreportable:
         return _sentence(prefix, f"no figure is available for {_the(f.phrase)} for {period}.")
+    if f.base_status == "withheld":
+        body = f"{_the(f.phrase)} for {period} is not reported: the numbers involved are too small"
+        return f"{_sentence(prefix, body)}."
     base = "" if f.suppressed or f.n is None else f" (n = {fmt_count(f.n)})"
     if f.kind == "count":
-        body = f"there were too few {f.phrase} to report for {period}"
+        if is_plural(f.phrase):
+            body = f"there were too few {f.phrase} to report for {period}"
+        else:
+            body = f"figures for {f.phrase} are too small to report for {period}"
         return f"{_sentence(prefix, body)}."
     base_label = getattr(measure, "base_label", None) or "responses"
     body = f"there were too few {base_label} to report {_the(f.phrase)} for {period}"
