@@ -18,7 +18,7 @@ from forcestat.stats.comparisons import (
     two_proportion_test,
 )
 
-# -- two proportions -------------------------------------------------------------------------
+# -- two proportions ---------------------------------------------------------------------------
 
 PROPORTION_CASES = [(750, 971, 780, 960), (10, 50, 20, 55), (134, 879, 200, 900), (1, 60, 9, 58)]
 
@@ -95,6 +95,8 @@ E_TEST_CASES = [
     (400, 1, 1000, 3),
     (61, 0.5, 90, 1.5),
     (410, 12, 1100, 36),
+    (1, 1, 0, 36),
+    (0, 1, 2, 36),
 ]
 
 
@@ -111,6 +113,13 @@ def test_e_test_matches_scipy_poisson_means_test(k1, t1, k2, t2):
     # (scipy 0.047862, exact 0.047871 - see the brute-force test).
     expected = stats.poisson_means_test(k1, t1, k2, t2).pvalue
     assert poisson_e_test(k1, t1, k2, t2) == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+def test_e_test_large_counts_match_scipy():
+    # force-level counts: the sum over x1 is truncated at 12 standard deviations
+    for k1, k2 in ((5000, 15400), (5000, 14600)):
+        expected = stats.poisson_means_test(k1, 1, k2, 3).pvalue
+        assert poisson_e_test(k1, 1, k2, 3) == pytest.approx(expected, rel=1e-6, abs=1e-12)
 
 
 def test_e_test_statsmodels_default_etest_differs_unless_equal_exposure():
@@ -144,7 +153,7 @@ def test_e_test_edge_cases():
         poisson_e_test(1, 0, 2, 1)
 
 
-# -- overdispersion ------------------------------------------------------------------------------
+# -- overdispersion ----------------------------------------------------------------------------
 
 
 def test_dispersion_index_about_mean_hand_worked():
@@ -185,7 +194,7 @@ def test_overdispersed_e_test_non_integer_counts_match_brute_force():
     assert p == pytest.approx(_brute_force_e_test(100, 1, 300, 3, upper=600), rel=1e-6)
 
 
-# -- Mood's median test --------------------------------------------------------------------------
+# -- Mood's median test ------------------------------------------------------------------------
 
 
 def _expand(values, counts):
