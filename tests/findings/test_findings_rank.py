@@ -124,3 +124,19 @@ def test_ranking_is_deterministic_under_shuffling():
         assert rank(shuffled) == expected
     scores = [s.score for s in scored(findings)]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_an_area_against_the_force_outranks_the_force_itself():
+    # North is significantly better while the force is significantly worse: both a significant
+    # change and out of line with the force (90 + 50 + 2 + 3), above the force (100 + 3 + 3).
+    rows = [
+        row(SSO, 1300, previous_year=cmp(1000, "significantly_higher")),
+        area(SSO, "North", 500, previous_year=cmp(700, "significantly_lower")),
+        area(SSO, "South", 800, previous_year=cmp(300, "significantly_higher")),
+    ]
+    results = scored(build_findings(rows, [SSO]))
+    assert [(s.finding.unit, s.score, s.reasons) for s in results] == [
+        ("North", 145, ("significant_better", "out_of_line_verdict")),
+        ("Cambridgeshire", 106, ("significant_worse",)),
+        ("South", 105, ("significant_worse",)),
+    ]
