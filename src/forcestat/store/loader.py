@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .schema import Table, get_table
+from .schema import DISTRICT_BUCKETS, Table, get_table
 from .store import Store
-from .validation import lit, plan_for, q, typed
+from .validation import distinct_values_sql, domain_columns, lit, plan_for, q, typed
 
 
 class LoadError(Exception):
@@ -110,8 +110,9 @@ def _file_columns(con, path: Path, fmt: str) -> list[str]:
 
 
 def _stage_file(con, path: Path, fmt: str, table: Table, stg: str, file_idx: int) -> list:
-    """Read one file into the staging table as raw values. Returns structural rejections
-    (rows the CSV reader could not split into the header's columns)."""
+    """Read one file into its own staging table ``stg``. Parquet keeps its native types (no
+    round trip through text); CSV is staged as text. Returns structural rejections: rows the
+    CSV reader could not split into the header's columns."""
     try:
         present = _file_columns(con, path, fmt)
     except Exception as exc:  # duckdb raises many error types for unreadable files
@@ -123,24 +124,20 @@ def _stage_file(con, path: Path, fmt: str, table: Table, stg: str, file_idx: int
             f"{path}: required column(s) missing from the header: {', '.join(missing)} "
             f"(table {table.name} needs {', '.join(c.name for c in table.columns if c.required)})"
         )
-    select = ", ".join(
-        f"CAST({q(c.name)} AS VARCHAR) AS {q(c.name)}"
-        if c.name in present_set
-        else f"CAST(NULL AS VARCHAR) AS {q(c.name)}"
-        for c in table.columns
-    )
-    structural: list = []
     if fmt == "parquet":
+        select = ", ".join(
+            q(c.name) if c.name in present_set else f"CAST(NULL AS {c.type}) AS {q(c.name)}"
+            for c in table.columns
+        )
         con.execute(
-            f"INSERT INTO {stg} SELECT {select}, {file_idx} AS __file, "
+            f"CREATE TEMP TABLE {stg} AS SELECT {select}, {file_idx} AS __file, "
             f"file_row_number + 1 AS __row FROM read_parquet(?, file_row_number=true)",
             [str(path)],
         )
-        return structural
+        return []
     header = _csv_header(path)
     columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
-    rej, scan = f"rej_{uuid.uuid4().hex[:8]}", f"scan_{uuid.uuid4().hex[:8]}"
-    raw_tbl = f"raw_{uuid.uuid4().hex[:8]}"
+    rej, scan, raw_tbl = (f"{x}_{uuid.uuid4().hex[:8]}" for x in ("rej", "scan", "raw"))
     try:
         con.execute(
             f"CREATE TEMP TABLE {raw_tbl} AS SELECT * FROM read_csv(?, header=true, "
@@ -157,7 +154,7 @@ def _stage_file(con, path: Path, fmt: str, table: Table, stg: str, file_idx: int
     n_ok = con.execute(f"SELECT count(*) FROM {raw_tbl}").fetchone()[0]
     bad_lines = sorted({int(b[0]) - 1 for b in bad})  # line counts the header as 1
     select_t = ", ".join(
-        f"CAST(t.{q(c.name)} AS VARCHAR)" if c.name in present_set else "CAST(NULL AS VARCHAR)"
+        f"t.{q(c.name)}" if c.name in present_set else f"CAST(NULL AS VARCHAR) AS {q(c.name)}"
         for c in table.columns
     )
     if bad_lines:
@@ -169,13 +166,14 @@ def _stage_file(con, path: Path, fmt: str, table: Table, stg: str, file_idx: int
         keep = sorted(set(range(1, total + 1)) - set(bad_lines))
         con.register("rownums", pa.table({"k": list(range(n_ok)), "r": keep}))
         con.execute(
-            f"INSERT INTO {stg} SELECT {select_t}, {file_idx}, rn.r FROM {raw_tbl} t "
-            f"JOIN rownums rn ON rn.k = t.rowid"
+            f"CREATE TEMP TABLE {stg} AS SELECT {select_t}, {file_idx} AS __file, rn.r AS __row "
+            f"FROM {raw_tbl} t JOIN rownums rn ON rn.k = t.rowid ORDER BY rn.r"
         )
         con.unregister("rownums")
     else:
         con.execute(
-            f"INSERT INTO {stg} SELECT {select_t}, {file_idx}, t.rowid + 1 FROM {raw_tbl} t"
+            f"CREATE TEMP TABLE {stg} AS SELECT {select_t}, {file_idx} AS __file, "
+            f"t.rowid + 1 AS __row FROM {raw_tbl} t"
         )
     con.execute(f"DROP TABLE {raw_tbl}")
     by_line: dict[int, tuple[list[str], str, str]] = {}
@@ -187,6 +185,7 @@ def _stage_file(con, path: Path, fmt: str, table: Table, stg: str, file_idx: int
         cols, _, _ = by_line.setdefault(int(line) - 1, ([], what, text))
         if column and column not in cols:
             cols.append(column)
+    structural = []
     for row, (cols, what, text) in sorted(by_line.items()):
         fields = ",".join(cols) or "(row)"
         structural.append((row, fields, f"{fields}: {what}", text))
@@ -213,15 +212,17 @@ def load_files(
     report = LoadReport(table=table.name, load_id=uuid.uuid4().hex[:16])
     report.files = [str(p) for p in paths]
     step = progress or (lambda *_: None)
-
-    stg = f"stg_{report.load_id}"
     cols = table.column_names
-    col_defs = ", ".join(f"{q(c)} VARCHAR" for c in cols)
-    con.execute(f"CREATE TEMP TABLE {stg} ({col_defs}, __file INTEGER, __row BIGINT)")
-    shas, structural = [], []
+    tmp = f"_{report.load_id}"
+    valid = "valid" + tmp
+    typed_defs = ", ".join(f"{q(c.name)} {c.type}" for c in table.columns)
+    con.execute(f"CREATE TEMP TABLE {valid} ({typed_defs}, __file INTEGER, __row BIGINT)")
+    shas: list[str] = []
+    quarantine: list[tuple] = []
+    allowed, lookups = _domains(con, table)
     try:
         for i, p in enumerate(paths):
-            step(f"reading {p.name}", i, len(paths))
+            step(f"reading and validating {p.name}", i, len(paths))
             fmt = _format_of(p)
             present = set(_file_columns(con, p, fmt))
             extra = sorted(present - set(cols) - {"source_file", "source_row", "loaded_at"})
@@ -229,72 +230,113 @@ def load_files(
                 report.warnings.append(
                     f"{p}: column(s) not in table {table.name} were ignored: {', '.join(extra)}"
                 )
-            structural += [(i, *s) for s in _stage_file(con, p, fmt, table, stg, i)]
+            stg = f"stg{tmp}_{i}"
+            try:
+                structural = _stage_file(con, p, fmt, table, stg, i)
+                quarantine += [(i, *x) for x in structural]
+                quarantine += _validate(con, table, stg, valid, allowed, lookups)
+                report.rows_read += len(structural)
+                report.rows_read += con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0]
+            finally:
+                con.execute(f"DROP TABLE IF EXISTS {stg}")
             shas.append(file_sha256(p))
-        step("validating", len(paths), len(paths))
-        _load_staged(store, table, stg, paths, shas, structural, report, strict, before_commit)
+        step("merging", len(paths), len(paths))
+        _load_valid(con, table, valid, paths, shas, quarantine, report, strict, before_commit)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {stg}")
-        for extra_tbl in ("c_" + stg, "v_" + stg, "w_" + stg):
-            con.execute(f"DROP TABLE IF EXISTS {extra_tbl}")
+        for t in (valid, "ranked" + tmp, "matched" + tmp):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _load_staged(store, table, stg, paths, shas, structural, report, strict, before_commit):
-    con = store.duck
-    plan = plan_for(table)
-    report.rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(structural)
-    # One pass computes every check and every typed value; the queries after it only read
-    # precomputed columns, which keeps them small and fast to plan.
-    chk, v, w = "c_" + stg, "v_" + stg, "w_" + stg
+def _domains(con, table: Table) -> tuple[dict[str, set[str]], dict[str, dict[str, object]]]:
+    """Allowed values of each domain column, and the reference lookups of derived columns,
+    read from the store's own reference tables (a force may have replaced them)."""
+    allowed: dict[str, set[str]] = {}
+    for col in domain_columns(table):
+        if col.allowed:
+            allowed[col.name] = set(col.allowed)
+        else:
+            ref_table, ref_col = col.ref.split(".")
+            rows = con.execute(f"SELECT DISTINCT CAST({q(ref_col)} AS VARCHAR) FROM {q(ref_table)}")
+            allowed[col.name] = {r[0] for r in rows.fetchall()}
+            if col.ref == "geography.district":
+                allowed[col.name] |= set(DISTRICT_BUCKETS)
+    lookups: dict[str, dict[str, object]] = {}
+    if table.derived_from is not None:
+        ref_table, join_col, mapping = table.derived_from
+        for col_name, ref_col in mapping.items():
+            rows = con.execute(f"SELECT {q(join_col)}, {q(ref_col)} FROM {q(ref_table)}")
+            lookups[col_name] = dict(rows.fetchall())
+    return allowed, lookups
+
+
+def _validate(
+    con,
+    table: Table,
+    stg: str,
+    valid: str,
+    allowed_values: dict[str, set[str]],
+    lookups: dict[str, dict[str, object]],
+) -> list[tuple]:
+    """Check one staged file: append its valid rows, typed, to ``valid``; return the rejected
+    rows as (file index, row, fields, reasons, raw record as JSON)."""
+    src_types = dict(
+        (name, str(type_)) for name, type_, *_ in con.execute(f"DESCRIBE {stg}").fetchall()
+    )
+    outside: dict[str, list[str]] = {}
+    domains = domain_columns(table)
+    if domains:
+        seen = con.execute(distinct_values_sql(table, stg, src_types)).fetchone()
+        for col, values in zip(domains, seen, strict=True):
+            allowed = allowed_values[col.name]
+            outside[col.name] = sorted(
+                v for v in values or [] if v is not None and v not in allowed
+            )
+    plan = plan_for(table, src_types, outside, lookups)
+    any_bad = " OR ".join(f"({c.condition})" for c in plan.checks) or "FALSE"
+    typed_cols = ", ".join(
+        plan.fills.get(c.name, typed(c, src_types[c.name])) for c in table.columns
+    )
+    con.execute(
+        f"INSERT INTO {valid} SELECT {typed_cols}, __file, __row FROM {stg} WHERE NOT ({any_bad})"
+    )
+    # Only the (usually few) bad rows get their flags and messages worked out.
+    chk = "chk_" + stg
     flags = [f"__c{i}" for i in range(len(plan.checks))]
-    derived = [q("__d_" + c) for c in plan.fills]
-    select = ", ".join(
-        [f"{stg}.*"]
-        + [f"{plan.fills.get(c.name, typed(c))} AS {q('__t_' + c.name)}" for c in table.columns]
-        + [f"{c.condition} AS {f}" for c, f in zip(plan.checks, flags, strict=True)]
-        + derived
-    )
-    con.execute(f"CREATE TEMP TABLE {chk} AS SELECT {select} FROM {stg} {' '.join(plan.joins)}")
-    any_bad = " OR ".join(flags) or "FALSE"
-    fields_expr = (
-        "list_distinct(list_filter(["
-        + ", ".join(
-            f"CASE WHEN {f} THEN {lit(c.field)} END"
-            for c, f in zip(plan.checks, flags, strict=True)
+    pairs = list(zip(plan.checks, flags, strict=True))
+    select = ", ".join([f"{stg}.*"] + [f"{c.condition} AS {f}" for c, f in pairs])
+    con.execute(f"CREATE TEMP TABLE {chk} AS SELECT {select} FROM {stg} WHERE {any_bad}")
+    try:
+        fields = ", ".join(f"CASE WHEN {f} THEN {lit(c.field)} END" for c, f in pairs)
+        reasons = ", ".join(
+            f"CASE WHEN {f} THEN {lit(c.field + ': ')} || {c.message} END" for c, f in pairs
         )
-        + "], x -> x IS NOT NULL))"
-    )
-    reasons_expr = (
-        "list_filter(["
-        + ", ".join(
-            f"CASE WHEN {f} THEN {lit(c.field + ': ')} || {c.message} END"
-            for c, f in zip(plan.checks, flags, strict=True)
-        )
-        + "], x -> x IS NOT NULL)"
-    )
+        record = ", ".join(f"{q(c.name)} := {q(c.name)}" for c in table.columns)
+        return con.execute(
+            f"SELECT __file, __row, "
+            f"array_to_string(list_distinct(list_filter([{fields}], x -> x IS NOT NULL)), ','), "
+            f"array_to_string(list_filter([{reasons}], x -> x IS NOT NULL), '; '), "
+            f"to_json(struct_pack({record})) FROM {chk} ORDER BY __row"
+        ).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {chk}")
+
+
+def _load_valid(con, table, valid, paths, shas, quarantine, report, strict, before_commit):
     key = ", ".join(q(k) for k in table.key)
     data_cols = [c.name for c in table.columns]
     vcol = table.version_column
     order = (f"{q(vcol)} DESC NULLS LAST, " if vcol else "") + "__file, __row"
-    typed_cols = ", ".join(f"{q('__t_' + c)} AS {q(c)}" for c in data_cols)
-    # Valid rows, typed, with their rank among rows of the same key in this load.
+    tmp = valid[len("valid") :]
+    ranked = "ranked" + tmp
+    # Rank the rows of each key that occurs more than once in this load (usually none): the
+    # first is the one to store. Keys seen once need no ranking, which saves a full sort.
     con.execute(
-        f"CREATE TEMP TABLE {v} AS SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY "
-        f"{order}) AS __rank FROM (SELECT {typed_cols}, __file, __row FROM {chk} "
-        f"WHERE NOT ({any_bad}))"
+        f"CREATE TEMP TABLE {ranked} AS SELECT *, row_number() OVER (PARTITION BY {key} "
+        f"ORDER BY {order}) AS __rank FROM {valid} WHERE ({key}) IN "
+        f"(SELECT ({key}) FROM {valid} GROUP BY ALL HAVING count(*) > 1)"
     )
-    bad_rows = con.execute(
-        f"SELECT __file, __row, array_to_string({fields_expr}, ','), "
-        f"array_to_string({reasons_expr}, '; '), to_json(struct_pack("
-        + ", ".join(f"{q(c)} := {q(c)}" for c in data_cols)
-        + f")) FROM {chk} WHERE {any_bad} ORDER BY __file, __row"
-    ).fetchall()
-    con.execute(f"DROP TABLE {chk}")
-    quarantine = [(f, r, flds, why, rec) for f, r, flds, why, rec in bad_rows]
-    quarantine += [(f, r, col, why, text) for f, r, col, why, text in structural]
-
     # Rows repeating a key within this load: identical ones are duplicates; a conflicting row
     # with an older version is superseded; a conflicting row with no version to order it is
     # ambiguous and quarantined (naming the row it conflicts with).
@@ -305,30 +347,30 @@ def _load_staged(store, table, stg, paths, shas, structural, report, strict, bef
         if vcol
         else "FALSE"
     )
+    record = ", ".join(f"{q(c)} := d.{q(c)}" for c in data_cols)
+    keyval = "concat_ws(', ', " + ", ".join(f"d.{q(k)}" for k in table.key) + ")"
     repeats = con.execute(
-        f"SELECT d.__file, d.__row, ({same}) AS same, ({older}) AS older, f.__file, f.__row, "
-        f"to_json(struct_pack(" + ", ".join(f"{q(c)} := d.{q(c)}" for c in data_cols) + ")), "
-        "concat_ws(', ', " + ", ".join(f"d.{q(k)}" for k in table.key) + ") "
-        f"FROM {v} d JOIN {v} f ON {join_key} AND f.__rank = 1 WHERE d.__rank > 1"
+        f"SELECT d.__file, d.__row, ({same}), ({older}), f.__file, f.__row, "
+        f"to_json(struct_pack({record})), {keyval} "
+        f"FROM {ranked} d JOIN {ranked} f ON {join_key} AND f.__rank = 1 WHERE d.__rank > 1"
     ).fetchall()
-    for d_file, d_row, is_same, is_older, f_file, f_row, rec, keyval in repeats:
+    for d_file, d_row, is_same, is_older, f_file, f_row, rec, kv in repeats:
         if is_same:
             report.duplicates += 1
         elif is_older:
             report.superseded += 1
         else:
             where = f"row {f_row}" + ("" if f_file == d_file else f" of {paths[f_file].name}")
-            quarantine.append(
-                (
-                    d_file,
-                    d_row,
-                    ",".join(table.key),
-                    f"{','.join(table.key)}: duplicate key {keyval!s} conflicts with {where}, "
-                    "and no version column orders them",
-                    rec,
-                )
+            why = (
+                f"{','.join(table.key)}: duplicate key {kv} conflicts with {where}, "
+                "and no version column orders them"
             )
-    con.execute(f"CREATE TEMP TABLE {w} AS SELECT * EXCLUDE (__rank) FROM {v} WHERE __rank = 1")
+            quarantine.append((d_file, d_row, ",".join(table.key), why, rec))
+    con.execute(
+        f"DELETE FROM {valid} v USING {ranked} r WHERE r.__rank > 1 "
+        f"AND v.__file = r.__file AND v.__row = r.__row"
+    )
+    con.execute(f"DROP TABLE {ranked}")
 
     quarantine.sort(key=lambda x: (x[0], x[1]))
     report.quarantined = len(quarantine)
@@ -345,7 +387,7 @@ def _load_staged(store, table, stg, paths, shas, structural, report, strict, bef
 
     con.execute("BEGIN TRANSACTION")
     try:
-        _merge(con, table, w, paths, report)
+        _merge(con, table, valid, paths, report)
         _record(con, table, paths, shas, quarantine, report)
         if before_commit is not None:
             before_commit()  # lets tests crash or fail a load at its most delicate point
@@ -367,17 +409,18 @@ def _merge(con, table: Table, w: str, paths, report: LoadReport) -> None:
         else "FALSE"
     )
     lineage = not table.reference
-    # Classify every incoming row against the stored one with the same key, in one join.
+    m = "matched" + w[len("valid") :]
+    # Classify incoming rows whose key is already stored; the rest are new.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE m_{w} AS SELECT n.*, CASE "
-        f"WHEN e.{q(key[0])} IS NULL THEN 'insert' WHEN {same} THEN 'unchanged' "
-        f"WHEN {older} THEN 'older' ELSE 'replace' END AS __action "
-        f"FROM {w} n LEFT JOIN {q(table.name)} e ON {join_key}"
+        f"CREATE TEMP TABLE {m} AS SELECT n.__file, n.__row, CASE WHEN {same} THEN 'unchanged' "
+        f"WHEN {older} THEN 'older' ELSE 'replace' END AS action "
+        f"FROM {w} n JOIN {q(table.name)} e ON {join_key}"
     )
-    counts = dict(con.execute(f"SELECT __action, count(*) FROM m_{w} GROUP BY ALL").fetchall())
-    report.inserted = counts.get("insert", 0)
+    counts = dict(con.execute(f"SELECT action, count(*) FROM {m} GROUP BY ALL").fetchall())
+    total = con.execute(f"SELECT count(*) FROM {w}").fetchone()[0]
     report.unchanged = counts.get("unchanged", 0)
     report.replaced = counts.get("replace", 0)
+    report.inserted = total - sum(counts.values())
     # An incoming row older than the stored version is kept out: the store has newer data.
     report.superseded += counts.get("older", 0)
     if report.replaced:
@@ -399,32 +442,38 @@ def _merge(con, table: Table, w: str, paths, report: LoadReport) -> None:
         keyval = "concat_ws(', ', " + ", ".join(f"n.{q(k)}" for k in key) + ")"
         old_src = "e.source_file || ':' || e.source_row" if lineage else "NULL"
         files = "[" + ", ".join(lit(str(p)) for p in paths) + "]"
+        replaced = (
+            f"FROM {w} n JOIN {m} r ON r.__file = n.__file AND r.__row = n.__row "
+            f"AND r.action = 'replace'"
+        )
         con.execute(
             f"INSERT INTO record_changes SELECT ?, ?, {keyval}, array_to_string({changed}, ','), "
             f"{pack('e')}, {pack('n')}, {old_src}, {files}[n.__file + 1] || ':' || n.__row, "
-            f"now() FROM m_{w} n JOIN {q(table.name)} e ON {join_key} "
-            f"WHERE n.__action = 'replace'",
+            f"now() {replaced} JOIN {q(table.name)} e ON {join_key}",
             [report.load_id, table.name],
         )
         con.execute(
-            f"DELETE FROM {q(table.name)} e WHERE EXISTS (SELECT 1 FROM m_{w} n WHERE {join_key} "
-            f"AND n.__action = 'replace')"
+            f"DELETE FROM {q(table.name)} e WHERE EXISTS (SELECT 1 {replaced} WHERE {join_key})"
         )
+    keep_out = (
+        f"WHERE NOT EXISTS (SELECT 1 FROM {m} r WHERE r.__file = n.__file "
+        f"AND r.__row = n.__row AND r.action <> 'replace')"
+        if counts.get("unchanged", 0) + counts.get("older", 0)
+        else ""
+    )
     cols = ", ".join(q(c) for c in data_cols)
+    src_cols = ", ".join(f"n.{q(c)}" for c in data_cols)
     if lineage:
         files = "[" + ", ".join(lit(str(p.resolve())) for p in paths) + "]"
         con.execute(
             f"INSERT INTO {q(table.name)} ({cols}, source_file, source_row, loaded_at, load_id) "
-            f"SELECT {cols}, {files}[__file + 1], __row, now()::TIMESTAMP, ? FROM m_{w} "
-            f"WHERE __action IN ('insert', 'replace')",
+            f"SELECT {src_cols}, {files}[n.__file + 1], n.__row, now()::TIMESTAMP, ? "
+            f"FROM {w} n {keep_out}",
             [report.load_id],
         )
     else:
-        con.execute(
-            f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM m_{w} "
-            f"WHERE __action IN ('insert', 'replace')"
-        )
-    con.execute(f"DROP TABLE m_{w}")
+        con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {src_cols} FROM {w} n {keep_out}")
+    con.execute(f"DROP TABLE {m}")
 
 
 def _record(con, table: Table, paths, shas, quarantine, report: LoadReport) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .schema import DISTRICT_BUCKETS, Column, Table
+from .schema import Column, Table
 
 
 def q(name: str) -> str:
@@ -29,23 +29,40 @@ class Check:
     message: str  # SQL expression giving the message
 
 
-def typed(col: Column, src: str = "") -> str:
-    expr = f"{src}{q(col.name)}"
+def typed(col: Column, src_type: str = "VARCHAR") -> str:
+    """The column's value in its canonical type. Text (CSV) is trimmed and parsed; a native
+    column (Parquet) of the right type is used as it is, with no round trip through text."""
+    expr = q(col.name)
+    if src_type == col.type and col.type != "VARCHAR":
+        return expr
+    if src_type not in ("VARCHAR", col.type) and col.type != "VARCHAR":
+        return f"TRY_CAST({expr} AS {col.type})"
     if col.type == "VARCHAR":
         return f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')"
     if col.type == "BOOLEAN":
         # Spreadsheet exports use Y/N and yes/no as often as true/false.
-        v = f"lower(trim(CAST({expr} AS VARCHAR)))"
+        v = f"lower(trim({expr}))"
         return (
             f"CASE WHEN {v} IN ('y', 'yes') THEN TRUE WHEN {v} IN ('n', 'no') THEN FALSE "
             f"ELSE TRY_CAST(NULLIF({v}, '') AS BOOLEAN) END"
         )
-    return f"TRY_CAST(NULLIF(TRIM(CAST({expr} AS VARCHAR)), '') AS {col.type})"
+    return f"TRY_CAST(NULLIF(TRIM({expr}), '') AS {col.type})"
 
 
-def raw(col: Column) -> str:
-    return f"NULLIF(TRIM(CAST({q(col.name)} AS VARCHAR)), '')"
+def raw(col: Column, src_type: str = "VARCHAR") -> str:
+    """The value as the source gave it, as text (empty text counts as missing)."""
+    if src_type != "VARCHAR":
+        return f"CAST({q(col.name)} AS VARCHAR)"
+    return f"NULLIF(TRIM({q(col.name)}), '')"
 
+
+def missing(col: Column, src_type: str = "VARCHAR") -> str:
+    if src_type != "VARCHAR":
+        return f"{q(col.name)} IS NULL"
+    return f"NULLIF(TRIM({q(col.name)}), '') IS NULL"
+
+
+_typed, _raw = typed, raw
 
 _TYPE_WORDS = {
     "TIMESTAMP": "a date-time (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)",
@@ -59,11 +76,18 @@ _TYPE_WORDS = {
 
 @dataclass(frozen=True)
 class Plan:
-    """What validating a staged table needs: reference joins, row checks, derived fills."""
+    """What validating a staged table needs: row checks and derived fills."""
 
-    joins: tuple[str, ...]
     checks: tuple[Check, ...]
     fills: dict[str, str]
+
+
+def _sql_value(v: object, type_: str) -> str:
+    if v is None:
+        return "NULL"
+    if type_ == "BOOLEAN":
+        return "TRUE" if v else "FALSE"
+    return lit(str(v))
 
 
 def _quoted(expr: str) -> str:
@@ -71,36 +95,59 @@ def _quoted(expr: str) -> str:
     return f"chr(39) || {expr} || chr(39)"
 
 
-def plan_for(table: Table) -> Plan:
-    """Compile a table's rules to SQL. Reference lookups are joins (one per referenced
-    column) rather than IN-lists so the query stays small whatever the reference table's size."""
-    joins: list[str] = []
+def domain_columns(table: Table) -> list[Column]:
+    """Columns whose values must come from a fixed list or a reference table."""
+    return [c for c in table.columns if c.allowed or c.ref]
+
+
+def distinct_values_sql(table: Table, source: str, src_types: dict[str, str]) -> str:
+    """One scan listing the distinct values of every domain column of ``source``."""
+    parts = [
+        f"list(DISTINCT CAST({_typed(c, src_types.get(c.name, 'VARCHAR'))} AS VARCHAR))"
+        for c in domain_columns(table)
+    ]
+    return f"SELECT {', '.join(parts) or 'NULL'} FROM {source}"
+
+
+def plan_for(
+    table: Table,
+    src_types: dict[str, str] | None = None,
+    outside: dict[str, list[str]] | None = None,
+    lookups: dict[str, dict[str, object]] | None = None,
+) -> Plan:
+    """Compile a table's rules to SQL.
+
+    ``outside`` gives, per domain column, the distinct values of this file that are not
+    allowed (worked out once on the distinct values, see ``distinct_values_sql``): the row
+    check is then a test against that usually empty list, not a lookup per row.
+    ``lookups`` maps each derived column to {reference key: value}, applied as a MAP lookup.
+    """
+    src = src_types or {}
+    outside = outside or {}
+    lookups = lookups or {}
+
+    def typed(col: Column) -> str:
+        return _typed(col, src.get(col.name, "VARCHAR"))
+
+    def raw(col: Column) -> str:
+        return _raw(col, src.get(col.name, "VARCHAR"))
+
     out: list[Check] = []
-    for i, col in enumerate(table.columns):
-        r, t = raw(col), typed(col)
+    for col in table.columns:
+        r, t, absent = raw(col), typed(col), missing(col, src.get(col.name, "VARCHAR"))
         shown = _quoted(r)
         if col.required:
-            out.append(Check(col.name, f"{r} IS NULL", lit("required value is missing")))
-        if col.type != "VARCHAR":
+            out.append(Check(col.name, absent, lit("required value is missing")))
+        if col.type != "VARCHAR" and src.get(col.name, "VARCHAR") != col.type:
             msg = lit(" is not " + _TYPE_WORDS[col.type])
-            out.append(Check(col.name, f"{r} IS NOT NULL AND {t} IS NULL", f"{shown} || {msg}"))
-        if col.allowed:
-            values = ", ".join(lit(v) for v in col.allowed)
-            msg = lit(" is not one of: " + ", ".join(col.allowed))
-            out.append(
-                Check(col.name, f"{r} IS NOT NULL AND {r} NOT IN ({values})", f"{shown} || {msg}")
-            )
-        if col.ref:
-            ref_table, ref_col = col.ref.split(".")
-            alias = f"__ref{i}"
-            keys = f"SELECT DISTINCT CAST({q(ref_col)} AS VARCHAR) AS k FROM {q(ref_table)}"
-            if col.ref == "geography.district":
-                keys += "".join(f" UNION SELECT {lit(b)}" for b in DISTRICT_BUCKETS)
-            joins.append(f"LEFT JOIN ({keys}) {alias} ON {alias}.k = CAST({t} AS VARCHAR)")
-            msg = lit(f" is not in the {ref_table} reference table")
-            out.append(
-                Check(col.name, f"{t} IS NOT NULL AND {alias}.k IS NULL", f"{shown} || {msg}")
-            )
+            out.append(Check(col.name, f"NOT ({absent}) AND {t} IS NULL", f"{shown} || {msg}"))
+        if (col.allowed or col.ref) and outside.get(col.name):
+            bad = ", ".join(lit(v) for v in outside[col.name])
+            if col.allowed:
+                msg = lit(" is not one of: " + ", ".join(col.allowed))
+            else:
+                msg = lit(f" is not in the {col.ref.split('.')[0]} reference table")
+            out.append(Check(col.name, f"CAST({t} AS VARCHAR) IN ({bad})", f"{shown} || {msg}"))
         if col.minimum is not None:
             msg = lit(f" is below the minimum {col.minimum:g}")
             out.append(Check(col.name, f"{t} < {col.minimum}", f"{shown} || {msg}"))
@@ -126,15 +173,17 @@ def plan_for(table: Table) -> Plan:
             )
         )
     fills: dict[str, str] = {}
+    derived_values: dict[str, str] = {}
     if table.derived_from is not None:
-        ref_table, join_col, mapping = table.derived_from
-        sel = ", ".join(f"{q(rc)} AS {q('__d_' + c)}" for c, rc in mapping.items())
-        joins.append(
-            f"LEFT JOIN (SELECT {q(join_col)} AS k, {sel} FROM {q(ref_table)}) __derived "
-            f"ON __derived.k = {typed(table.column(join_col))}"
-        )
+        _, join_col, mapping = table.derived_from
+        key = typed(table.column(join_col))
         for col_name in mapping:
-            col, expected = table.column(col_name), q("__d_" + col_name)
+            col, table_of = table.column(col_name), lookups.get(col_name, {})
+            entries = ", ".join(
+                f"{lit(str(k))}: {_sql_value(v, col.type)}" for k, v in sorted(table_of.items())
+            )
+            expected = f"map_extract_value(MAP {{{entries}}}, {key})" if entries else "NULL"
+            derived_values[col_name] = expected
             fills[col_name] = f"COALESCE({typed(col)}, {expected})"
             msg = (
                 f"{_quoted(raw(col))} || ' disagrees with the offence code (expected ' || "
@@ -142,8 +191,10 @@ def plan_for(table: Table) -> Plan:
             )
             given = typed(col)
             cond = f"{given} IS NOT NULL AND {expected} IS NOT NULL AND {given} <> {expected}"
-            out.append(Check(col_name, cond, msg))
+            # A derived column absent from the file cannot disagree: no check to run.
+            if src.get(col_name) is not None:
+                out.append(Check(col_name, cond, msg))
     # A condition on empty values is NULL in SQL; coalesce so that a row is always either
     # valid or rejected, never neither (which would drop it silently).
     checks = tuple(Check(c.field, f"coalesce(({c.condition}), FALSE)", c.message) for c in out)
-    return Plan(tuple(joins), checks, fills)
+    return Plan(checks, fills)
