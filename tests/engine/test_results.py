@@ -1,0 +1,414 @@
+"""measure_results recomputed independently: pandas straight from the canonical tables the store
+was built from, and scipy/statsmodels for intervals and p-values. Nothing here calls the engine's
+or forcestat.stats' code to get an expected value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+from conftest import PERIOD
+from forcestat.engine import COLUMNS
+from forcestat.store.store import reference_rows
+
+P = 2020 * 12 + 2  # 2020-03
+WINDOWS = {"12m": (P - 11, P), "3m": (P - 2, P), "1m": (P, P), "fytd": (P - 11, P)}
+PREVIOUS = {w: (a - 12, b - 12) for w, (a, b) in WINDOWS.items()}
+LONG_TERM = {w: (a - 36, a - 1) for w, (a, b) in WINDOWS.items()}
+YEAR_END = (P - 23, P - 12)  # April 2018 - March 2019
+GEO = {r["district"]: r for r in reference_rows("geography")}
+
+DESIGN_COLUMNS = (
+    ["measure_id", "breakdown", "unit", "period_end", "window"]
+    + ["value", "numerator", "denominator", "n", "ci_low", "ci_high"]
+    + [
+        f"{c}_{f}"
+        for c in ("previous_year", "year_end", "long_term")
+        for f in ("value", "diff", "p", "verdict")
+    ]
+    + ["spc_signal", "trend", "small_base", "suppressed"]
+)
+
+
+def month(ts: pd.Series) -> pd.Series:
+    return ts.dt.year * 12 + ts.dt.month - 1
+
+
+def within(ts: pd.Series, span: tuple[int, int]) -> pd.Series:
+    m = month(ts)
+    return (m >= span[0]) & (m <= span[1])
+
+
+def row(results, measure, window="12m", breakdown="force", unit="Cambridgeshire"):
+    r = results[
+        (results.measure_id == measure)
+        & (results.window == window)
+        & (results.breakdown == breakdown)
+        & (results.unit == unit)
+    ]
+    assert len(r) == 1, (measure, window, breakdown, unit, len(r))
+    return r.iloc[0]
+
+
+def unit_filter(df: pd.DataFrame, breakdown: str, unit: str) -> pd.Series:
+    if breakdown == "force":
+        return pd.Series(True, index=df.index)
+    if breakdown == "area":
+        return df["district"].map(lambda d: GEO.get(d, {}).get("area")) == unit
+    return df[breakdown] == unit
+
+
+# -- the contract ----------------------------------------------------------------------------
+
+
+def test_columns_are_design_section_2(results):
+    assert list(results.columns[: len(DESIGN_COLUMNS)]) == DESIGN_COLUMNS
+    # One declared extra: the maturing flag for cohort outcome rates.
+    assert list(results.columns) == list(COLUMNS) == DESIGN_COLUMNS + ["maturing"]
+
+
+def test_codes_are_in_the_contract(results):
+    verdicts = {"significantly_higher", "significantly_lower", "comparable", "insufficient_data"}
+    for c in ("previous_year", "year_end", "long_term"):
+        assert set(results[f"{c}_verdict"]) <= verdicts
+    assert set(results.spc_signal) <= {"improvement", "concern", "neutral", "common_cause", "none"}
+    assert set(results.trend) <= {
+        "upwards",
+        "downwards",
+        "halted_downwards",
+        "halted_upwards",
+        "none",
+    }
+    assert set(results.window) == {"12m", "3m", "1m", "fytd"}
+    assert set(results.period_end) == {PERIOD}
+    keys = ["measure_id", "breakdown", "unit", "period_end", "window"]
+    assert not results.duplicated(keys).any()
+
+
+def test_every_default_measure_has_rows(results, framework):
+    assert set(results.measure_id) == {m.id for m in framework.measures}
+
+
+# -- counts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("window", ["12m", "3m", "1m", "fytd"])
+@pytest.mark.parametrize(
+    ("breakdown", "unit"),
+    [
+        ("force", "Cambridgeshire"),
+        ("area", "North"),
+        ("district", "Fenland"),
+        ("district", "No location"),
+        ("offence_group", "Residential burglary"),
+    ],
+)
+def test_recorded_crime_counts(results, raw, window, breakdown, unit):
+    c = raw["crimes"]
+    c = c[unit_filter(c, breakdown, unit)]
+    r = row(results, "recorded_crime", window, breakdown, unit)
+    k = within(c.recorded_at, WINDOWS[window]).sum()
+    assert r.value == k and r.n == k
+    # Garwood exact interval from the chi-square distribution.
+    assert r.ci_low == pytest.approx(stats.chi2.ppf(0.025, 2 * k) / 2)
+    assert r.ci_high == pytest.approx(stats.chi2.ppf(0.975, 2 * k + 2) / 2)
+    prev = within(c.recorded_at, PREVIOUS[window]).sum()
+    assert r.previous_year_value == prev and r.previous_year_diff == k - prev
+    lt = within(c.recorded_at, LONG_TERM[window]).sum()
+    windows = 36 / (WINDOWS[window][1] - WINDOWS[window][0] + 1)
+    assert r.long_term_value == pytest.approx(lt / windows)
+    ye = within(c.recorded_at, YEAR_END).sum()
+    assert r.year_end_value == pytest.approx(
+        ye * (WINDOWS[window][1] - WINDOWS[window][0] + 1) / 12
+    )
+
+
+def _phi(monthly: np.ndarray) -> float:
+    """Pearson dispersion about a Poisson log-linear trend, from statsmodels' GLM."""
+    import statsmodels.api as sm
+
+    t = np.arange(monthly.size, dtype=float)
+    fit = sm.GLM(monthly, sm.add_constant(t), family=sm.families.Poisson()).fit()
+    return fit.pearson_chi2 / fit.df_resid
+
+
+@pytest.mark.parametrize("unit", ["Cambridgeshire", "Peterborough"])
+def test_count_p_values_are_the_e_test(results, raw, unit):
+    """E-test (scipy) on the counts, divided by the dispersion when it is above 1."""
+    c = raw["crimes"]
+    if unit != "Cambridgeshire":
+        c = c[c.district == unit]
+    breakdown = "force" if unit == "Cambridgeshire" else "district"
+    m = month(c.recorded_at)
+    monthly = np.array([(m == i).sum() for i in range(P - 23, P + 1)], dtype=float)
+    phi = max(1.0, _phi(monthly))
+    r = row(results, "recorded_crime", "12m", breakdown, unit)
+    k = within(c.recorded_at, WINDOWS["12m"]).sum()
+    for cmp, span, t2 in (
+        ("previous_year", PREVIOUS["12m"], 1),
+        ("long_term", LONG_TERM["12m"], 3),
+    ):
+        kb = within(c.recorded_at, span).sum()
+        if phi == 1.0:
+            expected = stats.poisson_means_test(int(k), 1, int(kb), t2).pvalue
+            assert r[f"{cmp}_p"] == pytest.approx(expected, rel=1e-6, abs=1e-12)
+        else:
+            # Quasi-Poisson: the counts scaled by 1/phi behave as Poisson counts. scipy's E-test
+            # needs integers, so check the bracket of the rounded-down and rounded-up counts.
+            lo = stats.poisson_means_test(int(k / phi), 1, int(np.ceil(kb / phi)), t2).pvalue
+            hi = stats.poisson_means_test(int(np.ceil(k / phi)), 1, int(kb / phi), t2).pvalue
+            assert min(lo, hi) - 0.05 <= r[f"{cmp}_p"] <= max(lo, hi) + 0.05
+
+
+def test_rate_per_1000_uses_population(results, raw):
+    c = raw["crimes"]
+    for d in ("Fenland", "Cambridge"):
+        r = row(results, "crime_rate_per_1000", "12m", "district", d)
+        k = (within(c.recorded_at, WINDOWS["12m"]) & (c.district == d)).sum()
+        pop = float(GEO[d]["population"])
+        assert r.value == pytest.approx(k / pop * 1000)
+        assert r.denominator == pop
+    r = row(results, "crime_rate_per_1000", "12m", "area", "South")
+    pop = sum(float(g["population"]) for g in GEO.values() if g["area"] == "South")
+    k = (
+        within(c.recorded_at, WINDOWS["12m"])
+        & c.district.map(lambda d: GEO.get(d, {}).get("area") == "South")
+    ).sum()
+    assert r.value == pytest.approx(k / pop * 1000)
+
+
+def test_counts_by_outcome_date_and_flags(results, raw):
+    c = raw["crimes"]
+    da = c[c.domestic_abuse.astype(bool)]
+    r = row(results, "domestic_abuse_crimes", "3m", "area", "South")
+    assert (
+        r.value == (within(da.recorded_at, WINDOWS["3m"]) & unit_filter(da, "area", "South")).sum()
+    )
+    ch = c[(c.outcome_type == 1).fillna(False)]
+    r = row(results, "charges", "12m")
+    assert r.value == within(ch.outcome_at, WINDOWS["12m"]).sum()
+    m = raw["missing_persons"]
+    r = row(results, "missing_children_in_care", "12m")
+    sel = (m.age < 18) & m.in_care.fillna(False).astype(bool)
+    assert r.value == within(m.reported_at[sel], WINDOWS["12m"]).sum()
+
+
+# -- proportions ------------------------------------------------------------------------------
+
+
+def _wilson(x: float, n: float) -> tuple[float, float]:
+    lo, hi = proportion_confint(x, n, alpha=0.05, method="wilson")
+    return 100 * lo, 100 * hi
+
+
+@pytest.mark.parametrize("window", ["12m", "3m", "1m"])
+@pytest.mark.parametrize(
+    ("breakdown", "unit"),
+    [("force", "Cambridgeshire"), ("area", "North"), ("district", "Cambridge")],
+)
+def test_outcome_rate_cohort_basis(results, raw, window, breakdown, unit):
+    c = raw["crimes"]
+    c = c[unit_filter(c, breakdown, unit)]
+    pp = c.outcome_type.isin([1, 2, 3, 4, 6, 7, 8]).fillna(False).astype(bool)
+    cur = within(c.recorded_at, WINDOWS[window])
+    x, n = int((cur & pp).sum()), int(cur.sum())
+    r = row(results, "outcome_rate_all_crime", window, breakdown, unit)
+    assert (r.numerator, r.denominator, r.n) == (x, n, n)
+    assert r.value == pytest.approx(100 * x / n)
+    assert (r.ci_low, r.ci_high) == pytest.approx(_wilson(x, n))
+    prev = within(c.recorded_at, PREVIOUS[window])
+    x2, n2 = int((prev & pp).sum()), int(prev.sum())
+    assert r.previous_year_value == pytest.approx(100 * x2 / n2)
+    if n >= 50 and n2 >= 50:
+        _, p = proportions_ztest([x, x2], [n, n2])
+        assert r.previous_year_p == pytest.approx(p, rel=1e-9)
+    else:
+        assert np.isnan(r.previous_year_p) and r.previous_year_verdict == "insufficient_data"
+    lt = within(c.recorded_at, LONG_TERM[window])
+    assert r.long_term_value == pytest.approx(100 * (lt & pp).sum() / lt.sum())
+    # Cohort windows this close to the end of the data are still maturing.
+    assert r.maturing
+
+
+def test_weighted_satisfaction_uses_kish_effective_n(results, raw):
+    s = raw["survey_responses"]
+    s = s[(s.survey == "victim_satisfaction") & s.overall.notna()]
+    cur = s[within(s.interviewed_at, WINDOWS["12m"])]
+    w = cur.weight.fillna(1.0).to_numpy()
+    good = (cur.overall <= 3).to_numpy()
+    p = w[good].sum() / w.sum()
+    n_eff = w.sum() ** 2 / (w**2).sum()
+    r = row(results, "victim_satisfaction_overall")
+    assert r.value == pytest.approx(100 * p)
+    assert r.n == pytest.approx(n_eff)
+    assert (r.ci_low, r.ci_high) == pytest.approx(_wilson(p * n_eff, n_eff))
+    prev = s[within(s.interviewed_at, PREVIOUS["12m"])]
+    w2 = prev.weight.fillna(1.0).to_numpy()
+    p2 = w2[(prev.overall <= 3).to_numpy()].sum() / w2.sum()
+    n2 = w2.sum() ** 2 / (w2**2).sum()
+    _, pval = proportions_ztest([p * n_eff, p2 * n2], [n_eff, n2])
+    assert r.previous_year_p == pytest.approx(pval, rel=1e-9)
+
+
+def test_satisfaction_by_offence_group_and_small_bases(results, raw):
+    s = raw["survey_responses"]
+    s = s[
+        (s.survey == "victim_satisfaction")
+        & s.follow_up.notna()
+        & (s.offence_group == "hate crime")
+    ]
+    for window in ("12m", "1m"):
+        cur = s[within(s.interviewed_at, WINDOWS[window])]
+        w = cur.weight.fillna(1.0)
+        n_eff = w.sum() ** 2 / (w**2).sum()
+        r = row(results, "victim_satisfaction_follow_up", window, "offence_group", "hate crime")
+        assert r.n == pytest.approx(n_eff)
+        assert r.small_base == (n_eff < 100)
+        if n_eff < 50:
+            assert all(
+                r[f"{c}_verdict"] == "insufficient_data"
+                for c in ("previous_year", "year_end", "long_term")
+            )
+
+
+def test_linked_referral_rate(results, raw):
+    c = raw["crimes"]
+    hub = set(raw["referrals"].query("service == 'victim_witness_hub'").crime_id)
+    vb = c[c.victim_based.astype(bool) & within(c.recorded_at, WINDOWS["3m"])]
+    r = row(results, "referral_rate_victim_witness_hub", "3m")
+    assert r.denominator == len(vb)
+    assert r.numerator == vb.crime_id.isin(hub).sum()
+
+
+def test_victims_code_compliance(results, raw):
+    v = raw["victim_contacts"]
+    cur = v[within(v.due_at, WINDOWS["12m"]) & (v.contact_type == "update")]
+    ok = cur.made_at.notna() & (cur.made_at <= cur.due_at)
+    r = row(results, "victims_code_compliance", "12m", "contact_type", "update")
+    assert (r.numerator, r.denominator) == (ok.sum(), len(cur))
+
+
+def test_abandonment_and_timeliness(results, raw):
+    k = raw["calls"]
+    k = k[(k.channel == "101") & within(k.received_at, WINDOWS["1m"])]
+    r = row(results, "calls_101_abandonment", "1m")
+    assert (r.numerator, r.denominator) == (k.abandoned.sum(), len(k))
+    c = raw["crimes"]
+    cur = c[within(c.recorded_at, WINDOWS["12m"])]
+    hours = (cur.recorded_at - cur.reported_at).dt.total_seconds() / 3600
+    r = row(results, "crime_recording_timeliness", "12m")
+    assert (r.numerator, r.denominator) == ((hours <= 24).sum(), len(cur))
+
+
+# -- medians ----------------------------------------------------------------------------------
+
+
+def _median_ci(sorted_values: np.ndarray) -> tuple[float, float]:
+    """Order-statistic interval: ranks from Binomial(n, 1/2) (Conover 3.2), via scipy."""
+    n = sorted_values.size
+    r = int(stats.binom.ppf(0.025, n, 0.5))
+    if stats.binom.cdf(r, n, 0.5) > 0.025:
+        r -= 1
+    r += 1
+    return float(sorted_values[r - 1]), float(sorted_values[n - r])
+
+
+@pytest.mark.parametrize("window", ["12m", "3m", "1m"])
+@pytest.mark.parametrize(
+    ("breakdown", "unit"),
+    [("force", "Cambridgeshire"), ("district", "Peterborough"), ("incident_type", "domestic")],
+)
+def test_exact_median_response_times(results, raw, window, breakdown, unit):
+    i = raw["incidents"]
+    i = i[(i.grade == "prompt") & i.first_arrival_at.notna()]
+    i = i[unit_filter(i, breakdown, unit)]
+    minutes = np.floor((i.first_arrival_at - i.created_at).dt.total_seconds() / 60)
+    cur = np.sort(minutes[within(i.created_at, WINDOWS[window])].to_numpy())
+    r = row(results, "response_time_prompt", window, breakdown, unit)
+    assert r.value == np.median(cur)
+    assert r.n == cur.size
+    if cur.size >= 6:
+        assert (r.ci_low, r.ci_high) == _median_ci(cur)
+    prev = minutes[within(i.created_at, PREVIOUS[window])].to_numpy()
+    assert r.previous_year_value == np.median(prev)
+    assert r.previous_year_diff == np.median(cur) - np.median(prev)
+    if cur.size >= 50 and prev.size >= 50:
+        _, p, _, _ = stats.median_test(cur, prev)
+        assert r.previous_year_p == pytest.approx(p, rel=1e-9)
+
+
+def test_rape_investigation_median_days(results, raw):
+    c = raw["crimes"]
+    c = c[(c.offence_group == "Rape offences") & c.outcome_at.notna()]
+    days = np.floor((c.outcome_at - c.recorded_at).dt.total_seconds() / 86400)
+    r = row(results, "rape_investigation_days", "12m")
+    assert r.value == np.median(days[within(c.outcome_at, WINDOWS["12m"])])
+
+
+# -- means ------------------------------------------------------------------------------------
+
+
+def test_daily_mean_workload(results, raw):
+    w = raw["workload_snapshots"]
+    d = pd.to_datetime(w.snapshot_date)
+    imu = w[(w.unit == "IMU") & within(d, WINDOWS["3m"])]
+    r = row(results, "imu_backlog", "3m")
+    assert r.value == pytest.approx((imu.awaiting_qa + imu.awaiting_closure).mean())
+    # Live workload: the force's daily total (all units) averaged over days.
+    cur = w[within(d, WINDOWS["12m"])]
+    daily = cur.groupby("snapshot_date").live_investigations.sum()
+    assert row(results, "live_workload", "12m").value == pytest.approx(daily.mean())
+    cid = cur[cur.unit == "CID North"].live_investigations.mean()
+    assert row(results, "live_workload", "12m", "unit", "CID North").value == pytest.approx(cid)
+
+
+# -- SPC and flags ----------------------------------------------------------------------------
+
+
+def test_spc_signal_reads_the_monthly_series(results, raw, framework):
+    """The monthly series the chart is drawn from is the independently counted one."""
+    from forcestat.stats.spc import spc_icon, xmr
+
+    c = raw["crimes"]
+    m = month(c.recorded_at)
+    first = int(m.min())
+    monthly = np.array([(m == i).sum() for i in range(first, P + 1)], dtype=float)
+    chart = xmr(monthly, shift_length=7, trend_length=7, min_points=13)
+    assert row(results, "recorded_crime").spc_signal == spc_icon(chart, "neutral")
+
+
+def test_suppressed_small_counts(results):
+    counts = results[results.measure_id.isin(["civil_orders", "missing_from_childrens_homes"])]
+    small = counts.value.between(1, 4)
+    assert (counts.suppressed == small).all()
+    assert small.any()
+
+
+def test_count_p_values_without_overdispersion_are_scipys_e_test(store_path, raw):
+    """With ``overdispersion = false`` the p-value is exactly scipy's E-test on the counts."""
+    from forcestat.engine import compute
+    from forcestat.framework import default_path, loads_framework
+    from forcestat.store.store import open_store
+
+    text = default_path().read_text().replace("overdispersion = true", "overdispersion = false")
+    fw = loads_framework(text)
+    st = open_store(store_path, read_only=True)
+    res = compute(st, fw, PERIOD, measures=["recorded_crime"])
+    st.close()
+    c = raw["crimes"]
+    for window in ("12m", "3m", "1m"):
+        r = row(res, "recorded_crime", window, "district", "Huntingdonshire")
+        sel = c[c.district == "Huntingdonshire"]
+        k = int(within(sel.recorded_at, WINDOWS[window]).sum())
+        length = WINDOWS[window][1] - WINDOWS[window][0] + 1
+        for cmp, span, t2 in (
+            ("previous_year", PREVIOUS[window], 1.0),
+            ("long_term", LONG_TERM[window], 36 / length),
+            ("year_end", YEAR_END, 12 / length),
+        ):
+            kb = int(within(sel.recorded_at, span).sum())
+            expected = stats.poisson_means_test(k, 1.0, kb, t2).pvalue
+            assert r[f"{cmp}_p"] == pytest.approx(expected, rel=1e-6, abs=1e-12), cmp
