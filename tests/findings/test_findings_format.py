@@ -8,6 +8,7 @@ from forcestat.findings.format import (
     districts_phrase,
     fmt_base,
     fmt_count,
+    fmt_n,
     fmt_number,
     fmt_pct,
     join_names,
@@ -39,6 +40,14 @@ def test_counts_and_numbers_have_thousands_separators():
     assert fmt_count(2.5) == "3"
     assert fmt_number(11.24) == "11.2"
     assert fmt_number(1234.56) == "1,234.6"
+
+
+def test_bases_are_rounded_down():
+    # An effective (Kish) base of 49.6 misses a threshold of 50 and must not read "n = 50".
+    assert fmt_n(49.6) == "49"
+    assert fmt_n(971) == "971"
+    assert fmt_n(1210.0) == "1,210"
+    assert fmt_base(99.9, caution=True) == " (treat with caution, n = 99)"
 
 
 def test_base_always_given_and_caution_wording():

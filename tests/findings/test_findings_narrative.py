@@ -164,3 +164,15 @@ def test_paragraphs_are_deterministic_for_shuffled_rows():
             shuffled = [dict(reversed(list(r.items()))) for r in rows]
             rng.shuffle(shuffled)
             assert measure_paragraph(measure, shuffled, areas=areas) == expected
+
+
+def test_growth_after_no_significant_district_stands_alone():
+    rows = [row(CRIMES, 60000, previous_year=cmp(59000, "comparable"))]
+    for name in SIX:
+        before = 8000 if name == "Fenland" else 9900
+        rows.append(district(CRIMES, name, 9950, previous_year=cmp(before, "comparable")))
+    assert measure_paragraph(CRIMES, rows)[-2:] == [
+        "None of the six districts recorded significantly different levels of crimes compared to "
+        "the 12 months ending March 2019.",
+        "Fenland reported double digit growth year on year.",
+    ]

@@ -5,6 +5,7 @@ Pure string functions: no statistics, no I/O. Every rule here is listed in docs/
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -83,12 +84,18 @@ def fmt_count(value: float) -> str:
     return f"{_round_half_up(value, 0):,.0f}"
 
 
-def fmt_base(n: int | None, caution: bool = False) -> str:
+def fmt_n(n: float) -> str:
+    """A base: whole, thousands separators, rounded *down* so that an effective base (Kish's
+    n for weighted surveys, e.g. 49.6) never reads as meeting a threshold it misses."""
+    return f"{math.floor(n + 1e-9):,d}"
+
+
+def fmt_base(n: float | None, caution: bool = False) -> str:
     """'(n = 971)', or '(treat with caution, n = 63)' for a small base; '' if no base."""
     if n is None:
         return " (treat with caution)" if caution else ""
     prefix = "treat with caution, " if caution else ""
-    return f" ({prefix}n = {fmt_count(n)})"
+    return f" ({prefix}n = {fmt_n(n)})"
 
 
 def period_name(period_end: str, window: str) -> str:

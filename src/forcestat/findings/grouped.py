@@ -15,7 +15,7 @@ from forcestat.findings.format import (
     capitalise,
     comparator_name,
     districts_phrase,
-    fmt_count,
+    fmt_n,
     is_plural,
     join_names,
     number_word,
@@ -162,6 +162,11 @@ def district_summary(units: Units, comparator: str) -> list[str]:
     return sentences
 
 
+def district_verdict(units: Units, comparator: str) -> str | None:
+    """The significant verdict most reportable districts share, if any (ties: higher)."""
+    return _dominant([d for d in units.at("district", comparator) if d.reportable])
+
+
 def _all_significant(f: Finding, k: int, side: str, name: str) -> str:
     if f.kind == "count":
         which = "Both districts" if k == 2 else f"All {number_word(k)} districts"
@@ -268,7 +273,7 @@ def particularly_clause(f: Finding, measure: MeasureInfo | None = None) -> str:
 def district_detail(f: Finding, measure: MeasureInfo | None = None) -> str:
     """' where confidence levels fell below 50% (n = 134)' when a worse proportion crossed a
     round ten since the comparator; otherwise the figure and base: ' (48.5%, n = 134)'."""
-    inner = f"n = {fmt_count(f.n)}" if f.n is not None else ""
+    inner = f"n = {fmt_n(f.n)}" if f.n is not None else ""
     if f.base_status == "caution":
         inner = f"treat with caution, {inner}" if inner else "treat with caution"
     threshold = None
@@ -448,7 +453,7 @@ def caution_sentence(findings: Sequence[Finding]) -> str | None:
         return None
     if len(rows) == 1:
         f = rows[0]
-        base = f" (n = {fmt_count(f.n)})" if f.n is not None else ""
+        base = f" (n = {fmt_n(f.n)})" if f.n is not None else ""
         return f"Results for {unit_name(f)} should be treated with caution{base}."
     names = [_with_base(f) for f in rows]
     return f"Results for {join_names(names)} should be treated with caution."
@@ -458,4 +463,4 @@ def _with_base(f: Finding) -> str:
     # Suppressed rows never show their base (disclosure control).
     if f.suppressed or f.n is None:
         return unit_name(f)
-    return f"{unit_name(f)} (n = {fmt_count(f.n)})"
+    return f"{unit_name(f)} (n = {fmt_n(f.n)})"

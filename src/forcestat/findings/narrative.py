@@ -139,7 +139,12 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
     out.extend(grouped.spc_sentences(units))
     growth_findings = units.at("district", "previous_year")
     summary = [] if districts_said or primary is None else grouped.district_summary(units, primary)
-    clause = grouped.growth_clause(growth_findings) if primary == "previous_year" else None
+    # Growth joins the district sentence only when that sentence is about higher levels;
+    # after "none of the districts ... significantly different" it stands on its own.
+    joins = primary == "previous_year" and (
+        grouped.district_verdict(units, primary) == "significantly_higher"
+    )
+    clause = grouped.growth_clause(growth_findings) if joins else None
     if summary and clause:
         summary[0] = f"{summary[0][:-1]}, {clause}."
     else:

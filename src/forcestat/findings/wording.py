@@ -17,6 +17,7 @@ from forcestat.findings.format import (
     comparator_name,
     fmt_base,
     fmt_count,
+    fmt_n,
     fmt_number,
     fmt_pct,
     is_plural,
@@ -180,7 +181,7 @@ def _render_template(
         "value": figure,
         "share": band or figure,
         "period": period,
-        "n": fmt_count(f.n) if f.n is not None else "",
+        "n": fmt_n(f.n) if f.n is not None else "",
         "unit": unit_name(f),
     }
     template = normalise_template(template)
@@ -192,7 +193,7 @@ def _render_template(
         body = f"{body} in {period}"
     if "{n}" in template:
         return body, fmt_base(None, caution)
-    n_text = f"n = {fmt_count(f.n)}" if f.n is not None else ""
+    n_text = f"n = {fmt_n(f.n)}" if f.n is not None else ""
     parts = []
     if caution:
         parts.append("treat with caution")
@@ -239,7 +240,7 @@ def small_base_sentence(f: Finding, measure: MeasureInfo) -> str:
     if f.base_status == "withheld":
         body = f"{_the(f.phrase)} for {period} is not reported: the numbers involved are too small"
         return f"{_sentence(prefix, body)}."
-    base = "" if f.suppressed or f.n is None else f" (n = {fmt_count(f.n)})"
+    base = "" if f.suppressed or f.n is None else f" (n = {fmt_n(f.n)})"
     if f.kind == "count":
         if is_plural(f.phrase):
             body = f"there were too few {f.phrase} to report for {period}"
