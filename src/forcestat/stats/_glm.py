@@ -38,36 +38,39 @@ def fit_poisson_trend(
         raise ValueError("exposure must be positive and the same length as counts")
     # Centring time makes the information matrix diagonal at the start and the fit stable.
     t = np.arange(n, dtype=float) - (n - 1) / 2.0
-    x = np.column_stack([np.ones(n), t])
-    beta = np.array([np.log(y.sum() / np.exp(off).sum()), 0.0])
+    a, b = float(np.log(y.sum() / np.exp(off).sum())), 0.0
+    # Newton-Raphson with the 2 x 2 information matrix inverted by hand: this runs for every
+    # unit and period in the engine, where numpy.linalg's overhead would dominate.
     for _ in range(max_iter):
-        eta = x @ beta + off
+        eta = a + b * t + off
         if np.any(eta > 700):
             return None
         mu = np.exp(eta)
-        score = x.T @ (y - mu)
-        info = x.T @ (x * mu[:, None])
-        try:
-            step = np.linalg.solve(info, score)
-        except np.linalg.LinAlgError:
+        r = y - mu
+        s0, s1 = float(r.sum()), float(r @ t)
+        i00, i01, i11 = float(mu.sum()), float(mu @ t), float(mu @ (t * t))
+        det = i00 * i11 - i01 * i01
+        if not det > 0:
             return None
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-12 * (1.0 + np.max(np.abs(beta))):
+        da = (i11 * s0 - i01 * s1) / det
+        db = (i00 * s1 - i01 * s0) / det
+        a, b = a + da, b + db
+        if max(abs(da), abs(db)) < 1e-12 * (1.0 + max(abs(a), abs(b))):
             break
     else:
         return None
-    # A diverging slope (MLE at infinity) still "converges" in step size once mu underflows;
-    # reject fits whose fitted means collapse to zero somewhere the data are also zero.
-    mu = np.exp(x @ beta + off)
+    mu = np.exp(a + b * t + off)
+    # A slope running off to infinity (MLE does not exist) shows as fitted means collapsing
+    # to zero; reject it rather than report a huge, meaningless slope.
     if np.any(mu < 1e-8):
         return None
-    info = x.T @ (x * mu[:, None])
-    cov = np.linalg.inv(info)
+    i00, i01, i11 = float(mu.sum()), float(mu @ t), float(mu @ (t * t))
+    det = i00 * i11 - i01 * i01
     pearson = float(np.sum((y - mu) ** 2 / mu))
     return PoissonFit(
-        intercept=float(beta[0]),
-        slope=float(beta[1]),
-        slope_var=float(cov[1, 1]),
+        intercept=a,
+        slope=b,
+        slope_var=i00 / det,
         fitted=mu,
         pearson_chi2=pearson,
         df_resid=n - 2,

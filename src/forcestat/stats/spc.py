@@ -109,17 +109,12 @@ def _mean_moving_range(base: np.ndarray, screen: bool) -> float:
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int, int]]:
     """Maximal runs of equal non-zero values: (start, end_exclusive, value)."""
-    out = []
-    i, n = 0, flags.size
-    while i < n:
-        v = flags[i]
-        j = i + 1
-        while j < n and flags[j] == v:
-            j += 1
-        if v != 0:
-            out.append((i, j, int(v)))
-        i = j
-    return out
+    if flags.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(flags)) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [flags.size]))
+    return [(int(a), int(b), int(flags[a])) for a, b in zip(starts, ends, strict=True) if flags[a]]
 
 
 def _detect(
@@ -163,21 +158,23 @@ def _detect(
         # Two of three: a window of three consecutive points all on the same side of the mean,
         # at least two of them beyond 2 sigma; those beyond 2 sigma are flagged. The "all
         # three on the same side" condition is NHSRplotthedots' (abs(sum(sign)) == 3).
-        for j in range(s, e - 2):
-            side = int(rtm[j : j + 3].sum())
-            if abs(side) == 3 and int(close[j : j + 3].sum()) >= 2:
-                hit = np.arange(j, j + 3)[close[j : j + 3]]
-                flags["two_of_three"][hit] = rtm[hit]
+        if e - s >= 3:
+            c = close[s:e].astype(np.int8)
+            r = rtm[s:e]
+            window = (np.abs(r[:-2] + r[1:-1] + r[2:]) == 3) & (c[:-2] + c[1:-1] + c[2:] >= 2)
+            covered = np.zeros(e - s, dtype=bool)
+            covered[:-2] |= window
+            covered[1:-1] |= window
+            covered[2:] |= window
+            hit = covered & close[s:e]
+            flags["two_of_three"][s:e][hit] = r[hit]
 
-    signal: list[str | None] = [None] * n
-    direction: list[str | None] = [None] * n
-    for i in range(n):
-        for rule in RULES:
-            v = flags[rule][i]
-            if v != 0:
-                signal[i] = rule
-                direction[i] = "high" if v > 0 else "low"
-                break
+    stacked = np.stack([flags[rule] for rule in RULES])  # rows in priority order
+    fired = stacked != 0
+    first = np.argmax(fired, axis=0)
+    chosen = stacked[first, np.arange(n)]
+    signal = tuple(RULES[k] if f else None for k, f in zip(first, fired.any(axis=0), strict=True))
+    direction = tuple("high" if v > 0 else "low" if v < 0 else None for v in chosen)
     return flags, tuple(signal), tuple(direction)
 
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from forcestat.stats._glm import fit_poisson_trend
 from forcestat.stats.spc import RULES, XmrResult, xmr
@@ -47,7 +47,7 @@ def mann_kendall(
         return (0.0, 1.0)
     num = s - math.copysign(1.0, s) if continuity and s != 0 else s
     z = num / math.sqrt(var)
-    return (z, float(2.0 * stats.norm.sf(abs(z))))
+    return (z, float(2.0 * special.ndtr(-abs(z))))
 
 
 def poisson_slope(
@@ -79,10 +79,10 @@ def poisson_slope(
         return (math.nan, math.nan)
     if not overdispersion:
         z = fit.slope / math.sqrt(fit.slope_var)
-        return (fit.slope, float(2.0 * stats.norm.sf(abs(z))))
+        return (fit.slope, float(2.0 * special.ndtr(-abs(z))))
     phi = max(1.0, fit.pearson_chi2 / fit.df_resid)
     t = fit.slope / math.sqrt(fit.slope_var * phi)
-    return (fit.slope, float(2.0 * stats.t.sf(abs(t), fit.df_resid)))
+    return (fit.slope, float(2.0 * special.stdtr(fit.df_resid, -abs(t))))
 
 
 def _slope_sign(values: np.ndarray, kind: str, alpha: float, exposure: np.ndarray | None) -> int:
