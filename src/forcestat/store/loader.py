@@ -298,15 +298,17 @@ def _validate(
     typed_cols = ", ".join(
         plan.fills.get(c.name, typed(c, src_types[c.name])) for c in table.columns
     )
-    con.execute(
-        f"INSERT INTO {valid} SELECT {typed_cols}, __file, __row FROM {stg} WHERE NOT ({any_bad})"
-    )
-    # Only the (usually few) bad rows get their flags and messages worked out.
+    # The checks run once over all rows, to find the (usually few) bad ones; only those get
+    # their flags and messages worked out.
     chk = "chk_" + stg
     flags = [f"__c{i}" for i in range(len(plan.checks))]
     pairs = list(zip(plan.checks, flags, strict=True))
     select = ", ".join([f"{stg}.*"] + [f"{c.condition} AS {f}" for c, f in pairs])
     con.execute(f"CREATE TEMP TABLE {chk} AS SELECT {select} FROM {stg} WHERE {any_bad}")
+    con.execute(
+        f"INSERT INTO {valid} SELECT {typed_cols}, __file, __row FROM {stg} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {chk} b WHERE b.__row = s.__row)"
+    )
     try:
         fields = ", ".join(f"CASE WHEN {f} THEN {lit(c.field)} END" for c, f in pairs)
         reasons = ", ".join(
