@@ -15,7 +15,9 @@ import pytest
 
 from forcestat.store.loader import LoadError, StrictLoadError, load_files
 
-HEADER = "crime_id,reported_at,recorded_at,offence_code,district,domestic_abuse,outcome_type,outcome_at"
+HEADER = (
+    "crime_id,reported_at,recorded_at,offence_code,district,domestic_abuse,outcome_type,outcome_at"
+)
 
 # Row numbers are data rows (header = row 0). Rows 2, 3, 5 and 7 are bad in four different ways.
 BAD_CSV = f"""{HEADER}
@@ -39,9 +41,7 @@ def snapshot(store) -> dict[str, list]:
     """Every row of every table, for 'unchanged' comparisons."""
     out = {}
     for name in store.tables():
-        out[name] = sorted(
-            map(repr, store.duck.execute(f'SELECT * FROM "{name}"').fetchall())
-        )
+        out[name] = sorted(map(repr, store.duck.execute(f'SELECT * FROM "{name}"').fetchall()))
     return out
 
 
@@ -63,7 +63,11 @@ def test_bad_rows_are_named_and_quarantined_and_valid_rows_kept(store, tmp_path)
     # Every row read is accounted for exactly once.
     assert rep.rows_read == 8
     assert (
-        rep.inserted + rep.replaced + rep.unchanged + rep.duplicates + rep.superseded
+        rep.inserted
+        + rep.replaced
+        + rep.unchanged
+        + rep.duplicates
+        + rep.superseded
         + rep.quarantined
     ) == rep.rows_read
     q = store.duck.execute(
@@ -74,8 +78,10 @@ def test_bad_rows_are_named_and_quarantined_and_valid_rows_kept(store, tmp_path)
 
 
 def test_missing_required_column_names_file_and_column(store, tmp_path):
-    f = write(tmp_path / "no_district.csv", "crime_id,reported_at,recorded_at,offence_code\n"
-              "C1,2020-01-01,2020-01-01,28E\n")
+    f = write(
+        tmp_path / "no_district.csv",
+        "crime_id,reported_at,recorded_at,offence_code\nC1,2020-01-01,2020-01-01,28E\n",
+    )
     before = snapshot(store)
     with pytest.raises(LoadError) as exc:
         load_files(store, "crimes", [f])
@@ -161,9 +167,7 @@ def test_newer_version_replaces_older_and_change_is_logged(store, tmp_path):
     rep = load_files(store, "crimes", [v2])
     assert rep.replaced == 1
     assert store.duck.execute("SELECT outcome_type FROM crimes").fetchall() == [(1,)]
-    change = store.duck.execute(
-        "SELECT record_key, changed_columns FROM record_changes"
-    ).fetchall()
+    change = store.duck.execute("SELECT record_key, changed_columns FROM record_changes").fetchall()
     assert change == [("K1", "outcome_type,outcome_at,updated_at")]
     # Loading the older extract again afterwards must not roll the record back.
     rep = load_files(store, "crimes", [v1])
@@ -202,9 +206,9 @@ def test_derived_columns_come_from_the_offence_code(store, tmp_path):
         "D2,2020-01-01,2020-01-01,28E,Shoplifting,Fenland\n",
     )
     rep = load_files(store, "crimes", [f])
-    assert store.duck.execute(
-        "SELECT offence_group, victim_based FROM crimes"
-    ).fetchall() == [("Possession of drugs", False)]
+    assert store.duck.execute("SELECT offence_group, victim_based FROM crimes").fetchall() == [
+        ("Possession of drugs", False)
+    ]
     assert rep.rejections[0].row == 2 and "offence_group" in rep.rejections[0].fields
 
 
@@ -248,12 +252,17 @@ def test_cli_load_prints_summary_and_strict_exit_code(tmp_path):
     db = str(tmp_path / "cli.duckdb")
     exe = [sys.executable, "-m", "forcestat.cli"]
     env = {**os.environ, "COLUMNS": "200"}
-    ok = subprocess.run(exe + ["load", "crimes", str(f), "--store", db], capture_output=True,
-                        text=True, env=env)
+    ok = subprocess.run(
+        exe + ["load", "crimes", str(f), "--store", db], capture_output=True, text=True, env=env
+    )
     assert ok.returncode == 0, ok.stderr
     assert "loaded 3 new" in ok.stdout and "quarantined 4" in ok.stdout
     assert "crimes.csv: row 3 (line 4): district: 'Fenlnd'" in ok.stdout
-    strict = subprocess.run(exe + ["load", "crimes", str(f), "--store", db, "--strict"],
-                            capture_output=True, text=True, env=env)
+    strict = subprocess.run(
+        exe + ["load", "crimes", str(f), "--store", db, "--strict"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert strict.returncode == 1
     assert "store is unchanged" in strict.stderr

@@ -1,0 +1,95 @@
+"""docs/data-model.md is generated from the schema so the two cannot drift apart
+(a test compares them): ``python -m forcestat.store.datamodel > docs/data-model.md``."""
+
+from __future__ import annotations
+
+from .schema import CANONICAL, DISTRICT_BUCKETS, LINEAGE_COLUMNS, REFERENCE, Column, Table
+
+_LINEAGE = {
+    "source_file": "File the row was loaded from (absolute path)",
+    "source_row": "Data row in that file (header = row 0; the file's line is row + 1)",
+    "loaded_at": "When the load that wrote this row ran",
+    "load_id": "Load that wrote the row (see the `loads` table)",
+}
+
+
+def _rule(c: Column) -> str:
+    parts = []
+    if c.required:
+        parts.append("required")
+    if c.allowed:
+        parts.append("one of: " + ", ".join(f"`{v}`" for v in c.allowed))
+    if c.ref:
+        parts.append(f"must be in `{c.ref}`")
+        if c.ref == "geography.district":
+            parts[-1] += " or a bucket (" + ", ".join(f"`{b}`" for b in DISTRICT_BUCKETS) + ")"
+    if c.minimum is not None:
+        parts.append(f"≥ {c.minimum:g}")
+    if c.maximum is not None:
+        parts.append(f"≤ {c.maximum:g}")
+    if c.derived:
+        parts.append("filled from the reference table when empty; must agree when given")
+    return "; ".join(parts)
+
+
+def _table(t: Table) -> list[str]:
+    out = [f"### `{t.name}`", "", t.description, "", f"Key: {', '.join(f'`{k}`' for k in t.key)}."]
+    if t.version_column:
+        out.append(
+            f"A newer version of a record (same key, later `{t.version_column}`) replaces the "
+            "stored one; the change is logged in `record_changes`."
+        )
+    for a, b in t.date_order:
+        out.append(f"`{b}` may not be earlier than `{a}`.")
+    out += ["", "| field | type | meaning | allowed values |", "|---|---|---|---|"]
+    for c in t.columns:
+        out.append(f"| `{c.name}` | {c.type} | {c.description} | {_rule(c)} |")
+    if not t.reference:
+        for name in LINEAGE_COLUMNS:
+            out.append(f"| `{name}` | lineage | {_LINEAGE[name]} | set by the loader |")
+    return out + [""]
+
+
+def render() -> str:
+    lines = [
+        "# Data model",
+        "",
+        "Generated from `src/forcestat/store/schema.py` by "
+        "`python -m forcestat.store.datamodel`; a test keeps this page and the code in step.",
+        "",
+        "Times are local time (Europe/London) without a zone, as `YYYY-MM-DD` or "
+        "`YYYY-MM-DD HH:MM[:SS]`. Booleans accept `true/false`, `1/0`, `t/f`, `yes/no`, `y/n`. "
+        "An empty field is a missing value.",
+        "",
+        "## Canonical tables",
+        "",
+    ]
+    for t in CANONICAL:
+        lines += _table(t)
+    lines += [
+        "## Reference tables",
+        "",
+        "Shipped with the package in `src/forcestat/store/reference/` and copied into every new "
+        "store; load a file into one to replace its rows by key "
+        "(`forcestat load --store S geography my-geography.csv`).",
+        "",
+    ]
+    for t in REFERENCE:
+        lines += _table(t)
+    lines += [
+        "## Bookkeeping tables",
+        "",
+        "| table | one row per |",
+        "|---|---|",
+        "| `loads` | file loaded: counts inserted, replaced, unchanged, duplicates, superseded, "
+        "quarantined |",
+        "| `quarantine` | rejected row: file, row, fields, reasons and the raw record (JSON) |",
+        "| `record_changes` | record replaced by a newer version: key, changed columns, old and "
+        "new values, both sources |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
