@@ -89,9 +89,15 @@ def rows_for(
                 continue
             signal, trend = signals(ks, m, settings, u, p - off + 1)
             phi = _dispersion(ks, u, 0, p - off) if settings.overdispersion else math.nan
+            # Windows that cover the same months (fytd in March is the 12 months; year end is
+            # then the previous year) share their statistics rather than recomputing them.
+            points: dict[tuple[int, int], Any] = {}
+            tests: dict[tuple[tuple[int, int], tuple[int, int]], tuple] = {}
             for w, (a, b) in spans.items():
                 cur = ks.window(u, a - off, b - off)
-                pt = ks.point(u, cur)
+                if (a, b) not in points:
+                    points[(a, b)] = ks.point(u, cur)
+                pt = points[(a, b)]
                 row: dict[str, Any] = {
                     "measure_id": m.id,
                     "breakdown": units.breakdown,
@@ -109,8 +115,11 @@ def rows_for(
                     bench = comparator_span(c, (a, b), fy, lt)
                     value = diff = pval = None
                     if covered(bench.span) and pt.value is not None:
-                        bw = ks.window(u, bench.span[0] - off, bench.span[1] - off)
-                        value, diff, pval = ks.compare(u, cur, bw, bench.windows, phi)
+                        key = ((a, b), bench.span)
+                        if key not in tests:
+                            bw = ks.window(u, bench.span[0] - off, bench.span[1] - off)
+                            tests[key] = ks.compare(u, cur, bw, bench.windows, phi)
+                        value, diff, pval = tests[key]
                     if pt.base is not None and not ks.base_ok(pt.base):
                         pval = None
                     row[f"{c}_value"] = value

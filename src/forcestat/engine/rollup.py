@@ -82,30 +82,64 @@ class Units:
     population: np.ndarray | None = None
 
 
-def _labels(frame: pd.DataFrame, breakdown: str, geo: Geography) -> pd.Series | None:
-    """The unit each cube row belongs to for a breakdown (None: the breakdown does not apply)."""
-    cols = frame.columns
+def _label_of(breakdown: str, value: Any, geo: Geography, has_force: bool) -> str | None:
+    """The unit label of one key value for a breakdown (None: the row has no such unit)."""
     if breakdown == "force":
-        if FORCE in cols:
-            return frame[FORCE].astype("string").fillna(NOT_RECORDED)
-        if DISTRICT in cols and geo.sole_force is None:
-            return frame[DISTRICT].map(geo.force).astype("string")
-        return pd.Series(geo.sole_force or ALL_FORCES, index=frame.index, dtype="string")
+        if has_force:
+            return NOT_RECORDED if _missing(value) else str(value)
+        if geo.sole_force is not None:
+            return geo.sole_force
+        return geo.force.get(value) if not _missing(value) else None
     if breakdown == "area":
-        if DISTRICT not in cols:
+        return None if _missing(value) else geo.area_label(value)
+    if _missing(value):
+        return NOT_RECORDED
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def unit_codes(p: Pass, breakdown: str, geo: Geography) -> tuple[np.ndarray, list[str]] | None:
+    """Per cube row, the index of its unit in the sorted unit labels (-1: no unit); cached on
+    the pass because every measure of the pass shares it. None: the breakdown does not apply."""
+    cache = p.__dict__.setdefault("_units", {})
+    if breakdown in cache:
+        return cache[breakdown]
+    frame = p.frame
+    assert frame is not None
+    has_force = FORCE in frame.columns
+    if breakdown == "force":
+        source = FORCE if has_force else DISTRICT if DISTRICT in frame.columns else None
+    elif breakdown in ("area", "district"):
+        source = DISTRICT if DISTRICT in frame.columns else None
+        if source is None:
+            cache[breakdown] = None
             return None
-        names = {d: geo.area_label(d) for d in frame[DISTRICT].dropna().unique()}
-        return frame[DISTRICT].map(names).astype("string")
-    if breakdown == "district":
-        if DISTRICT not in cols:
+    else:
+        source = breakdown if breakdown in frame.columns else None
+        if source is None:
+            cache[breakdown] = None
             return None
-        return frame[DISTRICT].astype("string").fillna(NOT_RECORDED)
-    if breakdown not in cols:
-        return None
-    col = frame[breakdown]
-    if col.dtype == bool or str(col.dtype) == "boolean":
-        col = col.map({True: "true", False: "false"})
-    return col.astype("string").fillna(NOT_RECORDED)
+    if source is None:  # a table without district or force: one force-wide unit
+        label = geo.sole_force or ALL_FORCES
+        out = (np.zeros(len(frame), dtype=np.int64), [label])
+        cache[breakdown] = out
+        return out
+    codes, uniques = pd.factorize(frame[source], use_na_sentinel=True)
+    names = [_label_of(breakdown, v, geo, has_force) for v in uniques]
+    if (codes < 0).any():
+        names.append(_label_of(breakdown, None, geo, has_force))
+        codes = np.where(codes < 0, len(names) - 1, codes)
+    labels = sorted({n for n in names if n is not None})
+    pos = {u: i for i, u in enumerate(labels)}
+    lookup = np.array([pos[n] if n is not None else -1 for n in names], dtype=np.int64)
+    out = (lookup[codes] if len(codes) else np.zeros(0, dtype=np.int64), labels)
+    cache[breakdown] = out
+    return out
 
 
 def _population(breakdown: str, labels: list[str], geo: Geography) -> np.ndarray:
@@ -140,16 +174,14 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
     assert frame is not None
     first, last = span
     months = last - first + 1
-    lab = _labels(frame, breakdown, geo)
-    if lab is None:
+    coded = unit_codes(p, breakdown, geo)
+    if coded is None or not coded[1]:
         return Units(breakdown, [], first)
-    keep = lab.notna().to_numpy()
-    f = frame.loc[keep]
-    lab = lab[keep]
-    labels = sorted(lab.unique().tolist())
-    pos = {u: i for i, u in enumerate(labels)}
-    ui = lab.map(pos).to_numpy(dtype=np.int64)
-    mi = (f[MONTH].to_numpy(dtype=np.int64) - first).astype(np.int64)
+    all_ui, labels = coded
+    keep = all_ui >= 0
+    f = frame.loc[keep] if not keep.all() else frame
+    ui = all_ui[keep]
+    mi = f[MONTH].to_numpy(dtype=np.int64) - first
     units = Units(breakdown, labels, first)
     if m.kind == "rate_per_1000":
         units.population = _population(breakdown, labels, geo)
@@ -161,14 +193,17 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
     elif p.kind == "median":
         work = pd.DataFrame({"u": ui, "m": mi, "b": f[BIN].to_numpy(), "c": f["count"].to_numpy()})
         work = work.groupby(["u", "m", "b"], sort=True)["c"].sum().reset_index()
+        groups = {k: g for k, g in work.groupby("u", sort=True)}
         for k in range(len(labels)):
-            w = work[work["u"] == k]
+            w = groups.get(k, work.iloc[:0])
             bins = np.unique(w["b"].to_numpy())
             counts = np.zeros((months, bins.size), dtype=np.int64)
-            np.add.at(counts, (w["m"].to_numpy(), np.searchsorted(bins, w["b"].to_numpy())), w["c"])
+            where = (w["m"].to_numpy(), np.searchsorted(bins, w["b"].to_numpy()))
+            np.add.at(counts, where, w["c"].to_numpy())
             units.hist.append((bins.astype(float) * m.bin_width, counts))
     else:  # daily: the day's total over the unit's records, then per month total and days
-        work = pd.DataFrame({"u": ui, "m": mi, "d": f[DAY].to_numpy(), "t": f["total"]})
+        total_col = f["total"].to_numpy(dtype=float)
+        work = pd.DataFrame({"u": ui, "m": mi, "d": f[DAY].to_numpy(), "t": total_col})
         per_day = work.groupby(["u", "m", "d"], sort=False)["t"].sum().reset_index()
         total = np.zeros((len(labels), months))
         days = np.zeros((len(labels), months))
