@@ -412,3 +412,45 @@ def test_count_p_values_without_overdispersion_are_scipys_e_test(store_path, raw
             kb = int(within(sel.recorded_at, span).sum())
             expected = stats.poisson_means_test(k, 1.0, kb, t2).pvalue
             assert r[f"{cmp}_p"] == pytest.approx(expected, rel=1e-6, abs=1e-12), cmp
+
+
+def test_cross_breakdown(store_path, raw):
+    """A measure may cross its breakdowns: district x offence group, area x own key."""
+    from forcestat.engine import compute
+    from forcestat.framework import loads_framework
+    from forcestat.store.store import open_store
+
+    fw = loads_framework(
+        """
+[[themes]]
+id = "t"
+title = "T"
+[[measures]]
+id = "crime_by_district_group"
+title = "x"
+theme = "t"
+phrase = "x"
+kind = "rate_per_1000"
+polarity = "neutral"
+table = "crimes"
+breakdowns = ["district*offence_group", "area*domestic_abuse"]
+windows = ["12m"]
+"""
+    )
+    st = open_store(store_path, read_only=True)
+    res = compute(st, fw, PERIOD)
+    st.close()
+    c = raw["crimes"]
+    cur = c[within(c.recorded_at, WINDOWS["12m"])]
+    cross = "district*offence_group"
+    r = row(res, "crime_by_district_group", "12m", cross, "Fenland / Shoplifting")
+    k = ((cur.district == "Fenland") & (cur.offence_group == "Shoplifting")).sum()
+    assert r.numerator == k
+    assert r.value == pytest.approx(k / float(GEO["Fenland"]["population"]) * 1000)
+    r = row(res, "crime_by_district_group", "12m", "area*domestic_abuse", "South / true")
+    south = unit_filter(cur, "area", "South")
+    assert r.numerator == (south & cur.domestic_abuse.astype(bool)).sum()
+    units = set(res[res.breakdown == "district*offence_group"].unit)
+    pairs = cur[["district", "offence_group"]].drop_duplicates().values
+    expected = {f"{d} / {g}" for d, g in pairs}
+    assert expected <= units

@@ -277,3 +277,12 @@ def test_type_check_against_the_schema():
         fx.check(fx.parse("linked(civil_orders, granted)"), CRIMES)
     with pytest.raises(fx.ExprError, match="date/time"):
         fx.check(fx.parse("days_between(recorded_at, offence_code)"), CRIMES)
+
+
+def test_cross_breakdowns_are_checked():
+    fw = loads_framework(measure(breakdowns=["district*offence_group"]))
+    assert fw.measure("m1").key_columns == ("offence_group",)
+    (msg,) = problems(measure(breakdowns=["district*colour"]))
+    assert "'breakdowns'" in msg and "'colour'" in msg
+    (msg,) = problems(measure(table="calls", breakdowns=["district*channel"]))
+    assert "needs the district" in msg

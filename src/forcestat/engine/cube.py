@@ -84,21 +84,21 @@ def plan(measures: Sequence[Measure], columns_of: dict[str, Sequence[str]]) -> l
         cols = columns_of[m.table]
         geo = _geo_keys(m, cols)
         if m.kind == "median":
-            passes.append(Pass(m.table, m.date_column, "median", geo + tuple(m.breakdowns), [m]))
+            passes.append(Pass(m.table, m.date_column, "median", geo + m.key_columns, [m]))
         elif m.kind == "mean" and m.per == "day":
-            passes.append(Pass(m.table, m.date_column, "daily", geo + tuple(m.breakdowns), [m]))
+            passes.append(Pass(m.table, m.date_column, "daily", geo + m.key_columns, [m]))
         else:
             shared.setdefault((m.table, m.date_column), []).append(m)
     for (table, date), ms in shared.items():
         cols = columns_of[table]
         geo = tuple(k for k in (FORCE, DISTRICT) if k in cols and any(m.geography for m in ms))
-        own = sorted({b for m in ms for b in m.breakdowns})
+        own = sorted({b for m in ms for b in m.key_columns})
         if len(own) <= MAX_SHARED_KEYS:
             passes.append(Pass(table, date, "additive", geo + tuple(own), list(ms)))
             continue
         groups: dict[tuple[str, ...], list[Measure]] = {}
         for m in ms:
-            groups.setdefault(tuple(sorted(m.breakdowns)), []).append(m)
+            groups.setdefault(tuple(sorted(m.key_columns)), []).append(m)
         for keys, group in groups.items():
             passes.append(Pass(table, date, "additive", geo + keys, group))
     return passes

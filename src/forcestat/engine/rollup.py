@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forcestat.engine.cube import BIN, DAY, DISTRICT, FORCE, MONTH, Pass, metric, metrics_of
-from forcestat.framework.model import Measure
+from forcestat.framework.model import CROSS, Measure
 
 # Label for a record whose own breakdown value is empty.
 NOT_RECORDED = "Not recorded"
@@ -111,6 +111,10 @@ def unit_codes(p: Pass, breakdown: str, geo: Geography) -> tuple[np.ndarray, lis
         return cache[breakdown]
     frame = p.frame
     assert frame is not None
+    if CROSS in breakdown:
+        out = _cross_codes(p, breakdown, geo)
+        cache[breakdown] = out
+        return out
     has_force = FORCE in frame.columns
     if breakdown == "force":
         source = FORCE if has_force else DISTRICT if DISTRICT in frame.columns else None
@@ -142,11 +146,46 @@ def unit_codes(p: Pass, breakdown: str, geo: Geography) -> tuple[np.ndarray, lis
     return out
 
 
-def _population(breakdown: str, labels: list[str], geo: Geography) -> np.ndarray:
+def _cross_codes(p: Pass, breakdown: str, geo: Geography) -> tuple[np.ndarray, list[str]] | None:
+    """Units of a cross breakdown: every combination present, labelled "Fenland / Burglary"."""
+    coded = [unit_codes(p, part, geo) for part in breakdown.split(CROSS)]
+    if any(c is None for c in coded):
+        return None
+    combined = np.zeros(len(p.frame), dtype=np.int64)  # type: ignore[arg-type]
+    missing = np.zeros(len(p.frame), dtype=bool)  # type: ignore[arg-type]
+    for codes, labels in coded:  # type: ignore[misc]
+        combined = combined * max(1, len(labels)) + np.maximum(codes, 0)
+        missing |= codes < 0
+    present = np.unique(combined[~missing])
+    names: dict[int, tuple[str, ...]] = {}
+    for key in present.tolist():
+        parts, rest = [], key
+        for _codes, labels in reversed(coded):  # type: ignore[misc]
+            parts.append(labels[rest % len(labels)])
+            rest //= len(labels)
+        names[key] = tuple(reversed(parts))
+    order = sorted(names, key=lambda k: names[k])
+    pos = {k: i for i, k in enumerate(order)}
+    codes = np.array([pos.get(k, -1) for k in combined.tolist()], dtype=np.int64)
+    codes[missing] = -1
+    p.__dict__.setdefault("_cross_parts", {})[breakdown] = [names[k] for k in order]
+    return codes, [" / ".join(names[k]) for k in order]
+
+
+def _population(
+    breakdown: str, labels: list[str], geo: Geography, parts: list[tuple[str, ...]] | None = None
+) -> np.ndarray:
     def total(districts: list[str]) -> float:
         vals = [geo.population[d] for d in districts if d in geo.population]
         return float(sum(vals)) if vals else np.nan
 
+    if parts is not None:
+        # A cross breakdown takes the population of its geographic part (the force's if none).
+        names = breakdown.split(CROSS)
+        for i, name in enumerate(names):
+            if name in ("district", "area", "force"):
+                return _population(name, [pt[i] for pt in parts], geo)
+        return _population("offence_group", labels, geo)
     out = []
     for u in labels:
         if breakdown == "district":
@@ -184,7 +223,8 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
     mi = f[MONTH].to_numpy(dtype=np.int64) - first
     units = Units(breakdown, labels, first)
     if m.kind == "rate_per_1000":
-        units.population = _population(breakdown, labels, geo)
+        parts = p.__dict__.get("_cross_parts", {}).get(breakdown)
+        units.population = _population(breakdown, labels, geo, parts)
     if p.kind == "additive":
         for name in metrics_of(m):
             arr = np.zeros((len(labels), months))

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from forcestat.framework import expr
 from forcestat.framework.model import (
     BASIS_DATE,
+    CROSS,
     DEFAULT_DATE,
     GEOGRAPHY_BREAKDOWNS,
     Framework,
@@ -256,13 +257,25 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
             f"(table {m.table!r} has none)"
         )
     for b in m.breakdowns:
-        if b in GEOGRAPHY_BREAKDOWNS:
+        parts = b.split(CROSS)
+        if len(parts) == 1 and b in GEOGRAPHY_BREAKDOWNS:
             problems.append(
                 f"{where} key 'breakdowns': {b!r} is always evaluated "
                 f"(set geography = false to turn area/district off)"
             )
-        elif column_key("breakdowns", b, ("VARCHAR", "BOOLEAN", "INTEGER", "BIGINT")):
-            pass
+            continue
+        if len(set(parts)) != len(parts) or "" in parts:
+            problems.append(f"{where} key 'breakdowns': bad cross breakdown {b!r}")
+            continue
+        for part in parts:
+            if part in GEOGRAPHY_BREAKDOWNS:
+                if part != "force" and not (has_district and m.geography):
+                    problems.append(
+                        f"{where} key 'breakdowns': {b!r} needs the district "
+                        f"(table {m.table!r} has none, or geography = false)"
+                    )
+            else:
+                column_key("breakdowns", part, ("VARCHAR", "BOOLEAN", "INTEGER", "BIGINT"))
     if len(set(m.breakdowns)) != len(m.breakdowns):
         problems.append(f"{where} key 'breakdowns': a breakdown is listed twice")
     if m.statement is not None:

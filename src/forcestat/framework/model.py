@@ -26,6 +26,8 @@ COMPARATORS: tuple[str, ...] = Comparator.__args__  # type: ignore[attr-defined]
 
 # Breakdowns the engine derives from the district (via the geography reference table).
 GEOGRAPHY_BREAKDOWNS = ("force", "area", "district")
+# Joins the parts of a cross breakdown, e.g. "district*offence_group".
+CROSS = "*"
 
 # The date that places a record in a month, when the measure does not name one.
 DEFAULT_DATE = {
@@ -179,6 +181,17 @@ class Measure(_Strict):
     @property
     def bin_width(self) -> float:
         return self.resolution or 1.0
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """Table columns its own breakdowns group by (a cross "district*offence_group" reads
+        offence_group; the geography comes from the district)."""
+        out: list[str] = []
+        for b in self.breakdowns:
+            for part in b.split(CROSS):
+                if part not in GEOGRAPHY_BREAKDOWNS and part not in out:
+                    out.append(part)
+        return tuple(out)
 
     def windows_in(self, settings: Settings) -> list[str]:
         return list(self.windows if self.windows is not None else settings.windows)
