@@ -454,3 +454,28 @@ windows = ["12m"]
     pairs = cur[["district", "offence_group"]].drop_duplicates().values
     expected = {f"{d} / {g}" for d, g in pairs}
     assert expected <= units
+
+
+def test_rolling_sums_agree_with_results_and_raw(store_path, raw, results, framework):
+    from forcestat.engine.rolling import rolling_sums
+    from forcestat.store.store import open_store
+
+    st = open_store(store_path, read_only=True)
+    roll = rolling_sums(st, framework, ["recorded_crime", "outcome_rate_all_crime"])
+    st.close()
+    at = roll[roll.period_end == PERIOD]
+    for mid in ("recorded_crime", "outcome_rate_all_crime"):
+        got = at[at.measure_id == mid].set_index(["breakdown", "unit"]).numerator
+        want = results[(results.measure_id == mid) & (results.window == "12m")]
+        want = want.set_index(["breakdown", "unit"]).numerator
+        assert got.sort_index().to_dict() == pytest.approx(want.sort_index().to_dict())
+    # Every month, not just the period: October 2018's 12 months of Cambridge crime.
+    c = raw["crimes"]
+    oct18 = 2018 * 12 + 9
+    k = (within(c.recorded_at, (oct18 - 11, oct18)) & (c.district == "Cambridge")).sum()
+    r = roll[
+        (roll.measure_id == "recorded_crime")
+        & (roll.unit == "Cambridge")
+        & (roll.period_end == "2018-10")
+    ]
+    assert r.numerator.item() == k
