@@ -62,6 +62,11 @@ def bools(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     return pa.array(np.asarray(values, dtype=bool), type=pa.bool_(), mask=mask)
 
 
+def repeat(value: str, n: int) -> pa.Array:
+    """One string ``n`` times (dictionary-free, no Python list of n items)."""
+    return pc.take(pa.array([value], pa.string()), pa.array(np.zeros(n, dtype=np.int32)))
+
+
 def build(table: Table, columns: dict[str, pa.Array], n: int) -> pa.Table:
     """A table with every schema column in schema order; columns not given are all null.
     Refuses unknown columns so a typo cannot silently drop data."""

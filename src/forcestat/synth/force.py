@@ -103,7 +103,7 @@ def _code(slug: str, used: set[str]) -> str:
     return code
 
 
-def national_forces(seed: int, years: int) -> list[ForceSpec]:
+def national_forces(seed: int) -> list[ForceSpec]:
     """The 43 territorial forces, sized by their 2019/20 recorded crime and scaled so the
     whole set holds about NATIONAL_CRIMES_5Y crimes per 5 years. Cambridgeshire keeps its real
     districts; the others get synthetic ones ('<Force> D1', ...), two areas each."""

@@ -50,7 +50,7 @@ def survey_group(crimes: Crimes) -> np.ndarray:
 def _satisfaction(crimes: Crimes, period: Period, rng: np.random.Generator) -> dict:
     g = survey_group(crimes)
     last = period.rel_of(crimes.recorded_at) >= -11
-    per_year = cal.SATISFACTION_PER_YEAR * crimes.force.scale
+    per_year = cal.SATISFACTION_PER_YEAR * cal.SATISFACTION_SAMPLING_UPLIFT * crimes.force.scale
     quota = np.array([cal.SATISFACTION_QUOTA[k] for k in SAT_GROUPS]) * per_year
     eligible = np.array([max(((g == k) & last).sum(), 1) for k in range(len(SAT_GROUPS))])
     rate = np.r_[quota / eligible, 0.0]  # index -1 -> 0
