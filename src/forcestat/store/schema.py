@@ -407,3 +407,270 @@ def create_table_sql(table: Table, name: str | None = None, lineage: bool = True
             '"load_id" VARCHAR',
         ]
     return f'CREATE TABLE IF NOT EXISTS "{name or table.name}" ({", ".join(cols)})'
+
+
+# --- Public data sources (issue 5) --------------------------------------------------------------
+# Tables written by the data.police.uk and Home Office / ONS importers (forcestat.store.sources).
+# They are kept out of CANONICAL, REFERENCE and ALL_TABLES so the canonical store, its generated
+# data-model page and the engine are unchanged; the importers create them on first use
+# (see SOURCE_TABLES) and docs/police-uk.md describes them.
+
+ASB = "Anti-social behaviour"
+
+POLICE_UK_CRIME_TYPES = Table(
+    name="police_uk_crime_types",
+    description=(
+        "data.police.uk crime type -> representative Home Office offence code and group. "
+        "Group-level figures finer than the crime type are not available from that source."
+    ),
+    key=("crime_type",),
+    reference=True,
+    columns=(
+        _c("crime_type", "VARCHAR", "data.police.uk crime type, as published", required=True),
+        _c("is_crime", "BOOLEAN", "False for anti-social behaviour (never crime)", required=True),
+        _c(
+            "offence_code",
+            "VARCHAR",
+            "Representative Home Office offence code (empty for anti-social behaviour)",
+        ),
+        _c("offence_group", "VARCHAR", "Offence group of the representative code"),
+        _c("covers", "VARCHAR", "Home Office offence groups the crime type covers"),
+        _c(
+            "cchi_days",
+            "DOUBLE",
+            "Cambridge Crime Harm Index days for the crime type (2024/25 volume-weighted mean of "
+            "the subgroup medians)",
+        ),
+    ),
+)
+
+POLICE_UK_OUTCOMES = Table(
+    name="police_uk_outcomes",
+    description=(
+        "data.police.uk outcome category -> Home Office outcome type (empty = still open)."
+    ),
+    key=("outcome_category",),
+    reference=True,
+    columns=(
+        _c("outcome_category", "VARCHAR", "data.police.uk outcome category", required=True),
+        _c(
+            "outcome_type",
+            "INTEGER",
+            "Home Office outcome type 1-22; empty when the category means the crime is open",
+            minimum=1,
+            maximum=22,
+        ),
+        _c("covers", "VARCHAR", "Home Office outcome types the category stands for"),
+        _c("why", "VARCHAR", "Reason for the mapping", required=True),
+    ),
+)
+
+POLICE_UK_CRIMES = Table(
+    name="police_uk_crimes",
+    description=(
+        "One row per crime in a data.police.uk street file, as published (the source of the "
+        "`crimes` rows the importer derives, and where the original LSOA is kept)."
+    ),
+    key=("crime_id",),
+    columns=(
+        _c(
+            "crime_id",
+            "VARCHAR",
+            "Crime ID; 'noid-...' (a hash of the row) when the file gives none",
+            required=True,
+        ),
+        _c("month", "DATE", "Month of the crime (first day)", required=True),
+        _c("reported_by", "VARCHAR", "Force that provided the record"),
+        _c("falls_within", "VARCHAR", "Force whose area the crime falls within"),
+        _c("longitude", "DOUBLE", "Anonymised longitude"),
+        _c("latitude", "DOUBLE", "Anonymised latitude"),
+        _c("location", "VARCHAR", "Anonymised location ('On or near ...', 'No location')"),
+        _c("lsoa_code", "VARCHAR", "LSOA code (2011 or 2021 coding)"),
+        _c("lsoa_name", "VARCHAR", "LSOA name, e.g. 'Fenland 005A'"),
+        _c(
+            "crime_type",
+            "VARCHAR",
+            "data.police.uk crime type",
+            required=True,
+            ref="police_uk_crime_types.crime_type",
+        ),
+        _c(
+            "last_outcome_category",
+            "VARCHAR",
+            "Outcome when the file was published (a snapshot)",
+            ref="police_uk_outcomes.outcome_category",
+        ),
+        _c("context", "VARCHAR", "Context"),
+        _DISTRICT,
+    ),
+)
+
+POLICE_UK_OUTCOME_EVENTS = Table(
+    name="police_uk_outcome_events",
+    description=(
+        "One row per crime, month and outcome category in data.police.uk outcomes files: each "
+        "crime's outcome history."
+    ),
+    key=("crime_id", "month", "outcome_category"),
+    columns=(
+        _c("crime_id", "VARCHAR", "Crime ID (joins police_uk_crimes)", required=True),
+        _c("month", "DATE", "Month the outcome was recorded (first day)", required=True),
+        _c(
+            "outcome_category",
+            "VARCHAR",
+            "data.police.uk outcome type",
+            required=True,
+            ref="police_uk_outcomes.outcome_category",
+        ),
+        _c("reported_by", "VARCHAR", "Force that provided the record"),
+        _c("falls_within", "VARCHAR", "Force whose area the crime falls within"),
+    ),
+)
+
+ASB_INCIDENTS = Table(
+    name="asb_incidents",
+    description=(
+        "One row per anti-social behaviour incident (data.police.uk street files). Anti-social "
+        "behaviour is not crime and never enters `crimes`."
+    ),
+    key=("asb_id",),
+    columns=(
+        _c(
+            "asb_id",
+            "VARCHAR",
+            "'asb-' + a hash of the row + its occurrence (the source has no identifier)",
+            required=True,
+        ),
+        _c("reported_at", "TIMESTAMP", "Month of the incident (first day)", required=True),
+        _DISTRICT,
+        _c("reported_by", "VARCHAR", "Force that provided the record"),
+        _c("falls_within", "VARCHAR", "Force whose area the incident falls within"),
+        _c("longitude", "DOUBLE", "Anonymised longitude"),
+        _c("latitude", "DOUBLE", "Anonymised latitude"),
+        _c("location", "VARCHAR", "Anonymised location"),
+        _c("lsoa_code", "VARCHAR", "LSOA code (2011 or 2021 coding)"),
+        _c("lsoa_name", "VARCHAR", "LSOA name"),
+        _c("context", "VARCHAR", "Context"),
+    ),
+)
+
+# Home Office and ONS tables, loaded from the user's files with `--format home-office`. Their
+# column names are the files' headers so that the files load as they are.
+_FY = "Financial year, 'YYYY/YY' (April to March)"
+
+HO_RECORDED_CRIME = Table(
+    name="ho_recorded_crime",
+    description="Police recorded crime per police force area per financial year (Home Office).",
+    key=("force", "fy"),
+    columns=(
+        _c("force", "VARCHAR", "Police force area", required=True),
+        _c("slug", "VARCHAR", "Force name as a slug"),
+        _c("fy", "VARCHAR", _FY, required=True),
+        _c("recorded_crime", "BIGINT", "Crimes recorded", required=True, minimum=0),
+    ),
+)
+
+_HO_OUTCOME_COLUMNS = tuple(
+    _c(
+        f"{basis}_{scope}_{what}",
+        "BIGINT",
+        f"{label}: {'crimes closed' if basis == 'closed' else 'crimes recorded'} in the year, "
+        f"{'all offences' if scope == 'all' else 'excluding fraud'}",
+        minimum=0,
+    )
+    for basis in ("closed", "recorded")
+    for scope in ("all", "ex_fraud")
+    for what, label in (
+        ("t1", "Outcome type 1 (charged/summonsed)"),
+        ("t2", "Outcome type 2 (youth caution)"),
+        ("t3", "Outcome type 3 (adult caution)"),
+        ("t6", "Outcome type 6 (penalty notice for disorder)"),
+        ("t7", "Outcome type 7 (cannabis/khat warning)"),
+        ("t8", "Outcome type 8 (community resolution)"),
+        ("t22", "Outcome type 22 (diversionary activity)"),
+        ("oocd", "Out-of-court disposals (types 2, 3, 6, 7, 8, 22)"),
+        ("positive", "Type 1 plus out-of-court disposals"),
+        ("assigned", "All outcomes assigned"),
+    )
+)
+
+HO_OUTCOMES = Table(
+    name="ho_outcomes",
+    description="Home Office crime outcomes per police force area per financial year.",
+    key=("force", "fy"),
+    columns=(
+        _c("force", "VARCHAR", "Police force area", required=True),
+        _c("slug", "VARCHAR", "Force name as a slug"),
+        _c("fy", "VARCHAR", _FY, required=True),
+        *_HO_OUTCOME_COLUMNS,
+    ),
+)
+
+ONS_POPULATION = Table(
+    name="ons_population",
+    description="ONS mid-year population estimates by local authority district (2019 codes).",
+    key=("ladcode19", "year"),
+    columns=(
+        _c("ladcode19", "VARCHAR", "Local authority district code (2019)", required=True),
+        _c("laname19", "VARCHAR", "Local authority district name"),
+        _c("year", "INTEGER", "Mid-year of the estimate", required=True),
+        _c("population", "BIGINT", "Resident population", required=True, minimum=0),
+    ),
+)
+
+ONS_CRIME_SEVERITY = Table(
+    name="ons_crime_severity",
+    description="ONS Crime Severity Score by police force area / region / country and offence "
+    "group, per financial year.",
+    key=("code", "offence_group", "year_ending"),
+    columns=(
+        _c("offence_group", "VARCHAR", "Offence group", required=True),
+        _c("code", "VARCHAR", "ONS area code (E23/W15 police force areas)", required=True),
+        _c("name", "VARCHAR", "Area name"),
+        _c("year", "VARCHAR", "The spreadsheet's column header (use year_ending)"),
+        _c("severity_score", "DOUBLE", "Crime Severity Score"),
+        _c("year_ending", "DATE", "Last day of the financial year", required=True),
+    ),
+)
+
+POLICE_FORCE_AREAS = Table(
+    name="police_force_areas",
+    description="The 43 territorial police force areas of England and Wales.",
+    key=("pfa_code",),
+    reference=True,
+    columns=(
+        _c("pfa_code", "VARCHAR", "ONS police force area code", required=True),
+        _c("pfa_name", "VARCHAR", "Name as the Home Office tables spell it", required=True),
+        _c("country", "VARCHAR", "England or Wales", required=True),
+    ),
+)
+
+LAD_PFA = Table(
+    name="lad_pfa",
+    description="Local authority district (2019) -> police force area, for the forces sourced.",
+    key=("lad_code",),
+    reference=True,
+    columns=(
+        _c("lad_code", "VARCHAR", "ONS local authority district code (2019)", required=True),
+        _c("lad_name", "VARCHAR", "District name", required=True),
+        _c("pfa_name", "VARCHAR", "Police force area", required=True),
+    ),
+)
+
+POLICE_UK_TABLES: tuple[Table, ...] = (POLICE_UK_CRIMES, POLICE_UK_OUTCOME_EVENTS, ASB_INCIDENTS)
+NATIONAL_TABLES: tuple[Table, ...] = (
+    HO_RECORDED_CRIME,
+    HO_OUTCOMES,
+    ONS_POPULATION,
+    ONS_CRIME_SEVERITY,
+)
+# Packaged in src/forcestat/store/reference/ like the canonical reference tables.
+SOURCE_REFERENCE: tuple[Table, ...] = (
+    POLICE_UK_CRIME_TYPES,
+    POLICE_UK_OUTCOMES,
+    POLICE_FORCE_AREAS,
+    LAD_PFA,
+)
+SOURCE_TABLES: dict[str, Table] = {
+    t.name: t for t in SOURCE_REFERENCE + POLICE_UK_TABLES + NATIONAL_TABLES
+}
