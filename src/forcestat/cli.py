@@ -182,6 +182,9 @@ def measures(
     measure: Annotated[
         list[str] | None, typer.Option("--measure", help="Only this measure id (repeatable).")
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes for the statistics (default: one per core).")
+    ] = None,
 ) -> None:
     """Evaluate the framework's measures into measure_results (DESIGN.md section 2)."""
     import time
@@ -200,7 +203,7 @@ def measures(
     t0 = time.perf_counter()
     st = open_store(store, read_only=True)
     try:
-        df = compute(st, fw, period, all_periods=all_periods, measures=measure)
+        df = compute(st, fw, period, all_periods=all_periods, measures=measure, workers=workers)
     except (KeyError, LookupError, ValueError) as exc:
         _fail(str(exc).strip("'\""))
     write(df, out_file)

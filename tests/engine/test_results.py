@@ -479,3 +479,51 @@ def test_rolling_sums_agree_with_results_and_raw(store_path, raw, results, frame
         & (roll.period_end == "2018-10")
     ]
     assert r.numerator.item() == k
+
+
+def test_mean_per_record_and_parallel_workers_agree(store_path, raw):
+    """A per-record mean (value, benchmark, difference; no test yet), and the same rows whether
+    the statistics run in this process or in worker processes."""
+    from forcestat.engine import compute
+    from forcestat.framework import loads_framework
+    from forcestat.store.store import open_store
+
+    fw = loads_framework(
+        """
+[[themes]]
+id = "t"
+title = "T"
+[[measures]]
+id = "wait_mean"
+title = "x"
+theme = "t"
+phrase = "x"
+kind = "mean"
+polarity = "lower_is_better"
+table = "calls"
+filter = "channel = '101'"
+value = "wait_seconds"
+[[measures]]
+id = "crime"
+title = "x"
+theme = "t"
+phrase = "x"
+kind = "count"
+polarity = "neutral"
+table = "crimes"
+breakdowns = ["offence_group"]
+"""
+    )
+    st = open_store(store_path, read_only=True)
+    serial = compute(st, fw, PERIOD, workers=1)
+    forked = compute(st, fw, PERIOD, workers=2)
+    st.close()
+    pd.testing.assert_frame_equal(serial, forked)
+    k = raw["calls"]
+    k = k[(k.channel == "101") & within(k.received_at, WINDOWS["3m"])]
+    r = row(serial, "wait_mean", "3m")
+    assert r.value == pytest.approx(k.wait_seconds.mean()) and r.n == len(k)
+    k0 = raw["calls"]
+    prev = k0[(k0.channel == "101") & within(k0.received_at, PREVIOUS["3m"])]
+    assert r.previous_year_value == pytest.approx(prev.wait_seconds.mean())
+    assert r.previous_year_verdict == "insufficient_data"

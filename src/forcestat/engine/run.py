@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 
 from forcestat.engine import cube, results
-from forcestat.engine.evaluate import rows_for
 from forcestat.engine.kinds import stats_for
+from forcestat.engine.parallel import Task, evaluate_tasks
 from forcestat.engine.rollup import Geography, breakdowns_of, roll
 from forcestat.engine.windows import month_index
 from forcestat.framework import expr as fx
@@ -64,12 +64,14 @@ def compute(
     measures: Sequence[str] | None = None,
     progress: Progress | None = None,
     timings: Timings | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """measure_results for ``period`` (``YYYY-MM``; default: the last month of data) or, with
     ``all_periods``, for every month the data cover.
 
     ``store`` is a ``forcestat.store.Store`` or any Ibis backend holding the canonical tables.
-    ``measures`` restricts the run to those measure ids.
+    ``measures`` restricts the run to those measure ids. ``workers``: processes evaluating the
+    statistics (default: one per core when there is enough work; 1 = in this process).
     """
     backend = getattr(store, "ibis", store)
     chosen = list(framework.measures)
@@ -109,7 +111,7 @@ def compute(
         target = max(s[1] for s in spans.values())
     else:
         target = month_index(period) if period is not None else 0
-    rows: list[dict[str, Any]] = []
+    tasks: list[Task] = []
     for k, p in enumerate(passes):
         if id(p) not in spans:
             continue
@@ -117,12 +119,11 @@ def compute(
         periods = list(range(span[0], span[1] + 1)) if all_periods else [target]
         for m in p.measures:
             if progress:
-                progress(f"evaluating {m.id}", k, len(passes))
+                progress(f"rolling up {m.id}", k, len(passes))
             for b in breakdowns_of(m, p):
                 units = roll(p, m, b, geo, span)
-                if not units.labels:
-                    continue
-                ks = stats_for(m, units, framework.settings)
-                rows.extend(rows_for(ks, m, framework.settings, periods, span))
+                if units.labels:
+                    tasks.append(Task(stats_for(m, units, framework.settings), m, periods, span))
+    rows = evaluate_tasks(tasks, framework.settings, workers, progress)
     timings.evaluate = time.perf_counter() - t1
     return results.to_frame(rows)

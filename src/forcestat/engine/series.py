@@ -52,6 +52,7 @@ class MonthlySeries:
     signal: tuple[str | None, ...]  # rule a point is part of ("outside", "trend", ...) or None
     direction: tuple[str | None, ...]  # "high"/"low" for a signalling point
     trial: np.ndarray  # limits from fewer than min_points points
+    segment: np.ndarray  # limit segment of each point (a rebase starts a new one)
     base: np.ndarray
     method: str  # "xmr", "p_prime" or "p"
     icon: str  # the variation icon of the latest point (= measure_results spc_signal)
@@ -104,6 +105,7 @@ def _series(ks: KindStats, u: int, stop: int, settings: Any) -> MonthlySeries:
         signal=tuple(chart.signal),
         direction=tuple(chart.direction),
         trial=np.asarray(chart.trial, dtype=bool),
+        segment=np.asarray(chart.segment, dtype=int),
         base=_base(ks, u, stop),
         method=chart.method,
         icon=icon,
