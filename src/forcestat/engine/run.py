@@ -27,6 +27,7 @@ class Timings:
     aggregate: float = 0.0
     evaluate: float = 0.0
     passes: list[tuple[str, float, int]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 def _tables(measures: Sequence[Measure]) -> list[str]:
@@ -65,6 +66,7 @@ def compute(
     progress: Progress | None = None,
     timings: Timings | None = None,
     workers: int | None = None,
+    skip_missing: bool = False,
 ) -> pd.DataFrame:
     """measure_results for ``period`` (``YYYY-MM``; default: the last month of data) or, with
     ``all_periods``, for every month the data cover.
@@ -72,6 +74,8 @@ def compute(
     ``store`` is a ``forcestat.store.Store`` or any Ibis backend holding the canonical tables.
     ``measures`` restricts the run to those measure ids. ``workers``: processes evaluating the
     statistics (default: one per core when there is enough work; 1 = in this process).
+    ``skip_missing``: leave out measures whose tables the store does not have (listed in
+    ``timings.skipped``) instead of failing.
     """
     backend = getattr(store, "ibis", store)
     chosen = list(framework.measures)
@@ -83,6 +87,11 @@ def compute(
         chosen = [m for m in chosen if m.id in wanted]
     timings = timings or Timings()
     t0 = time.perf_counter()
+    if skip_missing:
+        present = set(backend.list_tables())
+        missing = sorted({t for m in chosen for t in _tables([m]) if t not in present})
+        timings.skipped = [m.id for m in chosen if set(_tables([m])) & set(missing)]
+        chosen = [m for m in chosen if m.id not in timings.skipped]
     columns_of = cube.table_columns(backend, _tables(chosen))
     passes = cube.plan(chosen, columns_of)
     for k, p in enumerate(passes):
