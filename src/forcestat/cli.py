@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,41 +33,65 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+class LoadFormat(StrEnum):
+    canonical = "canonical"
+    police_uk = "police-uk"
+    home_office = "home-office"
+
+
 @app.command()
 def load(
-    table: Annotated[str, typer.Argument(help="Target table, e.g. crimes, calls, geography.")],
-    files: Annotated[list[Path], typer.Argument(help="CSV or Parquet files (CSV may be .gz).")],
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[TABLE] FILE...",
+            help="canonical: the target table (e.g. crimes, calls, geography), then its CSV or "
+            "Parquet files (CSV may be .gz). police-uk, home-office: files or folders, no table "
+            "(each file's header says where it goes).",
+            show_default=False,
+        ),
+    ],
     store: StoreOpt = "forcestat.duckdb",
+    fmt: Annotated[
+        LoadFormat,
+        typer.Option(
+            "--format",
+            help="canonical: forcestat's own tables (docs/data-model.md). police-uk: "
+            "data.police.uk street and outcomes CSVs -> crimes, anti-social behaviour, outcome "
+            "history. home-office: Home Office recorded crime and outcomes by force, ONS "
+            "population and crime severity, for the national context (docs/police-uk.md).",
+        ),
+    ] = LoadFormat.canonical,
     strict: Annotated[
         bool, typer.Option(help="Refuse the whole load (exit 1) if any row is rejected.")
     ] = False,
     show: Annotated[int, typer.Option(help="How many rejection reasons to print.")] = 10,
 ) -> None:
-    """Validate and load canonical extracts: bad rows are quarantined with file, row, field and
-    reason; the load is atomic and re-loading the same data does not double-count."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """Validate and load data: bad rows are quarantined with file, row, field and reason; the
+    load is atomic and re-loading the same data does not double-count."""
     from .store.loader import LoadError, StrictLoadError, load_files
     from .store.schema import ALL_TABLES
     from .store.store import open_store
 
-    if table not in ALL_TABLES:
-        _fail(f"unknown table {table!r}; tables: {', '.join(ALL_TABLES)}")
+    if fmt is LoadFormat.canonical:
+        hint = (
+            " (data.police.uk or Home Office files? add --format police-uk or --format home-office)"
+            if Path(targets[0]).exists()
+            else ""
+        )
+        if len(targets) < 2:
+            _fail(f"a canonical load needs the table and at least one file: TABLE FILE...{hint}")
+        table, files = targets[0], [Path(f) for f in targets[1:]]
+        if table not in ALL_TABLES:
+            _fail(f"unknown table {table!r}; tables: {', '.join(ALL_TABLES)}{hint}")
     st = open_store(store)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"loading {table}", total=len(files) + 1)
-
-        def step(what: str, done: int, total: int) -> None:
-            bar.update(task, description=what, completed=done, total=total + 1)
-
+    with _progress() as (bar, step):
         try:
-            rep = load_files(st, table, files, strict=strict, progress=step)
+            if fmt is LoadFormat.canonical:
+                reps = [load_files(st, table, files, strict=strict, progress=step)]
+                counts = {table: len(files)}
+            else:
+                reps, counts, warnings = _import(st, fmt, targets, strict, step)
         except StrictLoadError as exc:
             bar.stop()
             console.print(f"[bold red]{exc}[/]", highlight=False)
@@ -73,23 +99,76 @@ def load(
         except LoadError as exc:
             bar.stop()
             _fail(str(exc))
-    for w in rep.warnings:
+    if fmt is LoadFormat.canonical:
+        warnings = reps[0].warnings
+    for w in warnings:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
-    out.print(
-        f"{table}: read {rep.rows_read:,} rows from {len(files)} file(s) in {rep.seconds:.2f}s — "
-        f"loaded {rep.inserted:,} new, replaced {rep.replaced:,}, unchanged {rep.unchanged:,}, "
-        f"duplicates {rep.duplicates:,}, superseded {rep.superseded:,}, "
-        f"quarantined {rep.quarantined:,}",
-        highlight=False,
-    )
-    for r in rep.rejections[:show]:
-        out.print(f"  rejected: {r}", highlight=False)
-    if rep.quarantined > show:
+    if fmt is not LoadFormat.canonical:
+        n = len({f for rep in reps for f in rep.files})
+        out.print(f"{fmt.value}: {n} file(s) in {reps[0].seconds:.2f}s, one transaction")
+    for rep in reps:
+        read = "derived" if fmt is LoadFormat.police_uk and rep.table == "crimes" else "read"
+        took = f" in {rep.seconds:.2f}s" if fmt is LoadFormat.canonical else ""
         out.print(
-            f"  … {rep.quarantined - show:,} more; see the quarantine table "
+            f"{rep.table}: {read} {rep.rows_read:,} rows from {counts[rep.table]} file(s){took} "
+            f"— loaded {rep.inserted:,} new, replaced {rep.replaced:,}, "
+            f"unchanged {rep.unchanged:,}, duplicates {rep.duplicates:,}, "
+            f"superseded {rep.superseded:,}, quarantined {rep.quarantined:,}",
+            highlight=False,
+        )
+    rejections = [r for rep in reps for r in rep.rejections]
+    quarantined = sum(rep.quarantined for rep in reps)
+    for r in rejections[:show]:
+        out.print(f"  rejected: {r}", highlight=False)
+    if quarantined > show:
+        out.print(
+            f"  … {quarantined - show:,} more; see the quarantine table "
             f"(forcestat quarantine --store {store})",
             highlight=False,
         )
+
+
+@contextmanager
+def _progress():
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("loading", total=None)
+
+        def step(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total + 1)
+
+        yield bar, step
+
+
+def _import(st, fmt: LoadFormat, targets: list[str], strict: bool, step):
+    """Run a public-data importer; returns its per-table reports (with the whole load's time),
+    the number of files each table came from, and the warnings."""
+    if fmt is LoadFormat.police_uk:
+        from .store.sources.police_uk import load_police_uk
+
+        rep = load_police_uk(st, targets, strict=strict, progress=step)
+        n_street, n_out = len(rep.street_files), len(rep.outcomes_files)
+        counts = {
+            "police_uk_crimes": n_street,
+            "asb_incidents": n_street,
+            "police_uk_outcome_events": n_out,
+            "crimes": len(rep.tables["crimes"].files),
+        }
+    else:
+        from .store.sources.home_office import load_home_office
+
+        rep = load_home_office(st, targets, strict=strict, progress=step)
+        counts = {name: len(files) for name, files in rep.files.items()}
+    for r in rep.tables.values():
+        r.seconds = rep.seconds
+    return list(rep.tables.values()), counts, rep.warnings
 
 
 @app.command()
