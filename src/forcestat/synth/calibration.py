@@ -48,14 +48,14 @@ DA_DISTRICT_BLEND_POPULATION = 0.5
 
 # Storyline "recorded crime up year on year in every district significantly except
 # Peterborough; Cambridge and East Cambridgeshire double-digit" [BOARD 4.3.5]: growth of all
-# recorded crime, last 12 months vs the 12 before. Weighted = +6.0% (HO 2019/20: +5.76%).
+# recorded crime, last 12 months vs the 12 before. Weighted = +6.2% (HO 2019/20: +5.76%).
 DISTRICT_GROWTH = {
     "Peterborough": 0.0,
-    "Cambridge": 0.11,
-    "Huntingdonshire": 0.075,
-    "Fenland": 0.075,
-    "South Cambridgeshire": 0.075,
-    "East Cambridgeshire": 0.12,
+    "Cambridge": 0.13,
+    "Huntingdonshire": 0.065,
+    "Fenland": 0.065,
+    "South Cambridgeshire": 0.065,
+    "East Cambridgeshire": 0.14,
 }
 
 # --------------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ SEXUAL_STRATA: dict[str, dict] = {
         "ages": "child_rape", "csa": True, "cse": False, "da_share": 0.0, "story": None,
     },
     "adult_sexual_assault": {
-        "per_year": 700, "codes": {"20A": 62, "17A": 8, "88E": 25, "70": 2, "73": 3},
+        "per_year": 950, "codes": {"20A": 62, "17A": 8, "88E": 25, "70": 2, "73": 3},
         "ages": "adult_sexual", "csa": False, "cse": False, "da_share": 0.08,
         "story": "sexual_assault",
     },
@@ -154,7 +154,7 @@ SEXUAL_STRATA: dict[str, dict] = {
     },
 }
 # Sexual-assault storyline: last-12-month level relative to the 12 months before, by area.
-SEXUAL_ASSAULT_GROWTH = {"North": 0.80, "South": 0.05}
+SEXUAL_ASSAULT_GROWTH = {"North": 0.85, "South": 0.05}
 # CSE storyline: last-12-month level relative to the 12 months before (a step).
 CSE_GROWTH = 1.5  # x2.5
 
@@ -267,7 +267,7 @@ AREA_POSITIVE_FACTOR = {"North": 1.08, "South": 0.92}
 ALL_CRIME_POSITIVE_PATH = ((-600, 1.0), (-12, 1.0), (-9, 0.97), (0, 1.35))
 # Burglary dwelling (28E, 28F, 29) storyline [BOARD 4.1.2]: absolute positive rate rising.
 BURGLARY_DWELLING_CODES = ("28E", "28F", "29")
-BURGLARY_DWELLING_POSITIVE_PATH = ((-600, 0.06), (-17, 0.06), (0, 0.11))
+BURGLARY_DWELLING_POSITIVE_PATH = ((-600, 0.06), (-14, 0.06), (0, 0.18))
 # Domestic abuse storyline [BOARD 4.1.2, 5.1.3]: falling for years, halted over the last 7
 # months, more charges in the last 3.
 DA_POSITIVE_PATH = ((-59, 0.22), (-7, 0.13), (-3, 0.13), (-2, 0.145), (0, 0.145))
@@ -408,7 +408,7 @@ CONFIDENCE = {
 # --------------------------------------------------------------------------------------------
 # VCC compliance fluctuates around ~78% [BOARD 6.1.2], improving after the lockdown [4.3.8].
 VCC_COMPLIANCE = {"initial": 0.86, "update": 0.66, "key_event": 0.82, "outcome": 0.78}
-VCC_MONTHLY_SD = 0.03
+VCC_MONTHLY_SD = 0.025
 VCC_LOCKDOWN_GAIN = 0.08
 VCC_UPDATE_EVERY_DAYS = 28
 VCC_MAX_UPDATES = 3

@@ -26,15 +26,29 @@ def arrow_schema(table: Table) -> pa.Schema:
 
 
 def ids(prefix: str, n: int, width: int = 8, start: int = 1) -> pa.Array:
-    """'<prefix>00000001', ... built in Arrow (string formatting in Python is too slow)."""
-    nums = pc.cast(pa.array(np.arange(start, start + n, dtype=np.int64)), pa.string())
-    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(nums, width, "0"), "")
+    """'<prefix>00000001', ...: fixed-width references written as bytes into one buffer (no
+    Python object per row: this is what makes tens of millions of rows affordable)."""
+    head = prefix.encode("utf-8")
+    length = len(head) + width
+    if start + n > 10**width or (n + 1) * length >= 2**31:
+        raise ValueError(f"{n} references do not fit in {width} digits / one Arrow array")
+    out = np.empty((n, length), dtype=np.uint8)
+    out[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+    x = np.arange(start, start + n, dtype=np.uint32 if start + n < 2**32 else np.uint64)
+    for j in range(length - 1, len(head) - 1, -1):
+        x, digit = np.divmod(x, 10)
+        out[:, j] = digit + ord("0")
+    offsets = np.arange(0, (n + 1) * length, length, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out.ravel()))
 
 
 def labels(values: Sequence[str], index: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    """Strings by index into ``values``; ``mask`` True gives null."""
-    idx = pa.array(np.asarray(index, dtype=np.int32), mask=mask)
-    return pc.take(pa.array(list(values), pa.string()), idx)
+    """Strings by index into ``values``; ``mask`` True gives null. (Dictionary-decoding is
+    several times faster than taking from a string array.)"""
+    indices = pa.array(np.asarray(index, dtype=np.int32), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), pa.string())).cast(
+        pa.string()
+    )
 
 
 def take(values: pa.Array, index: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:

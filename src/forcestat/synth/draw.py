@@ -13,7 +13,11 @@ def pick(rng: np.random.Generator, probs: np.ndarray, which: np.ndarray) -> np.n
     cum = np.cumsum(np.asarray(probs, dtype=float), axis=1)
     cum /= cum[:, -1:]
     u = rng.random(len(which))
-    return np.minimum((u[:, None] > cum[which]).sum(axis=1), cum.shape[1] - 1)
+    out = np.empty(len(which), dtype=np.int64)
+    for p in range(cum.shape[0]):
+        rows = which == p
+        out[rows] = np.searchsorted(cum[p], u[rows], side="left")
+    return np.minimum(out, cum.shape[1] - 1)
 
 
 def mix(rng: np.random.Generator, weights: Mapping, n: int) -> np.ndarray:

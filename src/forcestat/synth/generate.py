@@ -79,10 +79,11 @@ def generate_force(
 
 
 def table_sha256(tbl: pa.Table) -> str:
-    """Content hash of a table (Arrow IPC bytes): equal for equal contents."""
+    """Content hash of a table (Arrow IPC bytes of the contiguous table): equal for equal
+    contents, however the table happens to be chunked."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, tbl.schema) as w:
-        w.write_table(tbl)
+        w.write_table(tbl.combine_chunks())
     return hashlib.sha256(sink.getvalue()).hexdigest()
 
 
@@ -112,6 +113,7 @@ class StoreWriter:
     def _insert(self, name: str, tbl: pa.Table) -> None:
         con = self.store.duck
         n = tbl.num_rows
+        digest = table_sha256(tbl)
         tbl = tbl.append_column("source_file", C.repeat(self.source, n))
         tbl = tbl.append_column("source_row", pa.array(np.arange(1, n + 1, dtype=np.int64)))
         # Batches of one DuckDB row group let the insert use both cores.
@@ -132,7 +134,7 @@ class StoreWriter:
                 self.load_id,
                 name,
                 self.source,
-                table_sha256(tbl.drop_columns(["source_file", "source_row"])),
+                digest,
                 n,
                 n,
             ],
@@ -174,11 +176,11 @@ def run(
     if forces < 1:
         raise ValueError("forces must be at least 1")
     if forces > 1:
-        from .national import write_national
+        from .national import national_specs, write_national
 
         if out is None:
             raise ValueError("a national set (forces > 1) needs an output folder (--out)")
-        counts = write_national(Path(out), period, seed, forces)
+        counts = write_national(Path(out), period, seed, national_specs(seed, forces))
         where = str(out)
     else:
         if store is None:

@@ -3,9 +3,11 @@ force), for benchmarks and national comparisons.
 
 Forces are generated one at a time per worker process and written as soon as each table is
 made, so memory is bounded by the largest force; the processes share nothing but the seed, so
-the output does not depend on how many run. Calls (about seven rows per crime) are left out of
-the national set: at 30 million crimes they would be ~230 million rows for no measure that
-needs them nationally. Every other table is written.
+the output does not depend on how many run. The three high-volume event tables - calls (seven
+rows per crime), victim contacts (2.5 per crime) and incidents (1.8 per crime) - are left out:
+at 30 million crimes they would add ~350 million rows and take the set far past five minutes,
+for no national measure that needs them. They are in the demo force, and
+``generate_force(..., tables=...)`` makes them for any force.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .calendar import Period
 from .force import ForceSpec, national_forces
 from .generate import TABLES, generate_force
 
-NATIONAL_TABLES = tuple(t for t in TABLES if t != "calls")
+NATIONAL_TABLES = tuple(t for t in TABLES if t not in ("calls", "victim_contacts", "incidents"))
 
 
 def _write_force(args: tuple[ForceSpec, str, int, int, str]) -> dict[str, int]:
@@ -58,13 +60,20 @@ def _reference_table(table, rows: list[dict]) -> pa.Table:
     return pa.table(cols, schema=schema)
 
 
-def write_national(out: Path, period: Period, seed: int, forces: int) -> dict[str, int]:
+def national_specs(seed: int, forces: int) -> list[ForceSpec]:
+    """The first ``forces`` territorial forces (alphabetical, as the Home Office lists them)."""
     specs = national_forces(seed)
     if forces > len(specs):
         raise ValueError(
             f"at most {len(specs)} forces (the territorial forces of England and Wales)"
         )
-    specs = specs[:forces]
+    return specs[:forces]
+
+
+def write_national(
+    out: Path, period: Period, seed: int, specs: list[ForceSpec], workers: int | None = None
+) -> dict[str, int]:
+    """Write the forces in ``specs`` as a Parquet set in ``out``; returns rows per table."""
     out.mkdir(parents=True, exist_ok=True)
     geography = [row for f in specs for row in f.geography_rows()]
     pq.write_table(_reference_table(GEOGRAPHY, geography), out / "geography.parquet")
@@ -75,7 +84,7 @@ def write_national(out: Path, period: Period, seed: int, forces: int) -> dict[st
     end = str(period.end)
     jobs = [(f, end, period.years, seed, str(out)) for f in specs]
     jobs.sort(key=lambda j: -j[0].annual_crimes)  # largest first balances the workers
-    workers = max(1, min(os.cpu_count() or 1, len(jobs)))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     totals: dict[str, int] = {}
     if workers == 1:
         results = map(_write_force, jobs)
