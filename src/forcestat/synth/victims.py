@@ -99,7 +99,9 @@ def _alliance(crimes: Crimes, period: Period, rng: np.random.Generator):
         & (crimes.recorded_at < period.cut - 45 * DAY)
     )
     pool = np.flatnonzero(ok)
-    crime = np.sort(rng.choice(pool, size=min(spec["referrals"], len(pool)), replace=False))
+    if len(pool) < 2 * spec["referrals"]:
+        return None  # too small a force for the pilot (never the case for the demo force)
+    crime = np.sort(rng.choice(pool, size=spec["referrals"], replace=False))
     referred = crimes.recorded_at[crime] + rng.integers(HOUR, 7 * DAY, len(crime))
     n_orders = spec["NMO"] + spec["occupation"] + spec["child_arrangements"]
     # Granted orders come from the earliest referrals (they had time to reach court); the
