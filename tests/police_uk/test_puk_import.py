@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
+
 from conftest import (
     DATA,
     DATA_TABLES,
@@ -19,7 +20,6 @@ from conftest import (
     street,
     table_rows,
 )
-
 from forcestat.store.loader import LoadError, StrictLoadError
 from forcestat.store.sources.police_uk import load_police_uk
 
@@ -42,7 +42,9 @@ def test_counts_by_type_district_and_month_match_the_csvs(new_store):
     assert counts(st, "SELECT district, count(*) FROM crimes GROUP BY 1") == rebucket(
         exp["district"]
     )
-    got_months = counts(st, "SELECT strftime(reported_at, '%Y-%m'), count(*) FROM crimes GROUP BY 1")
+    got_months = counts(
+        st, "SELECT strftime(reported_at, '%Y-%m'), count(*) FROM crimes GROUP BY 1"
+    )
     assert got_months == exp["month"]
     assert counts(st, "SELECT district, count(*) FROM asb_incidents GROUP BY 1") == rebucket(
         exp["asb"]
