@@ -7,9 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from forcestat.store.schema import CANONICAL, LINEAGE_COLUMNS
-from forcestat.synth.calendar import Period
 from forcestat.synth.columns import ARROW_TYPES
-from forcestat.synth.generate import generate_force
 
 
 @pytest.mark.parametrize("table", CANONICAL, ids=lambda t: t.name)
@@ -22,18 +20,18 @@ def test_arrow_tables_have_schema_columns_and_types(demo_tables, table):
 
 
 @pytest.mark.parametrize("table", CANONICAL, ids=lambda t: t.name)
-def test_store_columns_typed_and_lineage_filled(demo_store, table):
-    described = {r[0]: r[1] for r in demo_store.execute(f'DESCRIBE "{table.name}"').fetchall()}
+def test_store_columns_typed_and_lineage_filled(small_store, table):
+    described = {r[0]: r[1] for r in small_store.execute(f'DESCRIBE "{table.name}"').fetchall()}
     for col in table.columns:
         assert described[col.name] == col.type, col.name
-    nulls = demo_store.execute(
+    nulls = small_store.execute(
         "SELECT "
         + ", ".join(f'count(*) - count("{c}")' for c in LINEAGE_COLUMNS)
         + f' FROM "{table.name}"'
     ).fetchone()
     assert nulls == (0, 0, 0, 0)
     required = [c.name for c in table.columns if c.required]
-    missing = demo_store.execute(
+    missing = small_store.execute(
         "SELECT "
         + ", ".join(f'count(*) - count("{c}")' for c in required)
         + f' FROM "{table.name}"'
@@ -41,22 +39,21 @@ def test_store_columns_typed_and_lineage_filled(demo_store, table):
     assert set(missing) == {0}
 
 
-def test_keys_unique(demo_store):
+def test_keys_unique(demo_db):
     for table in CANONICAL:
         key = ", ".join(f'"{k}"' for k in table.key)
-        dup = demo_store.execute(
+        dup = demo_db.execute(
             f'SELECT count(*) FROM (SELECT {key} FROM "{table.name}" GROUP BY ALL '
             "HAVING count(*) > 1)"
         ).fetchone()[0]
         assert dup == 0, table.name
 
 
-def test_generated_parquet_passes_the_loader(small_force, tmp_path, store):
+def test_generated_parquet_passes_the_loader(small_tables, tmp_path, store):
     """Two years of a small force, every table, through ``load_files``: zero rejections."""
     from forcestat.store.loader import load_files
 
-    tables = generate_force(small_force, Period.of("2020-03", 2), seed=3)
-    for name, tbl in tables.items():
+    for name, tbl in small_tables.items():
         path = tmp_path / f"{name}.parquet"
         pq.write_table(tbl, path)
         report = load_files(store, name, [path])

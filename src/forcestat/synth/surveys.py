@@ -11,6 +11,7 @@ from . import calibration as cal
 from . import columns as C
 from .calendar import DAY, Period, seconds_in_day
 from .crimes import Crimes
+from .draw import cells, controlled
 
 SAT_GROUPS = tuple(cal.SATISFACTION_QUOTA)
 _BURGLARY = ("28E", "28F", "29", "28G", "28H")
@@ -60,12 +61,15 @@ def _satisfaction(crimes: Crimes, period: Period, rng: np.random.Generator) -> d
     at = day0 + rng.integers(42, 85, len(chosen)) * DAY + seconds_in_day(rng, len(chosen), "office")
     keep = at < period.cut
     chosen, at, grp = chosen[keep], at[keep], g[chosen][keep]
-    n = len(chosen)
     rel = period.rel_of(at)
     recent = rel >= -11
     prev_p = np.array([cal.SATISFACTION_OVERALL[k][0] for k in SAT_GROUPS])[grp]
     last_p = np.array([cal.SATISFACTION_OVERALL[k][1] for k in SAT_GROUPS])[grp]
-    overall_pos = rng.random(n) < np.where(recent, last_p, prev_p)
+    # Answers are controlled per group and 12-month block ending with the report month, so the
+    # rates of the years the report compares sit on their calibrated values.
+    block = (rel + 11) // 12
+    p_overall = np.where(recent, last_p, prev_p)
+    overall_pos = controlled(rng, p_overall, cells(grp, block, p_overall))
     out = {"overall": _code(rng, overall_pos, _SAT_POS, _SAT_NEG)}
     violent = grp == SAT_GROUPS.index("violent crime")
     for aspect, (p_pos, p_neg) in cal.ASPECTS.items():
@@ -74,7 +78,8 @@ def _satisfaction(crimes: Crimes, period: Period, rng: np.random.Generator) -> d
             p = np.where(overall_pos & (rel >= -5), p * cal.RECENT_ASPECT_DROP[aspect], p)
         if aspect == "follow_up":
             p = np.where(violent & recent, p * cal.VIOLENT_FOLLOW_UP_DROP, p)
-        out[aspect] = _code(rng, rng.random(n) < p, _SAT_POS, _SAT_NEG)
+        agree = controlled(rng, p, cells(grp, block, overall_pos, p))
+        out[aspect] = _code(rng, agree, _SAT_POS, _SAT_NEG)
     return {
         "at": at,
         "district": crimes.district[chosen],
@@ -112,7 +117,7 @@ def _confidence(crimes: Crimes, period: Period, rng: np.random.Generator) -> dic
     for j, spec in enumerate(specs):
         sel = d == j
         p[sel] = _confidence_p(spec, rel[sel])
-    agree = rng.random(n) < p
+    agree = controlled(rng, p, cells(d, (rel + 11) // 12, p))
     return {"at": at, "district": d, "confidence": _code(rng, agree, _AGREE_POS, _AGREE_NEG)}
 
 
