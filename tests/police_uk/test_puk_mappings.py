@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from conftest import DATA, REAL, needs_real, read_rows
+from conftest import DATA, REAL, REPO, needs_real, read_rows
 from forcestat.store.schema import SOURCE_REFERENCE
 from forcestat.store.store import reference_path, reference_rows
 
@@ -139,3 +139,15 @@ def test_territorial_forces_and_districts():
     lads = {r["lad_code"]: r["lad_name"] for r in _rows("lad_pfa")}
     geo = {r["lad_code"]: r["district"] for r in _rows("geography")}
     assert lads == geo  # SOURCES.md section 3: the six Cambridgeshire districts
+
+
+def test_docs_show_the_mappings_as_shipped():
+    doc = (REPO / "docs" / "police-uk.md").read_text()
+    for r in _rows("police_uk_crime_types"):
+        if r["is_crime"] == "true":
+            cells = f"| {r['crime_type']} | {r['offence_code']} ("
+            assert cells in doc and f"| {r['offence_group']} | {r['covers']} |" in doc
+    for r in _rows("police_uk_outcomes"):
+        t = r["outcome_type"] or "open"
+        assert f"| {r['outcome_category']} | {t} " in doc, r["outcome_category"]
+        assert f"| {r['covers']} | {r['why']} |" in doc, r["outcome_category"]

@@ -77,6 +77,24 @@ LSOA_SUFFIX = r"\s+[0-9]{3}[A-Z]$"
 
 ProgressFn = Callable[[str, int, int], None]
 
+# What the canonical ``crimes`` rows of a data.police.uk load cannot tell, by column, for
+# reports that must say "not available from this data" rather than show a zero or a constant.
+NOT_AVAILABLE: dict[str, str] = {
+    "reported_at": "month only: the first day of the month, the same as recorded_at",
+    "recorded_at": "month only: the first day of the month, the same as reported_at",
+    "offence_code": "a representative code per data.police.uk crime type (police_uk_crime_types)",
+    "offence_group": "one group per crime type: groups finer than the crime type are unknown",
+    "domestic_abuse": "not published",
+    "hate": "not published",
+    "child_sexual_abuse": "not published",
+    "child_sexual_exploitation": "not published",
+    "knife": "not published",
+    "victim_age_group": "not published",
+    "victim_priority_group": "not published",
+    "risk_level": "not published",
+    "supervisory_unit": "not published",
+}
+
 
 @dataclass
 class PoliceUkReport:
@@ -259,17 +277,19 @@ def _geography(batch: Batch, staged: str, warnings: list[str]) -> str:
     sql = f"SELECT DISTINCT {_nz('Falls within')} FROM {staged}"
     names: set[str | None] = {r[0] for r in con.execute(sql).fetchall()}
     pairs: list[tuple[str | None, str]] = []
+    unknown = []
     for name in sorted(names, key=lambda n: n or ""):
         districts = by_force.get(force_key(name))
         if districts is None:
             districts = everything
-            if name:
-                warnings.append(
-                    f"force {name!r} is not in the store's geography table: its records are "
-                    "placed in any of the geography's districts, and everywhere else in "
-                    f"'{OUTSIDE_FORCE}'; load the force's geography first for its own districts"
-                )
+            unknown += [name] if name else []
         pairs += [(name, d) for d in sorted(districts)]
+    if unknown:
+        warnings.append(
+            f"{len(unknown)} force(s) not in the store's geography table ({', '.join(unknown)}): "
+            "their records are placed in the geography's districts where the LSOA lies in one, "
+            f"else in '{OUTSIDE_FORCE}'; load a force's geography first for its own districts"
+        )
     geo = batch.temp_name("geo")
     con.register(
         "geo_pairs",
