@@ -29,9 +29,9 @@ def generate_calls(force: ForceSpec, period: Period, rng: np.random.Generator) -
         r = (
             growth(period.day_rel, cal.CALLS_GROWTH[ch])
             * seasonal(period.month_of_year, peak, amp)[period.day_month]
-            * (1 - cal.LOCKDOWN_DEPTH_CALLS[ch] * intensity)
         )
-        rates.append(r * cal.CALLS_PER_YEAR[ch] * force.scale / r[last].sum())
+        lock = 1 - cal.LOCKDOWN_DEPTH_CALLS[ch] * intensity
+        rates.append(r * cal.CALLS_PER_YEAR[ch] * force.scale / r[last].sum() * lock)
     lam = np.vstack(rates)
     counts = rng.poisson(lam)
     flat = np.repeat(np.arange(counts.size), counts.ravel())

@@ -181,16 +181,16 @@ def trends(force: ForceSpec, period: Period, strata: Strata, weights: np.ndarray
 
 def expected_counts(force: ForceSpec, period: Period, strata: Strata) -> np.ndarray:
     """(strata, districts, days) expected crimes, scaled so the last 12 months hold the force's
-    annual recorded crime."""
+    annual recorded crime before any lockdown effect (the lockdown then takes its share)."""
     w = district_weights(force, strata)
     t = trends(force, period, strata, w)
     dm = period.day_month
     seas = _seasonality(strata, period)[:, dm]  # (S, days)
     lock = 1 - _lockdown_depth(strata)[:, None] * lockdown_intensity(period.days)[None, :]
-    per_day = (seas * lock)[:, None, :] * t[:, :, dm] * (strata.share[:, None] * w)[:, :, None]
+    per_day = seas[:, None, :] * t[:, :, dm] * (strata.share[:, None] * w)[:, :, None]
     last = period.day_rel >= -11
     per_day *= force.annual_crimes / per_day[:, :, last].sum()
-    return per_day
+    return per_day * lock[:, None, :]
 
 
 def _per_code(strata: Strata, table: dict[str, float]) -> np.ndarray:

@@ -45,9 +45,8 @@ def _unlinked(crimes: Crimes, period: Period, rng: np.random.Generator, n_linked
     shares = np.r_[0.5 * force.crime_shares() + 0.5 * force.population_shares(), 0.0]
     season = seasonal(period.month_of_year, 7, 0.05)[period.day_month]
     lock = 1 - cal.LOCKDOWN_DEPTH_INCIDENTS * lockdown_intensity(period.days)
-    per_day = season * lock
     last = period.day_rel >= -11
-    per_day = per_day * annual / per_day[last].sum()
+    per_day = season * annual / season[last].sum() * lock
     lam = mix[:, None, None] * shares[None, :, None] * per_day[None, None, :]
     counts = rng.poisson(lam)
     flat = np.repeat(np.arange(counts.size), counts.ravel())

@@ -21,10 +21,9 @@ def generate_missing(force: ForceSpec, period: Period, rng: np.random.Generator)
     lock = 1 - cal.LOCKDOWN_DEPTH_MISSING * lockdown_intensity(period.days)
     season = seasonal(period.month_of_year, 7, 0.08)[period.day_month]
     last = period.day_rel >= -11
-    child = growth(period.day_rel, cal.MISSING_CHILD_GROWTH) * season * lock
-    child *= cal.MISSING_CHILDREN_PER_YEAR * force.scale / child[last].sum()
-    adult = season * lock
-    adult *= cal.MISSING_ADULTS_PER_YEAR * force.scale / adult[last].sum()
+    child = growth(period.day_rel, cal.MISSING_CHILD_GROWTH) * season
+    child *= cal.MISSING_CHILDREN_PER_YEAR * force.scale / child[last].sum() * lock
+    adult = season * cal.MISSING_ADULTS_PER_YEAR * force.scale / season[last].sum() * lock
     lam = np.vstack([child, adult])
     counts = rng.poisson(lam)
     flat = np.repeat(np.arange(counts.size), counts.ravel())
