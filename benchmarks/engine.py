@@ -179,6 +179,8 @@ def scenario_subset(store: str, period: str, repeat: int) -> dict:
     from forcestat.store.store import open_store
 
     fw = load_framework()
+    # The subset's crime counts are by district x offence group (a cross breakdown).
+    fw.measure("recorded_crime").breakdowns = ["district*offence_group"]
     st = open_store(store, read_only=True)
     con = st.duck
 

@@ -19,12 +19,9 @@ import pandas as pd
 from ibis import _
 
 from forcestat.engine.compile import Compiler
-from forcestat.framework.model import Measure
+from forcestat.framework.model import CROSS, Measure
 from forcestat.store.schema import ALL_TABLES
 
-# Beyond this many own-breakdown columns in one GROUP BY, a shared pass could multiply the
-# cube's size; such measures get a pass per breakdown set instead.
-MAX_SHARED_KEYS = 2
 MONTH = "month"
 DISTRICT = "district"
 FORCE = "force"
@@ -67,41 +64,58 @@ def metrics_of(measure: Measure) -> tuple[str, ...]:
     return ()
 
 
-def _geo_keys(measure: Measure, columns: Sequence[str]) -> tuple[str, ...]:
-    out = []
-    if FORCE in columns:
-        out.append(FORCE)
-    if measure.geography and DISTRICT in columns:
-        out.append(DISTRICT)
-    return tuple(out)
+def breakdown_keys(m: Measure, columns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """For each breakdown of a measure (force, area, district, its own), the columns its units
+    are grouped by. A breakdown only groups by what it needs: grouping every measure by
+    district x offence group when most need neither multiplies the groups the backend updates
+    per record (and is several times slower on a national set)."""
+    cols = set(columns)
+    geo = [k for k in (FORCE,) if k in cols]
+    has_district = m.geography and DISTRICT in cols
+    geo_keys = tuple(geo + ([DISTRICT] if has_district or (DISTRICT in cols and not geo) else []))
+    out: dict[str, tuple[str, ...]] = {"force": geo_keys}
+    if has_district:
+        out["area"] = out["district"] = geo_keys
+    for b in m.breakdowns:
+        keys: list[str] = []
+        for part in b.split(CROSS):
+            if part == "force":
+                keys += list(geo_keys[:1]) if geo else [DISTRICT] if DISTRICT in cols else []
+            elif part in ("area", "district"):
+                keys += [*geo, DISTRICT]
+            else:
+                keys.append(part)
+        out[b] = tuple(dict.fromkeys(keys))
+    return out
 
 
-def plan(measures: Sequence[Measure], columns_of: dict[str, Sequence[str]]) -> list[Pass]:
-    """Group measures into passes. ``columns_of`` gives each table's columns on the backend."""
-    passes: list[Pass] = []
-    shared: dict[tuple[str, str], list[Measure]] = {}
+Route = dict[tuple[str, str], "Pass"]
+
+
+def plan(
+    measures: Sequence[Measure], columns_of: dict[str, Sequence[str]]
+) -> tuple[list[Pass], Route]:
+    """Group measures into passes: one per table, date and grouping (medians and daily means
+    one per measure and grouping). Returns the passes and, for each (measure id, breakdown),
+    the pass whose cube holds it. ``columns_of`` gives each table's columns on the backend."""
+    passes: dict[tuple, Pass] = {}
+    route: Route = {}
     for m in measures:
-        cols = columns_of[m.table]
-        geo = _geo_keys(m, cols)
         if m.kind == "median":
-            passes.append(Pass(m.table, m.date_column, "median", geo + m.key_columns, [m]))
+            kind = "median"
         elif m.kind == "mean" and m.per == "day":
-            passes.append(Pass(m.table, m.date_column, "daily", geo + m.key_columns, [m]))
+            kind = "daily"
         else:
-            shared.setdefault((m.table, m.date_column), []).append(m)
-    for (table, date), ms in shared.items():
-        cols = columns_of[table]
-        geo = tuple(k for k in (FORCE, DISTRICT) if k in cols and any(m.geography for m in ms))
-        own = sorted({b for m in ms for b in m.key_columns})
-        if len(own) <= MAX_SHARED_KEYS:
-            passes.append(Pass(table, date, "additive", geo + tuple(own), list(ms)))
-            continue
-        groups: dict[tuple[str, ...], list[Measure]] = {}
-        for m in ms:
-            groups.setdefault(tuple(sorted(m.key_columns)), []).append(m)
-        for keys, group in groups.items():
-            passes.append(Pass(table, date, "additive", geo + keys, group))
-    return passes
+            kind = "additive"
+        for b, keys in breakdown_keys(m, columns_of[m.table]).items():
+            ident = (m.table, m.date_column, kind, keys) + ((m.id,) if kind != "additive" else ())
+            p = passes.get(ident)
+            if p is None:
+                p = passes[ident] = Pass(m.table, m.date_column, kind, keys)
+            if all(x.id != m.id for x in p.measures):
+                p.measures.append(m)
+            route[(m.id, b)] = p
+    return list(passes.values()), route
 
 
 def _month(col: ir.Value) -> ir.IntegerValue:

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from forcestat.engine import cube
-from forcestat.engine.rollup import Geography, breakdowns_of, roll
-from forcestat.engine.run import _tables
+from forcestat.engine.rollup import Geography, roll
+from forcestat.engine.run import _tables, breakdown_order
 from forcestat.engine.windows import month_label
 from forcestat.framework.model import Framework
 
@@ -33,40 +33,46 @@ def rolling_sums(
     length = LENGTHS[window]
     chosen = [m for m in framework.measures if measures is None or m.id in measures]
     chosen = [m for m in chosen if m.kind in ("count", "rate_per_1000", "proportion")]
-    passes = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)))
+    passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)))
     for p in passes:
         cube.run(p, backend)
     geo = Geography.load(backend)
-    frames = []
+    span_of: dict[str, tuple[int, int]] = {}
     for p in passes:
-        if p.frame is None or not len(p.frame):
+        if p.frame is not None and len(p.frame):
+            lo, hi = int(p.frame[cube.MONTH].min()), int(p.frame[cube.MONTH].max())
+            old = span_of.get(p.table, (lo, hi))
+            span_of[p.table] = (min(lo, old[0]), max(hi, old[1]))
+    frames = []
+    for m in chosen:
+        if m.table not in span_of:
             continue
-        span = (int(p.frame[cube.MONTH].min()), int(p.frame[cube.MONTH].max()))
+        span = span_of[m.table]
         periods = np.arange(span[0] + length - 1, span[1] + 1)
-        for m in p.measures:
-            wanted = breakdowns.get(m.id) if breakdowns else None
-            for b in wanted or breakdowns_of(m, p):
-                units = roll(p, m, b, geo, span)
-                if not units.labels:
-                    continue
-                sums = {}
-                for name, arr in units.arrays.items():
-                    c = np.concatenate([np.zeros((arr.shape[0], 1)), np.cumsum(arr, axis=1)], 1)
-                    sums[name] = c[:, length:] - c[:, :-length]
-                num = sums["num"] if "num" in sums else sums["n"]
-                den = sums["den"] if "den" in sums else np.full(num.shape, np.nan)
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "measure_id": m.id,
-                            "breakdown": b,
-                            "unit": np.repeat(np.asarray(units.labels, dtype=object), num.shape[1]),
-                            "period_end": np.tile(periods, num.shape[0]),
-                            "numerator": num.ravel(),
-                            "denominator": den.ravel(),
-                        }
-                    )
+        wanted = breakdowns.get(m.id) if breakdowns else None
+        for b in wanted or breakdown_order(m, route):
+            p = route[(m.id, b)]
+            units = roll(p, m, b, geo, span)
+            if not units.labels:
+                continue
+            sums = {}
+            for name, arr in units.arrays.items():
+                c = np.concatenate([np.zeros((arr.shape[0], 1)), np.cumsum(arr, axis=1)], 1)
+                sums[name] = c[:, length:] - c[:, :-length]
+            num = sums["num"] if "num" in sums else sums["n"]
+            den = sums["den"] if "den" in sums else np.full(num.shape, np.nan)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "measure_id": m.id,
+                        "breakdown": b,
+                        "unit": np.repeat(np.asarray(units.labels, dtype=object), num.shape[1]),
+                        "period_end": np.tile(periods, num.shape[0]),
+                        "numerator": num.ravel(),
+                        "denominator": den.ravel(),
+                    }
                 )
+            )
     if not frames:
         return pd.DataFrame(
             columns=["measure_id", "breakdown", "unit", "period_end", "numerator", "denominator"]

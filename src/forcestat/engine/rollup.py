@@ -200,13 +200,6 @@ def _population(
     return np.asarray(out, dtype=float)
 
 
-def breakdowns_of(m: Measure, p: Pass) -> list[str]:
-    geo = ["force"]
-    if m.geography and DISTRICT in p.keys:
-        geo += ["area", "district"]
-    return geo + list(m.breakdowns)
-
-
 def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, int]) -> Units:
     """Sum the pass's cube for measure ``m`` by ``breakdown`` unit and month over ``span``."""
     frame = p.frame

@@ -12,7 +12,7 @@ import pandas as pd
 from forcestat.engine import cube, results
 from forcestat.engine.kinds import stats_for
 from forcestat.engine.parallel import Task, evaluate_tasks
-from forcestat.engine.rollup import Geography, breakdowns_of, roll
+from forcestat.engine.rollup import Geography, roll
 from forcestat.engine.windows import month_index
 from forcestat.framework import expr as fx
 from forcestat.framework.model import Framework, Measure
@@ -28,6 +28,12 @@ class Timings:
     evaluate: float = 0.0
     passes: list[tuple[str, float, int]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+
+def breakdown_order(m: Measure, route: cube.Route) -> list[str]:
+    """force, area, district, then the measure's own breakdowns, as routed by the plan."""
+    geo = [b for b in ("force", "area", "district") if (m.id, b) in route]
+    return geo + [b for b in m.breakdowns if (m.id, b) in route]
 
 
 def _tables(measures: Sequence[Measure]) -> list[str]:
@@ -93,7 +99,7 @@ def compute(
         timings.skipped = [m.id for m in chosen if set(_tables([m])) & set(missing)]
         chosen = [m for m in chosen if m.id not in timings.skipped]
     columns_of = cube.table_columns(backend, _tables(chosen))
-    passes = cube.plan(chosen, columns_of)
+    passes, route = cube.plan(chosen, columns_of)
     for k, p in enumerate(passes):
         if progress:
             progress(f"aggregating {p.table}", k, len(passes))
@@ -121,18 +127,18 @@ def compute(
     else:
         target = month_index(period) if period is not None else 0
     tasks: list[Task] = []
-    for k, p in enumerate(passes):
-        if id(p) not in spans:
-            continue
-        span = spans[id(p)]
-        periods = list(range(span[0], span[1] + 1)) if all_periods else [target]
-        for m in p.measures:
-            if progress:
-                progress(f"rolling up {m.id}", k, len(passes))
-            for b in breakdowns_of(m, p):
-                units = roll(p, m, b, geo, span)
-                if units.labels:
-                    tasks.append(Task(stats_for(m, units, framework.settings), m, periods, span))
+    for k, m in enumerate(chosen):
+        if progress:
+            progress(f"rolling up {m.id}", k, len(chosen))
+        for b in breakdown_order(m, route):
+            p = route[(m.id, b)]
+            if id(p) not in spans:
+                continue
+            span = spans[id(p)]
+            periods = list(range(span[0], span[1] + 1)) if all_periods else [target]
+            units = roll(p, m, b, geo, span)
+            if units.labels:
+                tasks.append(Task(stats_for(m, units, framework.settings), m, periods, span))
     rows = evaluate_tasks(tasks, framework.settings, workers, progress)
     timings.evaluate = time.perf_counter() - t1
     return results.to_frame(rows)
