@@ -104,7 +104,9 @@ def _confidence(crimes: Crimes, period: Period, rng: np.random.Generator) -> dic
     default = (cal.SATISFACTION_PER_YEAR * 0.9 * force.scale / k, 0.58, 0.58)
     specs = [cal.CONFIDENCE.get(d.name, default) for d in force.districts]
     n_month = np.array([s[0] for s in specs]) / 12.0
-    counts = rng.poisson(np.repeat(n_month[:, None], len(period.months), axis=1))
+    # Fieldwork runs to a monthly quota per district (randomly rounded), not a random count.
+    quota = np.repeat(n_month[:, None], len(period.months), axis=1)
+    counts = np.floor(quota + rng.random(quota.shape)).astype(np.int64)
     flat = np.repeat(np.arange(counts.size), counts.ravel())
     d, m = np.unravel_index(flat, counts.shape)
     n = len(d)
