@@ -226,11 +226,13 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic force.")] = 1,
 ) -> None:
-    """Build the demo store from the built-in synthetic force and summarise it."""
+    """Build the demo store from the built-in synthetic force, then write its Board report for
+    the 12 months ending March 2020 (HTML, PDF, DOCX) into the folder."""
     import time
 
+    from .outputs.report import make_report
+    from .outputs.report.demo import write_example_commentary
     from .store.store import open_store
-    from .store.summary import print_summary
     from .synth import generate
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -240,7 +242,29 @@ def demo(
     t0 = time.perf_counter()
     generate.run(store=str(store_path), end="2020-03", years=5, seed=seed, forces=1, out=None)
     out.print(f"demo store built in {time.perf_counter() - t0:.1f}s: {store_path}")
-    print_summary(open_store(str(store_path)), out)
+    commentary = write_example_commentary(out_dir / "commentary", "2020-03")
+    st = open_store(str(store_path), read_only=True)
+    try:
+        written = make_report(
+            st,
+            "2020-03",
+            out_dir,
+            commentary_dir=commentary,
+            progress=lambda what: console.print(f"  {what}", style="dim", highlight=False),
+        )
+    finally:
+        st.close()
+    for fmt, path in written.paths.items():
+        out.print(f"{fmt.upper():>4}: {path}", highlight=False)
+    out.print(
+        f"demo done in {time.perf_counter() - t0:.1f}s "
+        f"({_timings(written.seconds)}); commentary in {commentary}",
+        highlight=False,
+    )
+
+
+def _timings(seconds: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f}s" for k, v in seconds.items())
 
 
 @app.command()
@@ -291,6 +315,90 @@ def measures(
         f"measure_results: {len(df):,} rows, {df['measure_id'].nunique()} measures, "
         f"{periods} period(s) in {time.perf_counter() - t0:.1f}s -> {out_file} "
         f"(framework {fw.hash})",
+        highlight=False,
+    )
+
+
+@app.command()
+def report(
+    period: Annotated[
+        str | None, typer.Option(help="Period end YYYY-MM (default: the last month of data).")
+    ] = None,
+    store: StoreOpt = "forcestat.duckdb",
+    framework: Annotated[
+        Path | None, typer.Option(help="Framework TOML (default: the packaged framework).")
+    ] = None,
+    commentary: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of analysts' Markdown, one file per section (a sub-folder named after "
+            "the period is used when present). Read only: never written."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, pdf, docx.")
+    ] = "html,pdf,docx",
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path(
+        "report"
+    ),
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public", help="Public edition: counts of 1-4 and figures revealing them hidden."
+        ),
+    ] = False,
+) -> None:
+    """Write the Board report (DESIGN section 5) from the store's records and the framework."""
+    import time
+
+    from .framework import FrameworkError, load_framework
+    from .outputs.report import FORMATS, make_report
+    from .store.store import open_store
+
+    formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        _fail(f"--format: use one or more of {', '.join(FORMATS)} (got {fmt!r})")
+    try:
+        fw = load_framework(framework)
+    except FrameworkError as exc:
+        _fail(str(exc))
+    t0 = time.perf_counter()
+    st = open_store(store, read_only=True)
+    try:
+        if period is None:
+            from .engine import compute
+
+            results = compute(st, fw, None)
+            if results.empty:
+                _fail(f"{store}: no data to report")
+            period = str(results["period_end"].iloc[0])
+        else:
+            results = None
+        written = make_report(
+            st,
+            period,
+            out_dir,
+            framework=fw,
+            commentary_dir=commentary,
+            formats=formats,
+            public=public,
+            results=results,
+            progress=lambda what: console.print(f"  {what}", style="dim", highlight=False),
+        )
+    except (FileNotFoundError, KeyError, LookupError, ValueError) as exc:
+        _fail(str(exc).strip("'\""))
+    finally:
+        st.close()
+    for path in written.unused_commentary:
+        console.print(
+            f"[yellow]warning:[/] commentary file {path} matches no section of this report",
+            highlight=False,
+        )
+    for f, path in written.paths.items():
+        out.print(f"{f.upper():>4}: {path}", highlight=False)
+    out.print(
+        f"report for {period} in {time.perf_counter() - t0:.1f}s ({_timings(written.seconds)})",
         highlight=False,
     )
 

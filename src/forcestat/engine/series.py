@@ -28,8 +28,8 @@ import numpy as np
 from forcestat.engine import cube
 from forcestat.engine.evaluate import _spc_kwargs
 from forcestat.engine.kinds import KindStats, ProportionStats, stats_for
-from forcestat.engine.rollup import Geography, breakdowns_of, roll
-from forcestat.engine.run import _tables
+from forcestat.engine.rollup import Geography, roll
+from forcestat.engine.run import _tables, breakdown_order
 from forcestat.engine.windows import month_index, month_label
 from forcestat.framework.model import Framework
 from forcestat.stats import spc
@@ -128,8 +128,7 @@ def monthly_series(
     if measures is not None:
         wanted = set(measures)
         chosen = [m for m in chosen if m.id in wanted]
-    columns_of = cube.table_columns(backend, _tables(chosen))
-    passes = cube.plan(chosen, columns_of)
+    passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)))
     for p in passes:
         cube.run(p, backend)
     geo = Geography.load(backend)
@@ -146,19 +145,19 @@ def monthly_series(
         return {}
     target = month_index(period) if period else max(s[1] for s in table_span.values())
     out: dict[tuple[str, str, str], MonthlySeries] = {}
-    for p in passes:
-        span = table_span.get(p.table)
-        if span is None or not span[0] <= target <= span[1]:
-            continue
-        for m in p.measures:
-            for b in breakdowns_of(m, p):
-                if b not in breakdowns:
-                    continue
-                units = roll(p, m, b, geo, span)
-                if not units.labels:
-                    continue
-                ks = stats_for(m, units, framework.settings)
-                stop = target - units.first + 1
-                for u, label in enumerate(units.labels):
-                    out[(m.id, b, label)] = _series(ks, u, stop, framework.settings)
+    for m in chosen:
+        for b in breakdown_order(m, route):
+            if b not in breakdowns:
+                continue
+            p = route[(m.id, b)]
+            span = table_span.get(p.table)
+            if span is None or not span[0] <= target <= span[1]:
+                continue
+            units = roll(p, m, b, geo, span)
+            if not units.labels:
+                continue
+            ks = stats_for(m, units, framework.settings)
+            stop = target - units.first + 1
+            for u, label in enumerate(units.labels):
+                out[(m.id, b, label)] = _series(ks, u, stop, framework.settings)
     return dict(sorted(out.items()))

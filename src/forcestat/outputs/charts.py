@@ -1,0 +1,215 @@
+"""SPC charts and variation icons, drawn (never computed) from ``engine.series.MonthlySeries``.
+
+Charts are Altair specifications rendered offline by vl-convert: SVG for the HTML and PDF
+editions, PNG (from the same SVG) for DOCX. Nothing is fetched: Altair's own HTML output loads
+Vega from a CDN, so it is never used. Colours follow NHS "Making Data Count"
+(NHSRplotthedots): grey common cause, blue improvement, orange concern, purple neither.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import altair as alt
+import numpy as np
+import vl_convert as vlc
+
+from forcestat.engine.series import MonthlySeries
+
+FONT = "sans-serif"  # fontconfig resolves it (DejaVu Sans on Debian) in PDF, PNG and browsers
+COLOURS = {
+    "common_cause": "#7B7D7D",
+    "improvement": "#289DE0",
+    "concern": "#FAB428",
+    "neutral": "#361475",
+    "none": "#BBBBBB",
+}
+ICON_LABELS = {
+    "improvement": "Special cause variation: improvement",
+    "concern": "Special cause variation: concern",
+    "neutral": "Special cause variation: neither improvement nor concern",
+    "common_cause": "Common cause variation",
+    "none": "Not assessed (too few points)",
+}
+METHODS = {
+    "xmr": "XmR chart: limits at the mean \u00b1 2.66 \u00d7 the mean moving range",
+    "p_prime": "Laney P\u2032 chart: p chart limits widened for between-month variation",
+    "p": "p chart: binomial limits for each month's base",
+}
+WIDTH, HEIGHT = 600, 150
+VL_VERSION = "6.4"  # the Vega-Lite of Altair 6.3 (alt.SCHEMA_VERSION v6.4.x)
+
+
+def y_title(kind: str, unit_label: str | None) -> str:
+    if kind == "proportion":
+        return "%"
+    if kind == "count":
+        return "number per month"
+    if kind == "rate_per_1000":
+        return unit_label or "per 1,000 population"
+    return unit_label or ""
+
+
+def _finite(x: float) -> float | None:
+    # Vega-Lite reads null as a gap; NaN would break the JSON.
+    return round(float(x), 6) if np.isfinite(x) else None
+
+
+@cache
+def _template() -> str:
+    """The chart authored once in Altair, as JSON; each series fills its data in. (Building an
+    Altair chart costs ~0.2 s; copying the spec costs microseconds.)"""
+    data = alt.NamedData(name="series")
+    x = alt.X(
+        "month:T",
+        title=None,
+        axis=alt.Axis(
+            format="%b %y",
+            labelAngle=0,
+            tickCount=alt.TimeIntervalStep(interval="month", step=6),
+            grid=False,
+        ),
+    )
+    base = alt.Chart(data).encode(x=x)
+    line = base.mark_line(color="#A6A6A6", strokeWidth=1.2).encode(
+        y=alt.Y("value:Q", title="", scale=alt.Scale(zero=False))
+    )
+    points = base.mark_circle(size=28, opacity=1).encode(
+        y="value:Q",
+        color=alt.Color(
+            "type:N",
+            scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values())),
+            legend=None,
+        ),
+    )
+    # Mean and limits as one folded line mark (fewer marks: vl-convert's time goes on marks
+    # and their text, ~0.1 s a chart), solid for the mean, dashed for the limits.
+    lines = (
+        base.transform_fold(["mean", "ucl", "lcl"], as_=["line", "level"])
+        .mark_line(strokeWidth=1)
+        .encode(
+            y="level:Q",
+            detail=alt.Detail(["line:N", "segment:N"]),
+            color=alt.Color(
+                "line:N",
+                scale=alt.Scale(
+                    domain=["mean", "ucl", "lcl"], range=["#231F20", "#6F6F6F", "#6F6F6F"]
+                ),
+                legend=None,
+            ),
+            strokeDash=alt.StrokeDash(
+                "line:N",
+                scale=alt.Scale(domain=["mean", "ucl", "lcl"], range=[[1, 0], [4, 3], [4, 3]]),
+                legend=None,
+            ),
+        )
+    )
+    chart = (
+        alt.layer(line, lines, points)
+        .resolve_scale(color="independent", strokeDash="independent")
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+    spec = chart.to_dict(validate=True)
+    spec["config"] = {
+        "font": FONT,
+        "view": {"stroke": None},
+        "axis": {
+            "labelFontSize": 10,
+            "titleFontSize": 10,
+            "labelColor": "#333333",
+            "labelOverlap": False,  # tickCount keeps labels apart; skipping the check is faster
+            "labelBound": False,
+        },
+        "background": "white",
+    }
+    return json.dumps(spec, sort_keys=True)
+
+
+def spc_spec(s: MonthlySeries, unit_label: str | None = None) -> dict[str, Any]:
+    """The Vega-Lite spec (a dict) of one SPC chart: monthly values joined by a line, points
+    coloured by their special-cause type, the mean and the control limits (dashed), each
+    limit segment drawn on its own when the framework rebased the chart."""
+    kinds = s.point_types()
+    rows = []
+    for i, month in enumerate(s.months):
+        rows.append(
+            {
+                "month": f"{month}-01",
+                "value": _finite(s.values[i]),
+                "mean": _finite(s.mean[i]),
+                "ucl": _finite(s.ucl[i]),
+                "lcl": _finite(s.lcl[i]),
+                "type": kinds[i],
+                "segment": int(s.segment[i]),
+            }
+        )
+    spec = json.loads(_template())
+    spec["datasets"] = {"series": rows}
+    spec["layer"][0]["encoding"]["y"]["title"] = y_title(s.kind, unit_label) or None
+    return spec
+
+
+def render_svgs(specs: Sequence[dict[str, Any]]) -> list[str]:
+    """SVG text of each spec. vl-convert renders on one worker, so threads would not help;
+    no data may be fetched (``allowed_base_urls=[]``): every chart carries its own values."""
+    return [vlc.vegalite_to_svg(s, vl_version=VL_VERSION, allowed_base_urls=[]) for s in specs]
+
+
+def svgs_to_pngs(svgs: Sequence[str], scale: float = 2.0) -> list[bytes]:
+    return [vlc.svg_to_png(s, scale=scale) for s in svgs]
+
+
+# -- variation icons ------------------------------------------------------------------------------
+
+
+def icon_letter(icon: str, direction: str | None) -> str:
+    """'H' / 'L' for a special cause (the latest point is high / low); '' otherwise."""
+    if icon in ("improvement", "concern", "neutral") and direction in ("high", "low"):
+        return "H" if direction == "high" else "L"
+    return ""
+
+
+@cache
+def icon_svg(icon: str, letter: str = "", size: int = 22) -> str:
+    """A small Making Data Count style icon: a coloured disc, H/L for the side of a special
+    cause, a wave for common cause, a dash when not assessed."""
+    colour = COLOURS.get(icon, COLOURS["none"])
+    label = ICON_LABELS.get(icon, icon)
+    if letter:
+        mark = (
+            f'<text x="12" y="16.2" text-anchor="middle" font-family="{FONT}" '
+            f'font-weight="bold" font-size="12" fill="#FFFFFF">{letter}</text>'
+        )
+    elif icon == "common_cause":
+        mark = (
+            '<path d="M5 12 q 1.75 -4 3.5 0 t 3.5 0 t 3.5 0 t 3.5 0" fill="none" '
+            'stroke="#FFFFFF" stroke-width="1.8"/>'
+        )
+    else:
+        mark = '<path d="M7 12 h10" stroke="#FFFFFF" stroke-width="2"/>'
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 24 24" role="img" aria-label="{label}" class="icon icon-{icon}">'
+        f"<title>{label}</title>"
+        f'<circle cx="12" cy="12" r="11" fill="{colour}"/>{mark}</svg>'
+    )
+
+
+def icon_html(icon: str, letter: str = "") -> str:
+    """The icon as a styled span (HTML and PDF): a coloured disc with H/L, ~ or a dash. Drawn
+    by CSS rather than SVG because WeasyPrint lays out hundreds of small SVGs slowly."""
+    icon = icon if icon in COLOURS else "none"
+    label = ICON_LABELS.get(icon, icon)
+    mark = letter or {"common_cause": "~"}.get(icon, "\u2013")
+    return (
+        f'<span class="icon icon-{icon}" role="img" aria-label="{label}" title="{label}">'
+        f"{mark}</span>"
+    )
+
+
+@cache
+def icon_png(icon: str, letter: str = "") -> bytes:
+    return vlc.svg_to_png(icon_svg(icon, letter), scale=4)

@@ -1,0 +1,254 @@
+"""Tables of the report: the first-page summary and each measure's district table.
+
+Cells are formatted from findings (``findings.wording.value_text``, ``findings.format``) and
+read their verdicts from them; nothing is computed. A row whose figure the findings would not
+report (base too small, withheld) reads so in the table too, so tables and sentences agree. In
+the public edition rows hidden by ``outputs.public`` read "fewer than 5" (a count of 1-4) or
+"not shown" (hidden to protect one), with a note under the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from forcestat.findings.format import MONTHS, fmt_count, fmt_n, parse_period
+from forcestat.findings.model import Finding
+from forcestat.findings.wording import value_text
+from forcestat.framework.model import Measure
+from forcestat.outputs.public import COUNT_KINDS, Key, Protection, fewer_than
+from forcestat.outputs.report.model import Cell, Row, Table
+
+NOT_SHOWN = "not shown"
+TOO_FEW = "too few to report"
+NOT_REPORTED = "not reported"
+BASED = frozenset({"proportion", "median", "mean"})
+
+SECONDARY_NOTE = (
+    "\u201cnot shown\u201d: hidden so that a figure of fewer than {k} cannot be worked out from "
+    "the other figures and totals."
+)
+PRIMARY_NOTE = "\u201cfewer than {k}\u201d: a count of 1 to {k1}, not shown (disclosure control)."
+
+
+def short_period(period: str, window: str, years_back: int = 0) -> str:
+    """Column headings: '12 months to Mar 2020', 'Mar 2020', 'Apr 2019 to Mar 2020'."""
+    year, month = parse_period(period)
+    year -= years_back
+    mon = f"{MONTHS[month - 1][:3]} {year}"
+    if window == "12m":
+        return f"12 months to {mon}"
+    if window == "3m":
+        return f"3 months to {mon}"
+    if window == "1m":
+        return mon
+    start_year = year if month >= 4 else year - 1
+    return f"Apr {start_year} to {mon}"
+
+
+def verdict_cell(f: Finding | None) -> Cell:
+    """'Significantly higher' / 'lower' (coloured better/worse by polarity), 'Comparable'
+    ('Stable' for medians and means) when not significant, or 'Not compared'. A table does not
+    grade non-significant gaps: 'marginally' needs the sentence around it."""
+    if f is None or not f.reportable or f.unreportable:
+        return Cell("Not compared", "verdict", "muted")
+    if f.is_significant:
+        side = "higher" if f.higher else "lower"
+        cls = f.direction if f.direction in ("better", "worse") else ""
+        return Cell(f"Significantly {side}", "verdict", cls)
+    return Cell("Stable" if f.kind in ("median", "mean") else "Comparable", "verdict")
+
+
+def icon_cell(signal: str, letter: str, hidden: bool = False) -> Cell:
+    if hidden:
+        return Cell("\u2014", "spc", "muted")
+    words = {
+        "improvement": "Improvement",
+        "concern": "Concern",
+        "neutral": "Special cause",
+        "common_cause": "Common cause",
+        "none": "Not assessed",
+    }
+    return Cell(words.get(signal, signal), "spc", "", icon=signal, letter=letter)
+
+
+def value_cells(f: Finding, m: Measure) -> tuple[Cell, Cell]:
+    """(value, base) as the findings would report them."""
+    if f.base_status == "too_few":
+        base = "" if f.suppressed or f.n is None or f.kind in COUNT_KINDS else fmt_n(f.n)
+        return Cell(TOO_FEW, "value", "muted"), Cell(base, "base", "num")
+    if f.base_status == "withheld":
+        return Cell(NOT_REPORTED, "value", "muted"), Cell("", "base", "num")
+    if f.value is None:
+        return Cell("no figure", "value", "muted"), Cell("", "base", "num")
+    text = value_text(f, m)
+    if m.kind in ("median", "mean", "rate_per_1000") and m.unit_label:
+        text = text[: -len(m.unit_label)].strip()  # the unit is in the column heading
+    cls = "num caution" if f.base_status == "caution" else "num"
+    if f.kind == "rate_per_1000":
+        base = fmt_count(f.n) if f.n is not None else ""
+    else:
+        base = fmt_n(f.n) if f.n is not None and f.kind in BASED else ""
+    return Cell(text, "value", cls), Cell(base, "base", "num")
+
+
+def previous_cell(f: Finding | None, m: Measure) -> Cell:
+    if f is None or f.comparator_value is None:
+        return Cell("", "previous", "num")
+    text = value_text(replace(f, value=f.comparator_value), m)
+    if m.kind in ("median", "mean", "rate_per_1000") and m.unit_label:
+        text = text[: -len(m.unit_label)].strip()
+    return Cell(text, "previous", "num")
+
+
+def value_heading(m: Measure, period: str, window: str) -> str:
+    when = short_period(period, window)
+    if m.kind == "proportion":
+        return f"{when} (%)"
+    if m.kind in ("median", "mean", "rate_per_1000") and m.unit_label:
+        return f"{when} ({m.unit_label})"
+    if m.kind == "rate_per_1000":
+        return f"{when} (per 1,000)"
+    return when
+
+
+def unit_table(
+    m: Measure,
+    keys: Sequence[Key],
+    parent: Mapping[Key, Key | None],
+    findings: Mapping[Key, Finding],
+    signals: Mapping[Key, tuple[str, str]],
+    period: str,
+    window: str,
+    *,
+    public: bool,
+    prot: Protection | None,
+    threshold: int,
+    title: str,
+) -> Table:
+    """Force, areas and districts (or the measure's own breakdown) for the leading window."""
+    kind = m.kind
+    show_prev = not public or kind == "count"
+    based = kind in BASED or kind == "rate_per_1000"
+    header = ["Area / district" if any(k[0] == "district" for k in keys) else "Unit"]
+    cols = ["unit"]
+    header.append(value_heading(m, period, window))
+    cols.append("value")
+    if based:
+        header.append("Crimes" if kind == "rate_per_1000" else "Base (n)")
+        cols.append("base")
+    if show_prev:
+        header.append(short_period(period, window, years_back=1))
+        cols.append("previous")
+    header += ["Compared with previous year", "Variation (SPC)"]
+    cols += ["verdict", "spc"]
+    rows: list[Row] = []
+    used_primary = used_secondary = False
+    for k in keys:
+        f = findings.get(k)
+        if f is None:
+            continue
+        level, unit = k
+        name = unit if level != "area" else f"{unit} policing area"
+        par = parent.get(k)
+        why = prot.current.get(k) if prot is not None else None
+        cells = [Cell(name, "unit")]
+        if why is not None:
+            used_primary |= why == "primary" and kind in COUNT_KINDS
+            used_secondary |= not (why == "primary" and kind in COUNT_KINDS)
+            text = fewer_than(threshold) if why == "primary" and kind in COUNT_KINDS else NOT_SHOWN
+            cells.append(Cell(text, "value", "hidden"))
+            if based:
+                cells.append(Cell(NOT_SHOWN, "base", "hidden"))
+        else:
+            value, base = value_cells(f, m)
+            cells.append(value)
+            if based:
+                cells.append(base)
+        if show_prev:
+            pwhy = prot.previous.get(k) if prot is not None else None
+            if pwhy is not None:
+                used_primary |= pwhy == "primary"
+                used_secondary |= pwhy == "secondary"
+                text = fewer_than(threshold) if pwhy == "primary" else NOT_SHOWN
+                cells.append(Cell(text, "previous", "hidden"))
+            elif why is not None and public and kind != "count":
+                cells.append(Cell(NOT_SHOWN, "previous", "hidden"))
+            else:
+                cells.append(previous_cell(f, m))
+        signal, letter = signals.get(k, ("none", ""))
+        if why is not None:
+            cells += [Cell("\u2014", "verdict", "muted"), icon_cell(signal, letter, hidden=True)]
+        else:
+            cells += [verdict_cell(f), icon_cell(signal, letter, f.unreportable)]
+        rows.append(Row(tuple(cells), level, unit, par[1] if par else ""))
+    notes = []
+    if used_primary:
+        notes.append(PRIMARY_NOTE.format(k=threshold, k1=threshold - 1))
+    if used_secondary:
+        notes.append(SECONDARY_NOTE.format(k=threshold))
+    if any(c.cls == "num caution" for r in rows for c in r.cells):
+        notes.append("Figures in italics rest on a base under 100: treat with caution.")
+    return Table(
+        id=f"t-{m.id}",
+        caption=title,
+        header=tuple(header),
+        cols=tuple(cols),
+        rows=tuple(rows),
+        notes=tuple(notes),
+    )
+
+
+def summary_table(
+    entries: Sequence[tuple[str, Measure, Finding | None, tuple[str, str], Any]],
+    period_text: str,
+    *,
+    threshold: int,
+) -> Table:
+    """One row per measure at force level: (group, measure, previous-year finding or the
+    row's lone finding, (signal, letter), hidden-why or None). Group changes start a heading
+    row."""
+    header = ("Measure", "Latest", "Base (n)", "Compared with previous year", "Variation (SPC)")
+    cols = ("measure", "value", "base", "verdict", "spc")
+    rows: list[Row] = []
+    group = None
+    primary_used = False
+    for g, m, f, (signal, letter), why in entries:
+        if g != group:
+            rows.append(Row((Cell(g, "group"),), "group", g))
+            group = g
+        name = Cell(m.title, "measure")
+        if f is None:
+            rows.append(
+                Row(
+                    (name, Cell("no figure", "value", "muted"), Cell("", "base"))
+                    + (Cell("Not compared", "verdict", "muted"), icon_cell("none", "")),
+                    "measure",
+                    m.id,
+                )
+            )
+            continue
+        if why is not None:
+            primary_used |= m.kind in COUNT_KINDS
+            text = fewer_than(threshold) if m.kind in COUNT_KINDS else NOT_SHOWN
+            cells = (
+                name,
+                Cell(text, "value", "hidden"),
+                Cell("", "base"),
+                Cell("\u2014", "verdict", "muted"),
+                icon_cell(signal, letter, hidden=True),
+            )
+        else:
+            value, base = value_cells(f, m)
+            if m.kind == "rate_per_1000":
+                base = Cell("", "base")
+            cells = (name, value, base, verdict_cell(f), icon_cell(signal, letter, f.unreportable))
+        rows.append(Row(cells, "measure", m.id))
+    notes = [
+        f"Force-wide figures for {period_text}; comparisons are with the same months a "
+        "year earlier, at the 95% level of confidence."
+    ]
+    if primary_used:
+        notes.append(PRIMARY_NOTE.format(k=threshold, k1=threshold - 1))
+    return Table("t-summary", "Summary of performance", header, cols, tuple(rows), tuple(notes))
