@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from conftest import DATA
+from puk_helpers import DATA
 
 EXE = [sys.executable, "-m", "forcestat.cli"]
 ENV = {**os.environ, "COLUMNS": "250"}

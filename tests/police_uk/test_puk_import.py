@@ -9,8 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-
-from conftest import (
+from puk_helpers import (
     DATA,
     DATA_TABLES,
     expected_counts,
@@ -20,6 +19,7 @@ from conftest import (
     street,
     table_rows,
 )
+
 from forcestat.store.loader import LoadError, StrictLoadError
 from forcestat.store.sources.police_uk import load_police_uk
 

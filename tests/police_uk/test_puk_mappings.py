@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from conftest import DATA, REAL, REPO, needs_real, read_rows
+from puk_helpers import DATA, REAL, REPO, needs_real, read_rows
+
 from forcestat.store.schema import SOURCE_REFERENCE
 from forcestat.store.store import reference_path, reference_rows
 

@@ -8,8 +8,8 @@ import csv
 import importlib.util
 
 import pytest
+from puk_helpers import DATA, REAL, needs_real, table_rows
 
-from conftest import DATA, REAL, needs_real, table_rows
 from forcestat.store.loader import LoadError, StrictLoadError
 from forcestat.store.national import NationalContextError, national_context, resolve_year
 from forcestat.store.sources.home_office import load_home_office

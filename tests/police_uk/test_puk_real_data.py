@@ -5,8 +5,8 @@ absent (a user install)."""
 from __future__ import annotations
 
 import pytest
+from puk_helpers import REAL, needs_real
 
-from conftest import REAL, needs_real
 from forcestat.store.sources.police_uk import load_police_uk
 from forcestat.store.store import open_store
 
