@@ -288,7 +288,13 @@ def main() -> None:
         return
 
     ensure_demo(a.store)
-    print(f"machine: {os.cpu_count()} cores; store {a.store}; period {a.period}", flush=True)
+    # Other work on the machine slows every figure alike; the load average says how much.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load} at start; store {a.store}; "
+        f"period {a.period}",
+        flush=True,
+    )
     figures: dict[str, Any] = {}
     figures["framework_one"] = run_child(
         ["framework", a.store, a.period, "one", str(a.repeat)], 1800
@@ -350,6 +356,8 @@ def main() -> None:
             "national: not run (no --national folder; build one with "
             "`forcestat synth --forces 43 --out DIR`)"
         )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average {load} at the end", flush=True)
     if a.json:
         Path(a.json).write_text(json.dumps(figures, indent=1, default=float))
 
