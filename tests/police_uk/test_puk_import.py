@@ -344,3 +344,21 @@ def test_month_becomes_the_first_day(new_store):
     assert st.duck.execute("SELECT DISTINCT reported_at, recorded_at FROM crimes").fetchall() == [
         (datetime(2019, 1, 1), datetime(2019, 1, 1))
     ]
+
+
+def test_a_store_gains_new_packaged_mappings_and_keeps_its_own(new_store):
+    st = new_store()
+    load_police_uk(st, street(JAN))
+    con = st.duck
+    con.execute("DELETE FROM police_uk_outcomes WHERE outcome_category = 'Local resolution'")
+    con.execute(
+        "UPDATE police_uk_outcomes SET why = 'ours' WHERE outcome_category = 'Suspect charged'"
+    )
+    load_police_uk(st, street(JAN))
+    assert con.execute(
+        "SELECT outcome_type FROM police_uk_outcomes WHERE outcome_category = 'Local resolution'"
+    ).fetchone() == (8,)
+    assert con.execute(
+        "SELECT why FROM police_uk_outcomes WHERE outcome_category = 'Suspect charged'"
+    ).fetchone() == ("ours",)
+    assert st.count("police_uk_outcomes") == 28

@@ -21,7 +21,7 @@ from typing import Any
 from .. import loader
 from ..loader import LoadReport
 from ..schema import Table, create_table_sql
-from ..store import Store, seed_reference
+from ..store import Store, reference_rows, seed_reference
 from ..validation import q
 
 
@@ -65,21 +65,45 @@ def existing_tables(con: Any) -> set[str]:
 
 
 def ensure_tables(store: Store, tables: Sequence[Table]) -> None:
-    """Create the tables the store lacks; seed reference tables from the packaged files."""
+    """Create the tables the store lacks and seed reference tables from the packaged files.
+    A reference table the store already has gains the packaged rows whose key it lacks (a new
+    release's mappings reach old stores) and keeps its own rows as they are."""
     con = store.duck
-    missing = [t for t in tables if t.name not in existing_tables(con)]
-    if not missing:
-        return
+    have = existing_tables(con)
     con.execute("BEGIN TRANSACTION")
     try:
-        for t in missing:
-            con.execute(create_table_sql(t))
-            if t.reference:
-                seed_reference(con, t)
+        for t in tables:
+            if t.name not in have:
+                con.execute(create_table_sql(t))
+                if t.reference:
+                    seed_reference(con, t)
+            elif t.reference:
+                _add_missing_reference_rows(con, t)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _add_missing_reference_rows(con: Any, table: Table) -> None:
+    import pyarrow as pa
+
+    rows = reference_rows(table.name)
+    con.register(
+        "pkg_rows",
+        pa.table({c.name: pa.array([r[c.name] for r in rows], pa.string()) for c in table.columns}),
+    )
+    casts = ", ".join(
+        f"CAST(NULLIF(p.{q(c.name)}, '') AS {c.type}) AS {q(c.name)}" for c in table.columns
+    )
+    on = " AND ".join(
+        f"s.{q(k)} = CAST(NULLIF(p.{q(k)}, '') AS {table.column(k).type})" for k in table.key
+    )
+    con.execute(
+        f"INSERT INTO {q(table.name)} SELECT {casts} FROM pkg_rows p "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {q(table.name)} s WHERE {on})"
+    )
+    con.unregister("pkg_rows")
 
 
 class Batch:
