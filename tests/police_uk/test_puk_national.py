@@ -235,3 +235,7 @@ def test_report_section_hook(ho_store):
         store=None,
     )
     assert extra_sections(no_store, [national_context_section])["national_context"] == []
+
+
+def test_an_ibis_backend_works_as_well_as_a_store(ho_store):
+    assert national_context(ho_store.ibis, "2020-03").rank == 9

@@ -136,12 +136,24 @@ class NationalContext:
 # -- reading the store -----------------------------------------------------------------------------
 
 
+def _duck(store: Store | Any) -> Any:
+    """The DuckDB connection of a forcestat Store or of an Ibis DuckDB backend."""
+    backend = getattr(store, "ibis", store)
+    con = getattr(backend, "con", None)
+    if con is None or not hasattr(con, "execute"):
+        raise NationalContextError(f"{store!r}: the national context reads DuckDB stores")
+    return con
+
+
 def _has(store: Store, table: str) -> bool:
-    return table in set(store.tables())
+    rows = _duck(store).execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
+    )
+    return rows.fetchone() is not None
 
 
 def _fetch(store: Store, sql: str, params: list | None = None) -> list[tuple]:
-    return store.ibis.con.execute(sql, params or []).fetchall()
+    return _duck(store).execute(sql, params or []).fetchall()
 
 
 def resolve_year(period: str) -> tuple[str, str]:
