@@ -117,8 +117,10 @@ def main(real: Path) -> None:
     select(
         real / "ons_css/ons_crime_severity_score_pfa_by_offence_group_fy2003_2022.csv",
         nat / "ons_crime_severity_score_cambs_ew_fy2019_2020.csv",
-        lambda r: r["code"] in ("E23000023", "K04000001")
-        and r["year_ending"] in ("2019-03-31", "2020-03-31"),
+        lambda r: (
+            r["code"] in ("E23000023", "K04000001")
+            and r["year_ending"] in ("2019-03-31", "2020-03-31")
+        ),
     )
 
 
