@@ -277,7 +277,7 @@ def national_context(store: Store, period: str, force: str | None = None) -> Nat
         missing = sorted(territorial[k] for k in set(territorial) - set(both))
         ctx.notes.append(
             f"{len(missing)} territorial force(s) lack figures for {prev_fy} or {fy} and are left "
-            f"out of the ranking and the England and Wales total: {', '.join(missing)}"
+            f"out of the ranking and the England and Wales total: {', '.join(missing)}."
         )
     nat_cur = sum(cur[k] for k in both)
     nat_prev = sum(prev[k] for k in both)
@@ -292,7 +292,7 @@ def national_context(store: Store, period: str, force: str | None = None) -> Nat
 
 def _rank(ctx: NationalContext, cur, prev, both, key) -> None:
     if key not in both:
-        ctx.notes.append(f"{ctx.force} has no figure for the previous year: no change or rank")
+        ctx.notes.append(f"{ctx.force} has no figure for the previous year: no change or rank.")
         return
     change = {k: (cur[k] - prev[k]) / prev[k] for k in both}
     own = change[key]
@@ -307,20 +307,22 @@ def _rank(ctx: NationalContext, cur, prev, both, key) -> None:
 
 def _rates(store: Store, ctx: NationalContext, start: int) -> None:
     if not _has(store, "ons_population"):
-        ctx.notes.append("no ONS population table loaded: rates per 1,000 not available")
+        ctx.notes.append("No ONS population table is loaded: no rates per 1,000.")
         return
     lads = _force_lads(store, ctx.force)
     year, pop = _population(store, lads, start)
     year_p, pop_p = _population(store, lads, start - 1)
     if pop is None:
         ctx.notes.append(
-            f"no population for {ctx.force}'s districts"
+            f"No population for {ctx.force}'s districts"
             + ("" if lads else " (no district codes for the force in lad_pfa or geography)")
-            + ": rate per 1,000 not available"
+            + ": no rate per 1,000."
         )
         return
     if year != start:
-        ctx.notes.append(f"population: mid-{year} estimates, the latest loaded (not mid-{start})")
+        ctx.notes.append(
+            f"Population: ONS mid-{year} estimates, the latest loaded (not mid-{start})."
+        )
     ctx.population_year = year
     nat = _national_population(store, year)
     nat_p = _national_population(store, year_p) if year_p is not None else None
@@ -338,14 +340,14 @@ def _rates(store: Store, ctx: NationalContext, start: int) -> None:
 
 def _charges(store: Store, ctx, cur, prev, both, key, prev_fy) -> None:
     if not _has(store, "ho_outcomes"):
-        ctx.notes.append("no Home Office outcomes table loaded: charge rate not available")
+        ctx.notes.append("No Home Office outcomes table is loaded: no charge rate.")
         return
     sql = "SELECT force, closed_all_t1 FROM ho_outcomes WHERE fy = ?"
     territorial = {k: k for k in both}
     t1 = _by_force(store, sql, ctx.financial_year, territorial)
     t1_prev = _by_force(store, sql, prev_fy, territorial)
     if key not in t1:
-        ctx.notes.append(f"no Home Office outcomes for {ctx.force} in {ctx.financial_year}")
+        ctx.notes.append(f"No Home Office outcomes for {ctx.force} in {ctx.financial_year}.")
         return
 
     def fig(x: float, n: float, xp: float | None, np_: float | None) -> Figure:
@@ -363,7 +365,7 @@ def _charges(store: Store, ctx, cur, prev, both, key, prev_fy) -> None:
             sum(prev[k] for k in both) if have_prev else None,
         )
     else:
-        ctx.notes.append("outcomes are missing for some forces: no England and Wales charge rate")
+        ctx.notes.append("Outcomes are missing for some forces: no England and Wales charge rate.")
 
 
 # -- house-style sentences -------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def table(nc: NationalContext):
         ("Change on the previous year", change, None, None),
         ("Crimes per 1,000 residents", value(nc.rate, fmt_number), nc.national_rate, fmt_number),
         (
-            "Charges and summonses per 100 crimes recorded",
+            "Charges and summonses as a % of crimes recorded",
             value(nc.charge_rate, fmt_pct),
             nc.national_charge_rate,
             fmt_pct,
@@ -85,10 +85,10 @@ def table(nc: NationalContext):
         f"Financial year {nc.financial_year} (12 months to {month_name(year, month)}). Police "
         f"recorded crime and outcomes: Home Office; England and Wales = the "
         f"{nc.forces_compared} territorial forces (British Transport Police excluded).",
-        "Charges and summonses: outcome type 1 assigned in the year (all offences) per 100 "
-        "crimes recorded in the year.",
+        "Charges and summonses: outcome type 1 assigned in the year (all offences) as a "
+        "percentage of the crimes recorded in the year.",
     ]
-    if nc.population_year:
+    if nc.population_year and not any(n.startswith("Population:") for n in nc.notes):
         notes.append(f"Population: ONS mid-{nc.population_year} estimates.")
     notes += nc.notes
     return Table(
