@@ -13,7 +13,7 @@ import pyarrow as pa
 from ..store.schema import CALLS, CHANNELS
 from . import calibration as cal
 from . import columns as C
-from .calendar import Period, growth, lockdown_intensity, path, seasonal, seconds_in_day
+from .calendar import Period, events, growth, lockdown_intensity, path, seasonal, seconds_in_day
 from .draw import lognormal
 from .force import ForceSpec
 
@@ -33,9 +33,7 @@ def generate_calls(force: ForceSpec, period: Period, rng: np.random.Generator) -
         lock = 1 - cal.LOCKDOWN_DEPTH_CALLS[ch] * intensity
         rates.append(r * cal.CALLS_PER_YEAR[ch] * force.scale / r[last].sum() * lock)
     lam = np.vstack(rates)
-    counts = rng.poisson(lam)
-    flat = np.repeat(np.arange(counts.size), counts.ravel())
-    ch, day = np.unravel_index(flat, lam.shape)
+    ch, day = events(rng, lam)
     n = len(ch)
     secs = np.empty(n, dtype=np.int64)
     for k, name in enumerate(CHANNELS):

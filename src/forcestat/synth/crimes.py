@@ -17,7 +17,7 @@ import pyarrow as pa
 from ..store.schema import AGE_GROUPS, CRIMES, PRIORITY_GROUPS, RISK_LEVELS
 from . import calibration as cal
 from . import columns as C
-from .calendar import Period, growth, lockdown_intensity, seasonal, seconds_in_day
+from .calendar import Period, events, growth, lockdown_intensity, seasonal, seconds_in_day
 from .draw import pick
 from .force import ForceSpec
 from .outcomes import assign_outcomes
@@ -74,14 +74,6 @@ class Crimes:
     @cached_property
     def ids(self) -> pa.Array:
         return C.ids(f"{self.force.code}-C", self.n, 8)
-
-    def flag(self, name: str) -> np.ndarray:
-        return getattr(self.strata, name)[self.stratum]
-
-    def ptype(self) -> np.ndarray:
-        types = sorted(set(self.strata.police_uk_type))
-        idx = np.array([types.index(t) for t in self.strata.police_uk_type])
-        return np.array(types, dtype=object)[idx[self.stratum]]
 
     def to_arrow(self) -> pa.Table:
         s, n = self.strata, self.n
@@ -200,7 +192,7 @@ def _per_code(strata: Strata, table: dict[str, float]) -> np.ndarray:
 def generate_crimes(force: ForceSpec, period: Period, rng: np.random.Generator) -> Crimes:
     strata = build_strata()
     lam = expected_counts(force, period, strata)
-    s, d, day = (x.astype(np.int64) for x in _events(rng, lam))
+    s, d, day = (x.astype(np.int64) for x in events(rng, lam))
     n = len(s)
     recorded = period.day_seconds[day] + seconds_in_day(rng, n, "crime")
     order = np.argsort(recorded, kind="stable")
@@ -238,6 +230,8 @@ def generate_crimes(force: ForceSpec, period: Period, rng: np.random.Generator) 
         default=0,
     )
 
+    # Risk (standard, medium, high) for other victims, DA (DASH) and child sexual abuse.
+    # [ASSUMED] shares; DASH high risk ~10% is the usual national order.
     risk_probs = np.array([[0.90, 0.08, 0.02], [0.58, 0.32, 0.10], [0.30, 0.40, 0.30]])
     which = np.where(da, 1, np.where(strata.csa[s], 2, 0))
     risk = np.where(vb, pick(rng, risk_probs, which), -1)
@@ -269,12 +263,6 @@ def generate_crimes(force: ForceSpec, period: Period, rng: np.random.Generator) 
         eventual_at,
         unit,
     )
-
-
-def _events(rng: np.random.Generator, lam: np.ndarray) -> tuple[np.ndarray, ...]:
-    counts = rng.poisson(lam)
-    flat = np.repeat(np.arange(counts.size), counts.ravel())
-    return np.unravel_index(flat, lam.shape)
 
 
 def _units(strata, s, area, risk, outcome_type, rng) -> np.ndarray:

@@ -13,7 +13,7 @@ import pyarrow as pa
 from ..store.schema import GRADES, INCIDENTS, THRIVE_LEVELS
 from . import calibration as cal
 from . import columns as C
-from .calendar import Period, lockdown_intensity, path, seasonal, seconds_in_day
+from .calendar import Period, events, lockdown_intensity, path, seasonal, seconds_in_day
 from .crimes import Crimes
 from .draw import lognormal
 
@@ -48,9 +48,7 @@ def _unlinked(crimes: Crimes, period: Period, rng: np.random.Generator, n_linked
     last = period.day_rel >= -11
     per_day = season * annual / season[last].sum() * lock
     lam = mix[:, None, None] * shares[None, :, None] * per_day[None, None, :]
-    counts = rng.poisson(lam)
-    flat = np.repeat(np.arange(counts.size), counts.ravel())
-    t, d, day = np.unravel_index(flat, lam.shape)
+    t, d, day = events(rng, lam)
     created = period.day_seconds[day] + seconds_in_day(rng, len(day), "incident")
     types = np.array([TYPES.index(k) for k in cal.NONCRIME_INCIDENT_MIX])[t]
     return created, types, d

@@ -9,7 +9,7 @@ import pyarrow as pa
 from ..store.schema import MISSING_PERSONS
 from . import calibration as cal
 from . import columns as C
-from .calendar import Period, growth, lockdown_intensity, path, seasonal, seconds_in_day
+from .calendar import Period, events, growth, lockdown_intensity, path, seasonal, seconds_in_day
 from .force import ForceSpec
 
 # Ages of missing children and adults. [ASSUMED] (most missing children are 13-16).
@@ -25,9 +25,7 @@ def generate_missing(force: ForceSpec, period: Period, rng: np.random.Generator)
     child *= cal.MISSING_CHILDREN_PER_YEAR * force.scale / child[last].sum() * lock
     adult = season * cal.MISSING_ADULTS_PER_YEAR * force.scale / season[last].sum() * lock
     lam = np.vstack([child, adult])
-    counts = rng.poisson(lam)
-    flat = np.repeat(np.arange(counts.size), counts.ravel())
-    kind, day = np.unravel_index(flat, lam.shape)
+    kind, day = events(rng, lam)
     n = len(kind)
     at = period.day_seconds[day] + seconds_in_day(rng, n, "incident")
     order = np.argsort(at, kind="stable")
