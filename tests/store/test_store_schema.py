@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 from forcestat.store import datamodel
-from forcestat.store.schema import ALL_TABLES, CANONICAL, REFERENCE, get_table
+from forcestat.store.schema import ALL_TABLES, CANONICAL, REFERENCE, SOURCE_TABLES, get_table
 from forcestat.store.store import reference_path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,7 +19,7 @@ def test_data_model_doc_is_generated_from_the_schema():
         "docs/data-model.md is stale: run .venv/bin/python -m forcestat.store.datamodel "
         "> docs/data-model.md"
     )
-    for t in CANONICAL + REFERENCE:
+    for t in CANONICAL + REFERENCE + tuple(SOURCE_TABLES.values()):
         for c in t.columns:
             assert f"| `{c.name}` |" in doc
 

@@ -3,7 +3,17 @@
 
 from __future__ import annotations
 
-from .schema import CANONICAL, DISTRICT_BUCKETS, LINEAGE_COLUMNS, REFERENCE, Column, Table
+from .schema import (
+    CANONICAL,
+    DISTRICT_BUCKETS,
+    LINEAGE_COLUMNS,
+    NATIONAL_TABLES,
+    POLICE_UK_TABLES,
+    REFERENCE,
+    SOURCE_REFERENCE,
+    Column,
+    Table,
+)
 
 _LINEAGE = {
     "source_file": "File the row was loaded from (absolute path)",
@@ -75,6 +85,16 @@ def render() -> str:
         "",
     ]
     for t in REFERENCE:
+        lines += _table(t)
+    lines += [
+        "## Public-data source tables",
+        "",
+        "Written by `forcestat load --format police-uk` and `--format home-office` (see "
+        "`docs/police-uk.md`); created on first use. data.police.uk crimes are also derived "
+        "into the canonical `crimes` table; anti-social behaviour never is.",
+        "",
+    ]
+    for t in SOURCE_REFERENCE + POLICE_UK_TABLES + NATIONAL_TABLES:
         lines += _table(t)
     lines += [
         "## Bookkeeping tables",
