@@ -50,7 +50,9 @@ class Compiler:
         raise ValueError(f"unknown function {node.fn!r}")  # the loader has checked this
 
     def _linked(self, node: fx.Linked) -> ir.Value:
-        other = self.backend.table(node.table)
+        from forcestat.engine.cube import table
+
+        other = table(self.backend, node.table)
         cond = Compiler(other, self.backend).predicate(node.condition)
         keys = other if cond is None else other.filter(cond)
         return self.t[fx.LINK_COLUMN].isin(keys[fx.LINK_COLUMN]).fill_null(False)

@@ -9,6 +9,8 @@ pass of its own. Everything after this module works on the small cube in pandas/
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,11 +95,14 @@ Route = dict[tuple[str, str], "Pass"]
 
 
 def plan(
-    measures: Sequence[Measure], columns_of: dict[str, Sequence[str]]
+    measures: Sequence[Measure],
+    columns_of: dict[str, Sequence[str]],
+    only: dict[str, Sequence[str]] | None = None,
 ) -> tuple[list[Pass], Route]:
     """Group measures into passes: one per table, date and grouping (medians and daily means
     one per measure and grouping). Returns the passes and, for each (measure id, breakdown),
-    the pass whose cube holds it. ``columns_of`` gives each table's columns on the backend."""
+    the pass whose cube holds it. ``columns_of`` gives each table's columns on the backend;
+    ``only`` limits a measure's breakdowns (measure id -> breakdowns)."""
     passes: dict[tuple, Pass] = {}
     route: Route = {}
     for m in measures:
@@ -108,6 +113,8 @@ def plan(
         else:
             kind = "additive"
         for b, keys in breakdown_keys(m, columns_of[m.table]).items():
+            if only is not None and m.id in only and b not in only[m.id]:
+                continue
             ident = (m.table, m.date_column, kind, keys) + ((m.id,) if kind != "additive" else ())
             p = passes.get(ident)
             if p is None:
@@ -167,8 +174,8 @@ def _aggregates(m: Measure, c: Compiler) -> dict[str, ir.Value]:
 
 
 def build_query(p: Pass, backend: Any) -> ir.Table:
-    """The Ibis expression of one pass (executed by ``run``; shown by ``explain``)."""
-    t = backend.table(p.table)
+    """The Ibis expression of one pass (executed by ``run``)."""
+    t = table(backend, p.table)
     c = Compiler(t, backend)
     date = t[p.date]
     keys = [_month(date).name(MONTH)] + [t[k] for k in p.keys]
@@ -199,12 +206,34 @@ def run(p: Pass, backend: Any) -> pd.DataFrame:
     return df
 
 
+# Per backend object (weakly held, so a closed store's entry goes with it).
+_TABLES: weakref.WeakKeyDictionary[Any, dict[str, ir.Table]] = weakref.WeakKeyDictionary()
+
+
+def table(backend: Any, name: str) -> ir.Table:
+    """The backend's table expression. Ibis asks the backend for the schema on every
+    ``backend.table`` call; one ``compute`` asks for the same few tables many times."""
+    try:
+        cache = _TABLES.setdefault(backend, {})
+    except TypeError:  # a backend that cannot be weakly referenced: no cache
+        return backend.table(name)
+    if name not in cache:
+        cache[name] = backend.table(name)
+    return cache[name]
+
+
+def forget(backend: Any) -> None:
+    """Drop cached table expressions of a backend (its tables may have changed)."""
+    with contextlib.suppress(TypeError):
+        _TABLES.pop(backend, None)
+
+
 def table_columns(backend: Any, tables: Sequence[str]) -> dict[str, list[str]]:
     """Columns each table has on the backend (a national set may carry an extra ``force``)."""
     out = {}
     for name in tables:
         try:
-            out[name] = list(backend.table(name).columns)
+            out[name] = list(table(backend, name).columns)
         except Exception as exc:  # noqa: BLE001 - backends raise different errors
             known = ALL_TABLES[name].column_names if name in ALL_TABLES else ()
             raise LookupError(

@@ -33,7 +33,9 @@ def rolling_sums(
     length = LENGTHS[window]
     chosen = [m for m in framework.measures if measures is None or m.id in measures]
     chosen = [m for m in chosen if m.kind in ("count", "rate_per_1000", "proportion")]
-    passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)))
+    cube.forget(backend)
+    only = {k: list(v) for k, v in breakdowns.items()} if breakdowns else None
+    passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)), only)
     for p in passes:
         cube.run(p, backend)
     geo = Geography.load(backend)

@@ -84,6 +84,8 @@ def compute(
     ``timings.skipped``) instead of failing.
     """
     backend = getattr(store, "ibis", store)
+    # Table schemas are read afresh for each run: the store may have been loaded meanwhile.
+    cube.forget(backend)
     chosen = list(framework.measures)
     if measures is not None:
         wanted = set(measures)
