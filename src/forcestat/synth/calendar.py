@@ -99,8 +99,12 @@ class Period:
         return (m - self.end).astype(np.int64)
 
 
-def path(knots: tuple[tuple[float, float], ...], rel: np.ndarray) -> np.ndarray:
-    """Piecewise-linear storyline value at relative months ``rel`` from (rel, value) knots."""
+def path(knots: tuple[tuple[float, float], ...], rel: np.ndarray, on: bool = True) -> np.ndarray:
+    """Piecewise-linear storyline value at relative months ``rel`` from (rel, value) knots.
+    ``on=False`` (a force without storylines) holds the first knot's value: the level before
+    the storyline began."""
+    if not on:
+        return np.full(np.shape(rel), float(knots[0][1]))
     xs = np.array([k[0] for k in knots], dtype=float)
     ys = np.array([k[1] for k in knots], dtype=float)
     return np.interp(np.asarray(rel, dtype=float), xs, ys)
@@ -110,13 +114,19 @@ def seasonal(month_of_year: np.ndarray, peak: int, amplitude: float) -> np.ndarr
     return 1.0 + amplitude * np.cos(2 * np.pi * (month_of_year - peak) / 12.0)
 
 
-def growth(rel: np.ndarray, annual: float) -> np.ndarray:
-    """Steady growth, normalised so that the last 12 months average about 1."""
+def growth(rel: np.ndarray, annual: float, on: bool = True) -> np.ndarray:
+    """Steady growth, normalised so that the last 12 months average about 1 (flat when
+    ``on`` is False)."""
+    if not on:
+        return np.ones(np.shape(rel))
     return (1.0 + annual) ** ((np.asarray(rel, dtype=float) + 5.5) / 12.0)
 
 
-def lockdown_intensity(days: np.ndarray) -> np.ndarray:
-    """0..1 lockdown intensity per day (calendar dates, England)."""
+def lockdown_intensity(days: np.ndarray, on: bool = True) -> np.ndarray:
+    """0..1 lockdown intensity per day (calendar dates, England); 0 throughout when ``on`` is
+    False (a force without storylines has no lockdown either)."""
+    if not on:
+        return np.zeros(np.shape(days))
     xs = np.array([np.datetime64(d, "D") for d, _ in cal.LOCKDOWN_POINTS]).astype(np.int64)
     ys = np.array([v for _, v in cal.LOCKDOWN_POINTS], dtype=float)
     return np.interp(days.astype("datetime64[D]").astype(np.int64), xs, ys, left=0.0, right=0.0)

@@ -21,13 +21,14 @@ _PROFILE = {"999": "999", "101": "101", "webchat": "online", "online_report": "o
 
 
 def generate_calls(force: ForceSpec, period: Period, rng: np.random.Generator) -> pa.Table:
-    intensity = lockdown_intensity(period.days)
+    on = force.storylines
+    intensity = lockdown_intensity(period.days, on)
     last = period.day_rel >= -11
     rates = []
     for ch in CHANNELS:
         peak, amp = cal.CALLS_SEASONALITY.get(ch, (1, 0.0))
         r = (
-            growth(period.day_rel, cal.CALLS_GROWTH[ch])
+            growth(period.day_rel, cal.CALLS_GROWTH[ch], on)
             * seasonal(period.month_of_year, peak, amp)[period.day_month]
         )
         lock = 1 - cal.LOCKDOWN_DEPTH_CALLS[ch] * intensity
@@ -47,10 +48,10 @@ def generate_calls(force: ForceSpec, period: Period, rng: np.random.Generator) -
     med = np.array([cal.CALL_WAIT[c][0] for c in CHANNELS])[ch]
     sig = np.array([cal.CALL_WAIT[c][1] for c in CHANNELS])[ch]
     is101 = ch == CHANNELS.index("101")
-    med = np.where(is101, med * path(cal.WAIT_101_PATH, rel), med)
+    med = np.where(is101, med * path(cal.WAIT_101_PATH, rel, on), med)
     wait = lognormal(rng, med, sig, n)
     p_abandon = np.array([cal.ABANDON[c] for c in CHANNELS])[ch]
-    p_abandon = np.where(is101, path(cal.ABANDON_101_PATH, rel), p_abandon)
+    p_abandon = np.where(is101, path(cal.ABANDON_101_PATH, rel, on), p_abandon)
     abandoned = rng.random(n) < p_abandon
     # A caller who gives up has waited only part of what the wait would have been.
     wait = np.where(abandoned, wait * rng.uniform(0.2, 1.0, n), wait)

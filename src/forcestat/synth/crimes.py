@@ -141,6 +141,8 @@ def trends(force: ForceSpec, period: Period, strata: Strata, weights: np.ndarray
     before = rel < -11
     n_s, n_d = weights.shape
     t = np.ones((n_s, n_d, len(rel)))
+    if not force.storylines:
+        return t
     da_grows = strata.da & ~strata.sexual
     t[da_grows] = growth(rel, cal.DA_ANNUAL_GROWTH)[None, :]
 
@@ -178,7 +180,8 @@ def expected_counts(force: ForceSpec, period: Period, strata: Strata) -> np.ndar
     t = trends(force, period, strata, w)
     dm = period.day_month
     seas = _seasonality(strata, period)[:, dm]  # (S, days)
-    lock = 1 - _lockdown_depth(strata)[:, None] * lockdown_intensity(period.days)[None, :]
+    intensity = lockdown_intensity(period.days, force.storylines)
+    lock = 1 - _lockdown_depth(strata)[:, None] * intensity[None, :]
     per_day = seas[:, None, :] * t[:, :, dm] * (strata.share[:, None] * w)[:, :, None]
     last = period.day_rel >= -11
     per_day *= force.annual_crimes / per_day[:, :, last].sum()

@@ -30,6 +30,10 @@ class ForceSpec:
     annual_crimes: float  # recorded crime in the last 12 months
     # Growth of all recorded crime, last 12 months vs the 12 before, by district.
     district_growth: dict[str, float] = field(default_factory=dict)
+    # False: a "null" force for false-alarm studies. Every storyline (docs/synthetic-data.md)
+    # stays at its starting level, there is no lockdown, and survey answers are plain random
+    # draws; only seasonality and sampling noise remain. Set via generate_force(storylines=).
+    storylines: bool = True
 
     @property
     def scale(self) -> float:

@@ -10,6 +10,7 @@ rejections.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import time
@@ -43,10 +44,17 @@ def generate_force(
     seed: int,
     tables: tuple[str, ...] = TABLES,
     sink: Callable[[str, pa.Table], None] | None = None,
+    storylines: bool = True,
 ) -> dict[str, pa.Table]:
     """All tables of one force. Each table draws from its own stream (keyed by force and
     table), so asking for fewer tables, or adding one, leaves the others' contents unchanged.
-    With ``sink`` each table is handed over as soon as it is made and not kept."""
+    With ``sink`` each table is handed over as soon as it is made and not kept.
+
+    ``storylines=False`` generates a null force (``ForceSpec.storylines``): no storyline, no
+    lockdown, flat levels and rates with only seasonality and sampling noise, survey answers
+    drawn at random; for false-alarm studies (benchmarks/calibration.py)."""
+    if not storylines:
+        force = dataclasses.replace(force, storylines=False)
     out: dict[str, pa.Table] = {}
 
     def emit(name: str, make: Callable[[], pa.Table]) -> None:
@@ -87,8 +95,9 @@ def table_sha256(tbl: pa.Table) -> str:
     return hashlib.sha256(sink.getvalue()).hexdigest()
 
 
-def source_label(seed: int, end: str, years: int) -> str:
-    return f"synth:seed={seed},end={end},years={years}"
+def source_label(seed: int, end: str, years: int, storylines: bool = True) -> str:
+    label = f"synth:seed={seed},end={end},years={years}"
+    return label if storylines else label + ",storylines=off"
 
 
 class StoreWriter:
@@ -168,9 +177,11 @@ def run(
     seed: int = 1,
     forces: int = 1,
     out: str | Path | None = None,
+    storylines: bool = True,
 ) -> dict[str, int]:
     """forces == 1: the demo force (Cambridgeshire) into ``store``. forces > 1: a national
-    Parquet set of that many forces into ``out``. Returns rows written per table."""
+    Parquet set of that many forces into ``out``. Returns rows written per table.
+    ``storylines=False``: null forces (see ``generate_force``)."""
     t0 = time.perf_counter()
     period = Period.of(end, years)
     if forces < 1:
@@ -180,13 +191,16 @@ def run(
 
         if out is None:
             raise ValueError("a national set (forces > 1) needs an output folder (--out)")
-        counts = write_national(Path(out), period, seed, national_specs(seed, forces))
+        specs = [
+            dataclasses.replace(s, storylines=storylines) for s in national_specs(seed, forces)
+        ]
+        counts = write_national(Path(out), period, seed, specs)
         where = str(out)
     else:
         if store is None:
             raise ValueError("the demo force needs a store")
-        with StoreWriter(str(store), source_label(seed, end, years)) as writer:
-            generate_force(demo_force(), period, seed, sink=writer.submit)
+        with StoreWriter(str(store), source_label(seed, end, years, storylines)) as writer:
+            generate_force(demo_force(), period, seed, sink=writer.submit, storylines=storylines)
         counts = writer.counts
         where = str(store)
     total = sum(counts.values())

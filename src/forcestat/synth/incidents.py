@@ -44,7 +44,7 @@ def _unlinked(crimes: Crimes, period: Period, rng: np.random.Generator, n_linked
     mix /= mix.sum()
     shares = np.r_[0.5 * force.crime_shares() + 0.5 * force.population_shares(), 0.0]
     season = seasonal(period.month_of_year, 7, 0.05)[period.day_month]
-    lock = 1 - cal.LOCKDOWN_DEPTH_INCIDENTS * lockdown_intensity(period.days)
+    lock = 1 - cal.LOCKDOWN_DEPTH_INCIDENTS * lockdown_intensity(period.days, force.storylines)
     last = period.day_rel >= -11
     per_day = season * annual / season[last].sum() * lock
     lam = mix[:, None, None] * shares[None, :, None] * per_day[None, None, :]
@@ -54,9 +54,9 @@ def _unlinked(crimes: Crimes, period: Period, rng: np.random.Generator, n_linked
     return created, types, d
 
 
-def _grades(rng, itype: np.ndarray, rel: np.ndarray) -> np.ndarray:
+def _grades(rng, itype: np.ndarray, rel: np.ndarray, on: bool = True) -> np.ndarray:
     base = np.array([cal.GRADE_MIX[t] for t in TYPES])[itype]  # (n, 4)
-    shift = path(cal.GRADE_SHIFT, rel) * base[:, 1]
+    shift = path(cal.GRADE_SHIFT, rel, on) * base[:, 1]
     base[:, 0] += shift
     base[:, 1] -= shift
     cum = np.cumsum(base, axis=1)
@@ -106,7 +106,7 @@ def generate_incidents(crimes: Crimes, period: Period, rng: np.random.Generator)
     )
     n = len(created)
     rel = period.rel_of(created)
-    grade = _grades(rng, itype, rel)
+    grade = _grades(rng, itype, rel, force.storylines)
 
     domestic = itype == TYPES.index("domestic")
     ru_p = np.where(
@@ -122,7 +122,7 @@ def generate_incidents(crimes: Crimes, period: Period, rng: np.random.Generator)
     med = med * dfac[district]
     prompt = grade == 1
     tfac = np.array([cal.TYPE_PROMPT_FACTOR.get(t, 1.0) for t in TYPES])[itype]
-    med = np.where(prompt, med * tfac * path(cal.PROMPT_WORSENING, rel), med)
+    med = np.where(prompt, med * tfac * path(cal.PROMPT_WORSENING, rel, force.storylines), med)
     med = np.where(unavailable, med * cal.RESOURCE_UNAVAILABLE_DELAY, med)
     minutes = lognormal(rng, med, sig, n)
     arrival = created + np.maximum((minutes * 60).astype(np.int64), 30)

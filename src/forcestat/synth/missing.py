@@ -18,10 +18,11 @@ _CHILD_W = np.array([1, 1, 2, 3, 5, 10, 18, 24, 24, 12], dtype=float)
 
 
 def generate_missing(force: ForceSpec, period: Period, rng: np.random.Generator) -> pa.Table:
-    lock = 1 - cal.LOCKDOWN_DEPTH_MISSING * lockdown_intensity(period.days)
+    on = force.storylines
+    lock = 1 - cal.LOCKDOWN_DEPTH_MISSING * lockdown_intensity(period.days, on)
     season = seasonal(period.month_of_year, 7, 0.08)[period.day_month]
     last = period.day_rel >= -11
-    child = growth(period.day_rel, cal.MISSING_CHILD_GROWTH) * season
+    child = growth(period.day_rel, cal.MISSING_CHILD_GROWTH, on) * season
     child *= cal.MISSING_CHILDREN_PER_YEAR * force.scale / child[last].sum() * lock
     adult = season * cal.MISSING_ADULTS_PER_YEAR * force.scale / season[last].sum() * lock
     lam = np.vstack([child, adult])
@@ -37,8 +38,8 @@ def generate_missing(force: ForceSpec, period: Period, rng: np.random.Generator)
         np.minimum(18 + rng.gamma(2.0, 12.0, n).astype(np.int64), 95),
     )
     rel = period.rel_of(at)
-    p_care = path(cal.IN_CARE_PATH, rel)
-    p_home = path(cal.CHILDRENS_HOME_PATH, rel)
+    p_care = path(cal.IN_CARE_PATH, rel, on)
+    p_home = path(cal.CHILDRENS_HOME_PATH, rel, on)
     in_care = is_child & (rng.random(n) < p_care)
     # Children's-home reports are a subset of reports about children in care.
     from_home = in_care & (rng.random(n) < p_home / p_care)

@@ -24,14 +24,15 @@ def positive_probability(strata: Strata, s, area, force: ForceSpec, rel) -> tupl
     base = np.array([cal.POSITIVE_RATE_BY_GROUP[g] for g in strata.group])[s]
     factors = np.array([cal.AREA_POSITIVE_FACTOR.get(a, 1.0) for a in force.areas] + [1.0])
     af = factors[area]  # area -1 ('No location') picks the trailing 1.0
-    m = path(cal.ALL_CRIME_POSITIVE_PATH, rel)
+    on = force.storylines
+    m = path(cal.ALL_CRIME_POSITIVE_PATH, rel, on)
     da = strata.da[s]
     bd = strata.codes_in(cal.BURGLARY_DWELLING_CODES)[s] & ~da
     kind = np.where(da, 1, np.where(bd, 2, 0))
     fixed = np.where(
         da,
-        path(cal.DA_POSITIVE_PATH, rel) * af,
-        path(cal.BURGLARY_DWELLING_POSITIVE_PATH, rel) * af,
+        path(cal.DA_POSITIVE_PATH, rel, on) * af,
+        path(cal.BURGLARY_DWELLING_POSITIVE_PATH, rel, on) * af,
     )
     other = kind == 0
     last = rel >= -11

@@ -3,6 +3,8 @@ confidence (a quota sample per district)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 
@@ -48,7 +50,17 @@ def survey_group(crimes: Crimes) -> np.ndarray:
     return np.where(crimes.hate & s.victim_based[crimes.stratum], SAT_GROUPS.index("hate crime"), g)
 
 
+def _answers(on: bool) -> Callable[[np.random.Generator, np.ndarray, np.ndarray], np.ndarray]:
+    """Controlled rounding with the storylines (so the small survey storylines show in any
+    seed); plain Bernoulli draws without them, so a null force has honest sampling noise."""
+    if on:
+        return controlled
+    return lambda rng, p, cell: rng.random(len(p)) < p
+
+
 def _satisfaction(crimes: Crimes, period: Period, rng: np.random.Generator) -> dict:
+    on = crimes.force.storylines
+    answer = _answers(on)
     g = survey_group(crimes)
     last = period.rel_of(crimes.recorded_at) >= -11
     per_year = cal.SATISFACTION_PER_YEAR * cal.SATISFACTION_SAMPLING_UPLIFT * crimes.force.scale
@@ -68,17 +80,17 @@ def _satisfaction(crimes: Crimes, period: Period, rng: np.random.Generator) -> d
     # Answers are controlled per group and 12-month block ending with the report month, so the
     # rates of the years the report compares sit on their calibrated values.
     block = (rel + 11) // 12
-    p_overall = np.where(recent, last_p, prev_p)
-    overall_pos = controlled(rng, p_overall, cells(grp, block, p_overall))
+    p_overall = np.where(recent & on, last_p, prev_p)
+    overall_pos = answer(rng, p_overall, cells(grp, block, p_overall))
     out = {"overall": _code(rng, overall_pos, _SAT_POS, _SAT_NEG)}
     violent = grp == SAT_GROUPS.index("violent crime")
     for aspect, (p_pos, p_neg) in cal.ASPECTS.items():
         p = np.where(overall_pos, p_pos, p_neg)
-        if aspect in cal.RECENT_ASPECT_DROP:
+        if aspect in cal.RECENT_ASPECT_DROP and on:
             p = np.where(overall_pos & (rel >= -5), p * cal.RECENT_ASPECT_DROP[aspect], p)
-        if aspect == "follow_up":
+        if aspect == "follow_up" and on:
             p = np.where(violent & recent, p * cal.VIOLENT_FOLLOW_UP_DROP, p)
-        agree = controlled(rng, p, cells(grp, block, overall_pos, p))
+        agree = answer(rng, p, cells(grp, block, overall_pos, p))
         out[aspect] = _code(rng, agree, _SAT_POS, _SAT_NEG)
     return {
         "at": at,
@@ -89,10 +101,12 @@ def _satisfaction(crimes: Crimes, period: Period, rng: np.random.Generator) -> d
     }
 
 
-def _confidence_p(spec: tuple[int, float, float], rel: np.ndarray) -> np.ndarray:
+def _confidence_p(spec: tuple[int, float, float], rel: np.ndarray, on: bool = True) -> np.ndarray:
     """Where confidence fell, it fell 16 months ago and recovered a little in the last six, so
     the rolling 12-month rate improves recently but stays below the year before."""
     _, prev, last = spec
+    if not on:
+        return np.full(len(rel), prev)
     if last >= prev:
         return np.where(rel >= -16, last, prev)
     return np.select([rel < -16, rel <= -6], [prev, last - 0.03], default=last + 0.03)
@@ -118,8 +132,8 @@ def _confidence(crimes: Crimes, period: Period, rng: np.random.Generator) -> dic
     p = np.zeros(n)
     for j, spec in enumerate(specs):
         sel = d == j
-        p[sel] = _confidence_p(spec, rel[sel])
-    agree = controlled(rng, p, cells(d, (rel + 11) // 12, p))
+        p[sel] = _confidence_p(spec, rel[sel], force.storylines)
+    agree = _answers(force.storylines)(rng, p, cells(d, (rel + 11) // 12, p))
     return {"at": at, "district": d, "confidence": _code(rng, agree, _AGREE_POS, _AGREE_NEG)}
 
 

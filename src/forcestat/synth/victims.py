@@ -62,7 +62,8 @@ def generate_contacts(crimes: Crimes, period: Period, rng: np.random.Generator) 
     month = np.clip(period.month_index_of(due), 0, len(period.months) - 1)
     wobble = _monthly_wobble(period, rng)[month]
     day_idx = np.clip((due - period.day_seconds[0]) // DAY, 0, period.n_days - 1)
-    gain = cal.VCC_LOCKDOWN_GAIN * lockdown_intensity(period.days)[day_idx]
+    lockdown = lockdown_intensity(period.days, crimes.force.storylines)
+    gain = cal.VCC_LOCKDOWN_GAIN * lockdown[day_idx]
     p = np.clip(base + unit + wobble + gain, 0.3, 0.98)
     u = rng.random(n)
     on_time = u < p
@@ -88,6 +89,8 @@ def _alliance(crimes: Crimes, period: Period, rng: np.random.Generator):
     orders they led to (exact counts from the Board report)."""
     spec = cal.DA_ALLIANCE
     names = crimes.force.district_names
+    if not crimes.force.storylines:
+        return None  # the pilot is a storyline
     if spec["district"] not in names or period.years * 12 < spec["months"]:
         return None
     d = names.index(spec["district"])
@@ -148,7 +151,7 @@ def generate_referrals(crimes: Crimes, period: Period, rng: np.random.Generator)
     s = crimes.strata
     rel = period.rel_of(crimes.recorded_at)
     vb = s.victim_based[crimes.stratum]
-    hub = vb & (rng.random(crimes.n) < path(cal.HUB_REFERRAL_PATH, rel))
+    hub = vb & (rng.random(crimes.n) < path(cal.HUB_REFERRAL_PATH, rel, crimes.force.storylines))
     group = np.array(s.group, dtype=object)[crimes.stratum]
     assault = s.codes_in(("20A", "20B", "17A", "17B"))[crimes.stratum]
     p_sarc = np.where(
@@ -267,7 +270,7 @@ def generate_civil_orders(
 
     # SPOs exist from 20 January 2020; the force's first went to court in March 2020.
     first = day_of(cal.SPO_FIRST) + 10 * HOUR
-    if first < period.cut:
+    if first < period.cut and force.storylines:  # a new order type is a change: none if null
         months = max((period.cut - first) / (30.44 * DAY) - 1, 0)
         k = rng.poisson(cal.SPO_PER_MONTH * force.scale * months)
         later = first + 30 * DAY + rng.integers(0, max(period.cut - first - 30 * DAY, 1), k)

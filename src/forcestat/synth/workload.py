@@ -27,7 +27,7 @@ def _open_counts(crimes: Crimes, period: Period, unit: int) -> np.ndarray:
     return live
 
 
-def _backlog(level: float, period: Period, rng: np.random.Generator) -> np.ndarray:
+def _backlog(level: float, period: Period, rng: np.random.Generator, on: bool = True) -> np.ndarray:
     n = period.n_days
     noise = np.zeros(n)
     shocks = rng.normal(0, 0.04, n)
@@ -41,7 +41,7 @@ def _backlog(level: float, period: Period, rng: np.random.Generator) -> np.ndarr
         after = days >= start
         spikes[after] += size * np.exp(-(days[after] - start) / 10.0)
     # Backlog drains over a few weeks once the lockdown cut demand.
-    intensity = lockdown_intensity(period.days)
+    intensity = lockdown_intensity(period.days, on)
     smooth = np.zeros(n)
     for i in range(n):
         prev = smooth[i - 1] if i else 0.0
@@ -52,14 +52,15 @@ def _backlog(level: float, period: Period, rng: np.random.Generator) -> np.ndarr
 
 def generate_workload(crimes: Crimes, period: Period, rng: np.random.Generator) -> pa.Table:
     scale = crimes.force.scale
+    on = crimes.force.storylines
     units, dates, qa, closure, live = [], [], [], [], []
     for u, name in enumerate(UNITS):
         if name == "IMU":
-            q = _backlog(cal.IMU_AWAITING_QA * scale, period, rng)
-            c = _backlog(cal.IMU_AWAITING_CLOSURE * scale, period, rng)
+            q = _backlog(cal.IMU_AWAITING_QA * scale, period, rng, on)
+            c = _backlog(cal.IMU_AWAITING_CLOSURE * scale, period, rng, on)
         else:
-            q = _backlog(cal.OTHER_UNIT_BACKLOG * scale, period, rng)
-            c = _backlog(cal.OTHER_UNIT_BACKLOG * scale, period, rng)
+            q = _backlog(cal.OTHER_UNIT_BACKLOG * scale, period, rng, on)
+            c = _backlog(cal.OTHER_UNIT_BACKLOG * scale, period, rng, on)
         q, c = np.rint(q).astype(np.int64), np.rint(c).astype(np.int64)
         units.append(np.full(period.n_days, u))
         dates.append(period.days)
