@@ -310,6 +310,11 @@ def measures(
     except (KeyError, LookupError, ValueError) as exc:
         _fail(str(exc).strip("'\""))
     write(df, out_file)
+    if df.empty:
+        console.print(
+            f"[yellow]warning:[/] no rows: the store's data do not cover {period or 'any period'}",
+            highlight=False,
+        )
     periods = df["period_end"].nunique()
     out.print(
         f"measure_results: {len(df):,} rows, {df['measure_id'].nunique()} measures, "
