@@ -176,3 +176,23 @@ def test_growth_after_no_significant_district_stands_alone():
         "the 12 months ending March 2019.",
         "Fenland reported double digit growth year on year.",
     ]
+
+
+def test_location_buckets_are_not_named_as_districts():
+    """'No location' holds records (tables show it) but a Board paper never compares it."""
+    from forcestat.findings import rank
+    from forcestat.findings.build import build_findings
+
+    rows = confidence_rows() + [
+        district(CONFIDENCE, "No location", 30.0, 20, previous_year=cmp(60.0, "insufficient_data"))
+    ]
+    text = " ".join(measure_paragraph(CONFIDENCE, rows, areas=AREAS))
+    assert "No location" not in text
+    assert measure_paragraph(CONFIDENCE, rows, areas=AREAS) == measure_paragraph(
+        CONFIDENCE, confidence_rows(), areas=AREAS
+    )
+    rows.append(
+        district(CRIMES, "No location", 12, 12, previous_year=cmp(1, "significantly_higher"))
+    )
+    ranked = rank(build_findings(rows, [CONFIDENCE, CRIMES]))
+    assert all(f.unit != "No location" for f in ranked)

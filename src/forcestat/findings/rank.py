@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from forcestat.findings.model import Finding
+from forcestat.findings.units import is_place
 
 WEIGHTS: dict[str, int] = {
     "significant_worse": 100,
@@ -60,7 +61,7 @@ def rank(findings: Iterable[Finding]) -> list[Finding]:
 
 def scored(findings: Iterable[Finding]) -> list[Scored]:
     """Findings with their score and the reasons (WEIGHTS keys) behind it, best first."""
-    findings = sorted(findings)
+    findings = sorted(f for f in findings if is_place(f))
     force = {_key(f): f for f in findings if f.breakdown == "force"}
     differing = _differing_counts(findings, force)
     out = []

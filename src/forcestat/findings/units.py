@@ -6,8 +6,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from forcestat.findings.model import Finding
+from forcestat.store.schema import DISTRICT_BUCKETS
 
 LEVELS = ("force", "area", "district")
+
+
+def is_place(f: Finding) -> bool:
+    """False for the 'No location' / 'Outside force area' buckets: they hold records, so the
+    tables show them, but they are not districts a Board paper compares or names."""
+    return not (f.breakdown == "district" and f.unit in DISTRICT_BUCKETS)
 
 
 @dataclass(frozen=True)
@@ -20,7 +27,7 @@ class Units:
     def from_findings(cls, findings: Iterable[Finding]) -> Units:
         grouped: dict[tuple[str, str], list[Finding]] = {}
         for f in sorted(findings):
-            if f.breakdown in LEVELS:
+            if f.breakdown in LEVELS and is_place(f):
                 grouped.setdefault((f.breakdown, f.unit), []).append(f)
         return cls({key: tuple(fs) for key, fs in sorted(grouped.items(), key=_unit_order)})
 
