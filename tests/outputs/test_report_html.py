@@ -127,6 +127,9 @@ def test_self_contained(board):
             assert tag == "a" and "div" in ancestors, (tag, href)
     for css in re.findall(r"<style>(.*?)</style>", html, re.S):
         assert "@import" not in css and "url(" not in css
+        # Entities are not decoded inside <style>: the stylesheet must be there verbatim.
+        assert "&#34;" not in css and "&quot;" not in css
+        assert 'font-family: "DejaVu Sans"' in css and 'td[data-col="value"]' in css
     assert "https://www.ons.gov.uk" in html  # the citation is kept, as a link
 
 

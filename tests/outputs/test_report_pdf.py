@@ -73,7 +73,7 @@ def test_pdf_pages_and_footer_by_poppler(board, store, framework):
     assert f"framework {framework.hash}" in text
     assert f"Page 2 of {pages}" in text
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
-    assert "DejaVu" in fonts
+    assert "DejaVu-Sans" in fonts and "Serif" not in fonts  # the stylesheet applied
 
 
 def test_pdf_same_inputs_same_bytes():

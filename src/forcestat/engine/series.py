@@ -12,9 +12,10 @@ month (a count's own value; a proportion's denominator records; a median's recor
 records or days), so a public output can withhold a chart whose months rest on a handful of
 records.
 
-This aggregates the store once more than ``compute`` (the engine does not keep its cube);
-``tests/outputs/test_series.py`` checks that the icon of every series equals the
-``spc_signal`` of the matching ``measure_results`` row.
+This aggregates the store once more than ``compute`` (the engine does not keep its cube), but
+only for the breakdowns asked for (``cube.plan(only=...)``); ``tests/outputs/test_series.py``
+checks that the icon of every series equals the ``spc_signal`` of the matching
+``measure_results`` row.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ def monthly_series(
     if measures is not None:
         wanted = set(measures)
         chosen = [m for m in chosen if m.id in wanted]
-    passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)))
+    cube.forget(backend)  # as run.compute: read table schemas afresh
+    # Only the passes the asked-for breakdowns need (charts rarely want offence groups).
+    only = {m.id: list(breakdowns) for m in chosen}
+    passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)), only=only)
     for p in passes:
         cube.run(p, backend)
     geo = Geography.load(backend)
@@ -147,7 +151,7 @@ def monthly_series(
     out: dict[tuple[str, str, str], MonthlySeries] = {}
     for m in chosen:
         for b in breakdown_order(m, route):
-            if b not in breakdowns:
+            if b not in breakdowns or (m.id, b) not in route:
                 continue
             p = route[(m.id, b)]
             span = table_span.get(p.table)

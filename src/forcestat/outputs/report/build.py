@@ -45,7 +45,18 @@ from forcestat.outputs.report.tables import summary_table, unit_table
 
 GEO = ("force", "area", "district")
 HEADLINES = 10  # measures in the headlines section
-HEADLINE_MIN_SCORE = 40  # a significant change, special cause, or a unit out of line
+# What makes a headline (reasons from findings.rank): at force level a significant change or
+# special cause variation; for an area or district, a verdict that differs from the force's.
+FORCE_HEADLINE = frozenset(
+    {
+        "significant_worse",
+        "significant_better",
+        "significant_neutral",
+        "spc_concern",
+        "spc_improvement",
+    }
+)
+UNIT_HEADLINE = frozenset({"out_of_line_verdict"})
 
 Key = tuple[str, str]
 
@@ -502,22 +513,27 @@ class _Builder:
         return out
 
     def _headlines(self) -> list:
+        """The ranked findings (``findings.scored``) that make a headline: a significant change
+        or special cause variation at force level, or an area or district whose verdict
+        differs from the force's; one per measure, best first."""
         everything = [f for md in self.data.values() for f in md.findings]
         seen: set[str] = set()
         out: list = []
         for s in scored(everything):
-            mid = s.finding.measure_id
-            if mid in seen or s.score < HEADLINE_MIN_SCORE or s.finding.unreportable:
+            f = s.finding
+            reasons = set(s.reasons)
+            wanted = FORCE_HEADLINE if f.breakdown == "force" else UNIT_HEADLINE
+            if f.measure_id in seen or f.unreportable or not reasons & wanted:
                 continue
-            seen.add(mid)
-            md = self.data[mid]
+            seen.add(f.measure_id)
+            md = self.data[f.measure_id]
             out.append(
                 Headline(
-                    measure_id=mid,
+                    measure_id=f.measure_id,
                     title=md.m.title,
-                    sentences=tuple(_headline_sentences(md.sentences, s.finding)),
-                    where=self.where.get(mid, ""),
-                    anchor=f"m-{mid}",
+                    sentences=tuple(_headline_sentences(md.sentences, f)),
+                    where=self.where.get(f.measure_id, ""),
+                    anchor=f"m-{f.measure_id}",
                     icon=md.force_signal[0],
                     letter=md.force_signal[1],
                 )
@@ -527,8 +543,9 @@ class _Builder:
         if not out:
             out.append(
                 Paragraph(
-                    "No measure shows a significant change, special cause variation or a unit "
-                    f"out of line with the force in {self.period_text}."
+                    "No measure shows a significant change or special cause variation at force "
+                    f"level, or an area or district out of line with the force, in "
+                    f"{self.period_text}."
                 )
             )
         return out
@@ -559,9 +576,13 @@ def _month_text(period: str) -> str:
     return month_name(year, month)
 
 
+VERDICT_WORDS = ("significantly", "deteriorated", "improved", "only district", "variation by")
+
+
 def _headline_sentences(sentences: Sequence[str], f: Finding) -> list[str]:
     """The paragraph's lead (its first sentence, with the comparison that follows it), and for
-    a finding about an area or district the first sentence that names that unit."""
+    a finding about an area or district the sentence that gives that unit's verdict (else the
+    first that names it)."""
     if not sentences:
         return []
     out = [sentences[0]]
@@ -569,10 +590,10 @@ def _headline_sentences(sentences: Sequence[str], f: Finding) -> list[str]:
         out.append(sentences[1])
     if f.breakdown in ("area", "district"):
         name = f"{f.unit} policing area" if f.breakdown == "area" else f.unit
-        for s in sentences[len(out) :]:
-            if name in s:
-                out.append(s)
-                break
+        rest = [s for s in sentences[len(out) :] if name in s]
+        verdicts = [s for s in rest if any(w in s for w in VERDICT_WORDS)]
+        if verdicts or rest:
+            out.append((verdicts or rest)[0])
     return out
 
 

@@ -84,13 +84,15 @@ def render_html(report: Report, *, charts_as: str = "svg") -> str:
     memory (``"link"``). WeasyPrint draws a PNG in milliseconds and an SVG chart in a fifth of
     a second, and parses a page of base64 slowly, so the PDF uses links."""
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
-    return (
-        _env()
-        .get_template("report.html.j2")
-        .render(
-            report=report,
-            css=css,
-            footer_css=css_string(report.footer.text),
-            chart_html={"svg": _chart_svg, "png": _chart_png, "link": _chart_link}[charts_as],
-        )
+    footer = css_string(report.footer.text)
+    for text in (css, footer):
+        if "</" in text:
+            raise ValueError("stylesheet text may not contain '</'")
+    # Inside <style> entities are not decoded: the CSS goes in verbatim (Markup), not escaped.
+    template = _env().get_template("report.html.j2")
+    return template.render(
+        report=report,
+        css=Markup(css),
+        footer_css=Markup(footer),
+        chart_html={"svg": _chart_svg, "png": _chart_png, "link": _chart_link}[charts_as],
     )
