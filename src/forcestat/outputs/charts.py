@@ -175,7 +175,7 @@ def icon_letter(icon: str, direction: str | None) -> str:
 @cache
 def icon_svg(icon: str, letter: str = "", size: int = 22) -> str:
     """A small Making Data Count style icon: a coloured disc, H/L for the side of a special
-    cause, a wave for common cause, a dash when not assessed."""
+    cause (when known), a wave for common cause, a dash when not assessed."""
     colour = COLOURS.get(icon, COLOURS["none"])
     label = ICON_LABELS.get(icon, icon)
     if letter:
@@ -188,8 +188,10 @@ def icon_svg(icon: str, letter: str = "", size: int = 22) -> str:
             '<path d="M5 12 q 1.75 -4 3.5 0 t 3.5 0 t 3.5 0 t 3.5 0" fill="none" '
             'stroke="#FFFFFF" stroke-width="1.8"/>'
         )
-    else:
+    elif icon == "none":
         mark = '<path d="M7 12 h10" stroke="#FFFFFF" stroke-width="2"/>'
+    else:
+        mark = ""  # a special cause whose side is not known here: the colour alone
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 24 24" role="img" aria-label="{label}" class="icon icon-{icon}">'
@@ -203,7 +205,7 @@ def icon_html(icon: str, letter: str = "") -> str:
     by CSS rather than SVG because WeasyPrint lays out hundreds of small SVGs slowly."""
     icon = icon if icon in COLOURS else "none"
     label = ICON_LABELS.get(icon, icon)
-    mark = letter or {"common_cause": "~"}.get(icon, "\u2013")
+    mark = letter or {"common_cause": "~", "none": "\u2013"}.get(icon, "\u00a0")
     return (
         f'<span class="icon icon-{icon}" role="img" aria-label="{label}" title="{label}">'
         f"{mark}</span>"

@@ -637,7 +637,8 @@ def build_report(
         if md.prot is not None and md.force_key in md.prot.current:
             hidden = md.prot.current[md.force_key]
         entries.append((group, md.m, md.force_finding, md.force_signal, hidden))
-    summary = summary_table(entries, b.period_text, threshold=b.threshold)
+    confidence = f"{round(100 * (1 - framework.settings.alpha))}%"
+    summary = summary_table(entries, b.period_text, threshold=b.threshold, confidence=confidence)
     footer = Footer(
         snapshot=snapshot,
         framework=framework.hash or "unknown",

@@ -177,7 +177,8 @@ def _measure(doc, b: MeasureBlock) -> None:
     h = doc.add_heading(level=4)
     _icon(h, b.icon, b.letter)
     h.add_run(b.title)
-    _para(doc, " ".join(b.sentences))
+    for sentences in b.paragraphs:
+        _para(doc, " ".join(sentences))
     if b.chart is not None:
         if not b.chart.png:
             raise ValueError(f"chart {b.chart.key} has no PNG")

@@ -34,7 +34,6 @@ def _env() -> jinja2.Environment:
         markdown=lambda c: Markup(c.html) if isinstance(c, Commentary) else "",
         icon_labels=[(k, v) for k, v in charts.ICON_LABELS.items()],
         breaks=PAGE_BREAK_BEFORE,
-        paragraphs=lead_and_detail,
     )
     env.tests["headline"] = lambda it: isinstance(it, Headline)
     return env
@@ -54,15 +53,6 @@ def _chart_png(c: Chart) -> Markup:
     data = base64.b64encode(c.png).decode("ascii")
     alt = str(Markup.escape(c.alt))
     return Markup(f'<img class="chart" alt="{alt}" src="data:image/png;base64,{data}">')
-
-
-def lead_and_detail(sentences: list[str]) -> list[list[str]]:
-    """A measure's sentences as two paragraphs: the force figure with its comparison (and any
-    maturing note), then areas, trends and districts."""
-    k = 1
-    while k < len(sentences) and sentences[k].startswith(("This is", "This period")):
-        k += 1
-    return [p for p in (sentences[:k], sentences[k:]) if p]
 
 
 def css_string(text: str) -> str:

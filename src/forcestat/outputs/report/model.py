@@ -82,6 +82,16 @@ class MeasureBlock:
     commentary: Commentary | None = None
     anchor: str = ""
 
+    @property
+    def paragraphs(self) -> list[list[str]]:
+        """The sentences as two paragraphs: the force figure with its comparison (and any
+        maturing note), then areas, trends and districts."""
+        s = self.sentences
+        k = 1
+        while k < len(s) and s[k].startswith(("This is", "This period")):
+            k += 1
+        return [p for p in (s[:k], s[k:]) if p]
+
 
 @dataclass(frozen=True)
 class MeasureRef:

@@ -189,7 +189,7 @@ def unit_table(
     if used_secondary:
         notes.append(SECONDARY_NOTE.format(k=threshold))
     if any(c.cls == "num caution" for r in rows for c in r.cells):
-        notes.append("Figures in italics rest on a base under 100: treat with caution.")
+        notes.append("Figures in italics rest on a small base: treat with caution.")
     return Table(
         id=f"t-{m.id}",
         caption=title,
@@ -205,6 +205,7 @@ def summary_table(
     period_text: str,
     *,
     threshold: int,
+    confidence: str = "95%",
 ) -> Table:
     """One row per measure at force level: (group, measure, previous-year finding or the
     row's lone finding, (signal, letter), hidden-why or None). Group changes start a heading
@@ -230,8 +231,9 @@ def summary_table(
             )
             continue
         if why is not None:
-            primary_used |= m.kind in COUNT_KINDS
-            text = fewer_than(threshold) if m.kind in COUNT_KINDS else NOT_SHOWN
+            small = why == "primary" and m.kind in COUNT_KINDS
+            primary_used |= small
+            text = fewer_than(threshold) if small else NOT_SHOWN
             cells = (
                 name,
                 Cell(text, "value", "hidden"),
@@ -246,8 +248,8 @@ def summary_table(
             cells = (name, value, base, verdict_cell(f), icon_cell(signal, letter, f.unreportable))
         rows.append(Row(cells, "measure", m.id))
     notes = [
-        f"Force-wide figures for {period_text}; comparisons are with the same months a "
-        "year earlier, at the 95% level of confidence."
+        f"Force-wide figures for {period_text}; comparisons are with the same months a year "
+        f"earlier, at the {confidence} level of confidence."
     ]
     if primary_used:
         notes.append(PRIMARY_NOTE.format(k=threshold, k1=threshold - 1))
