@@ -304,3 +304,25 @@ def test_public_withholds_charts_on_small_monthly_numbers(public, series):
     for mid, _, _ in small:
         block = re.search(rf'id="m-{mid}">(.*?)</section>', html, re.S).group(1)
         assert "<svg" not in block and "chart is not shown in the public edition" in block
+
+
+def test_small_effective_base_is_hidden_even_when_not_flagged():
+    """A weighted survey's Kish base of 4.7 (raw counts of 5 or more, so the engine does not
+    flag it) would print as "4": the public edition hides the row."""
+    from forcestat.outputs.public import protect_measure
+
+    def row(level, unit, n):
+        return {"breakdown": level, "unit": unit, "n": n, "denominator": n, "suppressed": False}
+
+    rows = [
+        row("force", "F", 300.0),
+        row("area", "North", 160.0),
+        row("area", "South", 140.0),
+        row("district", "a", 4.7),
+        row("district", "b", 155.3),
+        row("district", "c", 70.0),
+        row("district", "d", 70.0),
+    ]
+    areas = {"a": "North", "b": "North", "c": "South", "d": "South"}
+    prot = protect_measure(rows, "proportion", areas)
+    assert prot.current == {("district", "a"): "primary", ("district", "b"): "secondary"}

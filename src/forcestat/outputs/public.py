@@ -8,8 +8,8 @@ so hiding a unit hides its whole row, and a hidden row must not be recoverable f
 shown:
 
 1. primary: rows the engine flagged ``suppressed`` (a count of 1-4, or a rate whose numerator
-   or its complement is 1-4, or a median/mean of 1-4 records), and any count of 1-4
-   (``stats.disclosure.primary_suppress``);
+   or its complement is 1-4, or a median/mean of 1-4 records), any count of 1-4
+   (``stats.disclosure.primary_suppress``) and any base under 5;
 2. secondary: a parent and its children form one equation (parent = sum of children). An
    equation with exactly one hidden cell gives that cell away, so another is hidden: the
    smallest non-zero shown child (``stats.disclosure.secondary_suppress_1d``), or the parent
@@ -203,6 +203,9 @@ def protect_measure(
         h = hierarchy(group, areas)
         values = {k: base_count(keyed[k], kind) for k in group}
         prim = {k for k in group if bool(keyed[k].get("suppressed"))}
+        # A base under the threshold is hidden too, whatever the engine's flag: a weighted
+        # survey's effective base (Kish) can read "4" while its raw counts are 5 or more.
+        prim |= {k for k in group if 0 < (_num(keyed[k].get("n")) or 0) < threshold}
         if kind in COUNT_KINDS:
             small = primary_suppress([values[k] for k in group], threshold)
             prim |= {k for k, s in zip(group, small, strict=True) if s}
