@@ -374,12 +374,14 @@ def report(
         if period is None:
             from .engine import compute
 
+            t1 = time.perf_counter()
             results = compute(st, fw, None)
+            first = {"measures": time.perf_counter() - t1}
             if results.empty:
                 _fail(f"{store}: no data to report")
             period = str(results["period_end"].iloc[0])
         else:
-            results = None
+            results, first = None, {}
         written = make_report(
             st,
             period,
@@ -403,7 +405,8 @@ def report(
     for f, path in written.paths.items():
         out.print(f"{f.upper():>4}: {path}", highlight=False)
     out.print(
-        f"report for {period} in {time.perf_counter() - t0:.1f}s ({_timings(written.seconds)})",
+        f"report for {period} in {time.perf_counter() - t0:.1f}s "
+        f"({_timings({**written.seconds, **first})})",
         highlight=False,
     )
 
