@@ -24,6 +24,10 @@ BOOKKEEPING_SQL = (
         load_id VARCHAR, table_name VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
         source_row BIGINT, fields VARCHAR, reasons VARCHAR, record VARCHAR,
         quarantined_at TIMESTAMP)""",
+    # Columns a source cannot fill (e.g. data.police.uk publishes no domestic abuse flag):
+    # measures that read them are listed as "not available from this data", never shown as 0.
+    """CREATE TABLE IF NOT EXISTS unavailable_columns (
+        table_name VARCHAR, column_name VARCHAR, reason VARCHAR, source VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS record_changes (
         load_id VARCHAR, table_name VARCHAR, record_key VARCHAR, changed_columns VARCHAR,
         old_values VARCHAR, new_values VARCHAR, old_source VARCHAR, new_source VARCHAR,

@@ -39,6 +39,7 @@ from ..schema import (
 from ..store import Store
 from ..validation import lit, q
 from .batch import Batch, ensure_tables
+from ..availability import mark_unavailable
 from .derive import derive_crimes
 
 STREET_COLUMNS = (
@@ -230,6 +231,7 @@ def load_police_uk(
                 report.tables[part.table.name] = batch.merge(part, strict)
             step("deriving crimes", total, total)
             report.tables["crimes"] = derive_crimes(batch, strict, report.warnings)
+            mark_unavailable(batch.con, "crimes", NOT_AVAILABLE, "data.police.uk")
     report.seconds = time.perf_counter() - t0
     return report
 

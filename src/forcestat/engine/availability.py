@@ -1,0 +1,87 @@
+"""Which measures of a framework the data in a store can support.
+
+A measure is not available when its source table holds no records, or when one of its
+expressions (filter, numerator, value, weight) reads a column that the store's source could not
+fill (``store.availability``). The date column only places records in months, so a source that
+gives the month alone (data.police.uk) still supports counts and rates by month; a measure that
+computes with the dates themselves (time from report to recording) does not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..framework.expr import Col, Linked, Node
+from ..framework.model import Framework, Measure
+
+
+def expression_columns(node: Node | None) -> set[str]:
+    """Columns of the measure's own table that an expression reads."""
+    if node is None:
+        return set()
+    if isinstance(node, Col):
+        return {node.name}
+    if isinstance(node, Linked):
+        return set()  # reads another table's columns, checked through that table's rows
+    found: set[str] = set()
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Node):
+                found |= expression_columns(item)
+    return found
+
+
+def linked_tables(node: Node | None) -> set[str]:
+    """Other tables an expression reads through a link (e.g. a crime's referrals)."""
+    if node is None:
+        return set()
+    found = {node.table} if isinstance(node, Linked) else set()
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Node):
+                found |= linked_tables(item)
+    return found
+
+
+def _expressions(measure: Measure) -> tuple[Node | None, ...]:
+    return (measure.filter_expr, measure.numerator_expr, measure.value_expr, measure.weight_expr)
+
+
+def measure_columns(measure: Measure) -> set[str]:
+    return set().union(*(expression_columns(n) for n in _expressions(measure)))
+
+
+def measure_tables(measure: Measure) -> list[str]:
+    """The source table, then any linked tables, in a stable order."""
+    linked = set().union(*(linked_tables(n) for n in _expressions(measure)))
+    return [measure.table] + sorted(linked - {measure.table})
+
+
+def unavailable_measures(con: Any, framework: Framework) -> dict[str, str]:
+    """{measure id: why it cannot be reported from this store}; ``con`` is a DuckDB connection."""
+    from ..store.availability import unavailable_columns
+
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    tables |= {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    notes = unavailable_columns(con) if "unavailable_columns" in tables else {}
+    counts: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for m in framework.measures:
+        empty = []
+        for t in measure_tables(m):
+            if t not in counts:
+                counts[t] = (
+                    con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] if t in tables else 0
+                )
+            if counts[t] == 0:
+                empty.append(t.replace("_", " "))
+        if empty:
+            out[m.id] = f"no {' or '.join(empty)} records were loaded"
+            continue
+        missing = sorted(c for c in measure_columns(m) if (m.table, c) in notes)
+        if missing:
+            out[m.id] = "; ".join(f"{c}: {notes[(m.table, c)]}" for c in missing)
+    return out

@@ -1,0 +1,54 @@
+"""Measures a store cannot support are named with the reason, never reported as zero."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forcestat.engine.availability import measure_columns, unavailable_measures
+from forcestat.framework import load_framework
+from forcestat.store.sources.police_uk import load_police_uk
+from forcestat.store.store import open_store
+
+SLICE = Path(__file__).resolve().parents[1] / "data" / "police_uk"
+
+
+def test_police_uk_store_supports_only_crime_type_measures(tmp_path):
+    st = open_store(str(tmp_path / "puk.duckdb"))
+    load_police_uk(st, [SLICE / "street", SLICE / "outcomes"])
+    fw = load_framework()
+    missing = unavailable_measures(st.duck, fw)
+    available = {m.id for m in fw.measures} - set(missing)
+    # Worked out by hand from the default framework: only measures over crime counts by type
+    # and outcome types survive a source with no flags, no offence codes and no day of month.
+    assert available == {
+        "recorded_crime",
+        "recorded_crime_victim_based",
+        "recorded_crime_other_against_society",
+        "crime_rate_per_1000",
+        "outcome_rate_all_crime",
+        "charges",
+        "community_resolutions",
+    }
+    assert missing["domestic_abuse_crimes"].startswith("domestic_abuse: not published")
+    assert "month only" in missing["crime_recording_timeliness"]
+    assert missing["victim_satisfaction_overall"] == "no survey responses records were loaded"
+    # Linked tables count too: no referrals, so no referral rate (not a 0% rate).
+    assert "referrals" in missing["referral_rate_victim_witness_hub"]
+    st.close()
+
+
+def test_a_full_synthetic_store_supports_every_measure(tmp_path):
+    from forcestat.synth import generate
+
+    db = str(tmp_path / "s.duckdb")
+    generate.run(store=db, end="2020-03", years=1, seed=3, forces=1, out=None)
+    st = open_store(db)
+    assert unavailable_measures(st.duck, load_framework()) == {}
+    st.close()
+
+
+def test_measure_columns_reads_every_expression():
+    fw = load_framework()
+    timeliness = fw.measure("crime_recording_timeliness")
+    assert {"reported_at", "recorded_at"} <= measure_columns(timeliness)
+    assert "domestic_abuse" in measure_columns(fw.measure("domestic_abuse_crimes"))
