@@ -77,9 +77,9 @@ def unavailable_measures(con: Any, framework: Framework) -> dict[str, str]:
                     con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] if t in tables else 0
                 )
             if counts[t] == 0:
-                empty.append(t.replace("_", " "))
+                empty.append(f"the {t} table")
         if empty:
-            out[m.id] = f"no {' or '.join(empty)} records were loaded"
+            out[m.id] = f"nothing was loaded into {' or '.join(empty)}"
             continue
         missing = sorted(c for c in measure_columns(m) if (m.table, c) in notes)
         if missing:

@@ -261,6 +261,31 @@ class Framework(_Strict):
     def by_id(self) -> dict[str, Measure]:
         return {m.id: m for m in self.measures}
 
+    def without(self, measure_ids: set[str] | frozenset[str]) -> Framework:
+        """The same framework less some measures (e.g. those the data cannot support):
+        priority areas and objectives keep their other measures; one left with none goes."""
+        if not measure_ids:
+            return self
+        keep = [m for m in self.measures if m.id not in measure_ids]
+
+        def trimmed(items: list) -> list:
+            out = []
+            for item in items:
+                ms = [mid for mid in item.measures if mid not in measure_ids]
+                if ms or not item.measures:
+                    out.append(item.model_copy(update={"measures": ms}))
+            return out
+
+        fw = self.model_copy(
+            update={
+                "measures": keep,
+                "priority_areas": trimmed(self.priority_areas),
+                "objectives": trimmed(self.objectives),
+            }
+        )
+        fw._source, fw._hash = self._source, self._hash
+        return fw
+
     def all_sets(self) -> dict[str, tuple[Any, ...]]:
         out = {k: tuple(v) for k, v in self.sets.items()}
         out.setdefault("prosecution_possible", tuple(self.settings.prosecution_possible))

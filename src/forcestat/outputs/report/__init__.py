@@ -160,15 +160,22 @@ def make_report(
     """Evaluate, assemble and write the report of ``period`` for a store (a ``Store`` or a
     store URL). ``results`` (measure_results) skips the evaluation when the caller has it."""
     from forcestat.engine import compute
+    from forcestat.engine.availability import unavailable_measures
     from forcestat.engine.rollup import Geography
     from forcestat.engine.series import monthly_series
     from forcestat.framework import load_framework
     from forcestat.outputs.commentary import load_commentary
+    from forcestat.store.national_section import register as register_national_context
     from forcestat.store.store import open_store
 
+    register_national_context()  # section 4.2 when the store holds the Home Office tables
     fw = framework if framework is not None else load_framework(None)
     commentary = load_commentary(commentary_dir, period)
     st = open_store(store, read_only=True) if isinstance(store, str | Path) else store
+    # Measures the data cannot support are listed, not reported as zeros or empty charts.
+    duck = getattr(st, "duck", None) if getattr(st, "is_duckdb", False) else None
+    missing = unavailable_measures(duck, fw) if duck is not None else {}
+    full, fw = fw, fw.without(set(missing))
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     if results is None:
@@ -194,12 +201,37 @@ def make_report(
         public_edition=public,
         snapshot=_snapshot(st),
         store=st,
+        hooks=[*SECTION_HOOKS, not_available_hook(full, missing)] if missing else None,
     )
     seconds["assemble"] = time.perf_counter() - t
     written = write_report(report, out_dir, formats, progress=progress)
     written.seconds = {**seconds, **written.seconds}
     written.unused_commentary = commentary.unused()
     return written
+
+
+def not_available_hook(fw: Any, missing: dict[str, str]):
+    """Report section hook: an appendix naming each measure the data cannot support, and why."""
+    from forcestat.outputs.report.model import Paragraph, Section
+    from forcestat.outputs.report.sections import ExtraSection
+
+    def hook(ctx: Any) -> list:
+        items = [
+            Paragraph(
+                f"{len(missing)} of the framework's {len(fw.measures)} measures are not "
+                "available from the data in this store, so they are left out of the report "
+                "rather than shown as zeros or empty charts:"
+            )
+        ]
+        items += [Paragraph(f"{m.title}: {missing[m.id]}.") for m in fw.measures if m.id in missing]
+        return [
+            ExtraSection(
+                "appendix",
+                Section("not-available", "", "Measures not available from this data", items),
+            )
+        ]
+
+    return hook
 
 
 def _snapshot(st: Any) -> str:
