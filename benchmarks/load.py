@@ -32,8 +32,11 @@ def make_crimes(n: int, seed: int = 1) -> pa.Table:
     rep = start + rng.integers(0, 5 * 365 * 86400, n).astype("timedelta64[s]")
     rec = rep + rng.integers(0, 86400, n).astype("timedelta64[s]")
     has_outcome = rng.random(n) < 0.8
-    out_at = np.where(has_outcome, rec + rng.integers(0, 90 * 86400, n).astype("timedelta64[s]"),
-                      np.datetime64("NaT"))
+    out_at = np.where(
+        has_outcome,
+        rec + rng.integers(0, 90 * 86400, n).astype("timedelta64[s]"),
+        np.datetime64("NaT"),
+    )
     outcome = np.where(has_outcome, rng.integers(1, 23, n), 0)
     return pa.table(
         {
@@ -44,7 +47,9 @@ def make_crimes(n: int, seed: int = 1) -> pa.Table:
             "district": pa.array(districts[rng.integers(0, len(districts), n)]),
             "domestic_abuse": pa.array(rng.random(n) < 0.15),
             "hate": pa.array(rng.random(n) < 0.02),
-            "victim_age_group": pa.array(np.array(["18-24", "25-39", "40-59"])[rng.integers(0, 3, n)]),
+            "victim_age_group": pa.array(
+                np.array(["18-24", "25-39", "40-59"])[rng.integers(0, 3, n)]
+            ),
             "risk_level": pa.array(np.array(["standard", "medium", "high"])[rng.integers(0, 3, n)]),
             "outcome_type": pa.array(np.where(has_outcome, outcome, None).tolist(), pa.int32()),
             "outcome_at": pa.array(out_at),
@@ -65,8 +70,10 @@ def main() -> None:
         f = Path(tmp) / "crimes.parquet"
         t0 = time.perf_counter()
         pq.write_table(make_crimes(args.rows), f)
-        print(f"input: {args.rows:,} crimes, {f.stat().st_size / 1e6:.0f} MB Parquet "
-              f"(made in {time.perf_counter() - t0:.1f}s)")
+        print(
+            f"input: {args.rows:,} crimes, {f.stat().st_size / 1e6:.0f} MB Parquet "
+            f"(made in {time.perf_counter() - t0:.1f}s)"
+        )
 
         con = duckdb.connect(str(Path(tmp) / "baseline.duckdb"))
         t0 = time.perf_counter()
@@ -83,11 +90,17 @@ def main() -> None:
         store.close()
 
     rate = args.rows / first
-    print(f"baseline  raw DuckDB copy, no validation : {base:6.2f}s  {args.rows / base:12,.0f} rows/s")
-    print(f"forcestat load into empty store         : {first:6.2f}s  {rate:12,.0f} rows/s  "
-          f"({first / base:.1f}x baseline)")
-    print(f"forcestat re-load (all rows unchanged)  : {rep2.seconds:6.2f}s  "
-          f"{args.rows / rep2.seconds:12,.0f} rows/s  ({rep2.seconds / base:.1f}x baseline)")
+    print(
+        f"baseline  raw DuckDB copy, no validation : {base:6.2f}s  {args.rows / base:12,.0f} rows/s"
+    )
+    print(
+        f"forcestat load into empty store         : {first:6.2f}s  {rate:12,.0f} rows/s  "
+        f"({first / base:.1f}x baseline)"
+    )
+    print(
+        f"forcestat re-load (all rows unchanged)  : {rep2.seconds:6.2f}s  "
+        f"{args.rows / rep2.seconds:12,.0f} rows/s  ({rep2.seconds / base:.1f}x baseline)"
+    )
     print(f"target >= 1,000,000 rows/s: {'met' if rate >= 1e6 else 'NOT met'}")
 
 

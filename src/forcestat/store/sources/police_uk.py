@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import loader
+from ..availability import mark_unavailable
 from ..loader import LoadError, LoadReport, file_sha256
 from ..schema import (
     ASB,
@@ -39,7 +40,6 @@ from ..schema import (
 from ..store import Store
 from ..validation import lit, q
 from .batch import Batch, ensure_tables
-from ..availability import mark_unavailable
 from .derive import derive_crimes
 
 STREET_COLUMNS = (
