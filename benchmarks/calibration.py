@@ -423,10 +423,15 @@ STORYLINES: list[Storyline] = [
 # -- analysis --------------------------------------------------------------------------------
 
 
-def wilson(x: float, n: float) -> tuple[float, float]:
+def wilson(x: float, n: float, level: float = 0.95) -> tuple[float, float]:
     from forcestat.stats.intervals import wilson_interval
 
-    return wilson_interval(x, n) if n > 0 else (math.nan, math.nan)
+    return wilson_interval(x, n, level) if n > 0 else (math.nan, math.nan)
+
+
+# About 50 measures x 3 comparators are checked at once, so a few 95% intervals will exclude 5%
+# by chance alone. "!!" uses a 99.9% interval (about Bonferroni over 50 checks at 5%).
+STRICT_LEVEL = 0.999
 
 
 @dataclass
@@ -436,6 +441,7 @@ class Rate:
     lo: float
     hi: float
     n_eff: float | None = None  # cluster-adjusted trials (all-units rates)
+    lo_strict: float = math.nan  # lower end of the 99.9% interval
 
     @property
     def p(self) -> float:
@@ -443,8 +449,13 @@ class Rate:
 
     @property
     def above(self) -> bool:
-        """Above 5% beyond sampling error: the whole interval is above alpha."""
+        """Above 5% beyond sampling error: the whole 95% interval is above alpha."""
         return self.n > 0 and self.lo > ALPHA
+
+    @property
+    def above_strict(self) -> bool:
+        """Above 5% even allowing for the number of rates checked (99.9% interval)."""
+        return self.n > 0 and self.lo_strict > ALPHA
 
     def cell(self) -> str:
         if not self.n:
@@ -459,6 +470,8 @@ class Rate:
             "ci_low": None if not self.n else self.lo,
             "ci_high": None if not self.n else self.hi,
             "effective_trials": self.n_eff,
+            "above_5pct": self.above,
+            "above_5pct_strict": self.above_strict,
         }
 
 
@@ -466,7 +479,7 @@ def simple_rate(flags: pd.Series) -> Rate:
     """Independent trials (one per force)."""
     x, n = float(flags.sum()), float(len(flags))
     lo, hi = wilson(x, n)
-    return Rate(x, n, lo, hi)
+    return Rate(x, n, lo, hi, lo_strict=wilson(x, n, STRICT_LEVEL)[0])
 
 
 def clustered_rate(flags: pd.Series, cluster: pd.Series) -> Rate:
@@ -487,7 +500,7 @@ def clustered_rate(flags: pd.Series, cluster: pd.Series) -> Rate:
         if var > 0 and 0 < p < 1:
             n_eff = min(n, p * (1 - p) / var)
     lo, hi = wilson(p * n_eff, n_eff)
-    return Rate(x, n, lo, hi, n_eff)
+    return Rate(x, n, lo, hi, n_eff, wilson(p * n_eff, n_eff, STRICT_LEVEL)[0])
 
 
 def _kinds() -> dict[str, str]:
@@ -500,7 +513,13 @@ def _order() -> list[str]:
 
 def analyse_null(rows: pd.DataFrame, series: pd.DataFrame, period: str) -> dict[str, Any]:
     kinds = _kinds()
-    out: dict[str, Any] = {"measures": {}, "windows": {}, "maturation": {}, "persistence": {}}
+    out: dict[str, Any] = {
+        "measures": {},
+        "windows": {},
+        "per_report": {},
+        "maturation": {},
+        "persistence": {},
+    }
     tw = rows[rows["window"] == "12m"]
     for mid in _order():
         m = tw[tw["measure_id"] == mid]
@@ -537,16 +556,43 @@ def analyse_null(rows: pd.DataFrame, series: pd.DataFrame, period: str) -> dict[
         }
         out["measures"][mid] = entry
 
-    # Windows x comparators, pooled over the measures that have a test.
+    # Windows x comparators, by kind, pooled over the measures not flagged above (whose own
+    # problem would hide the window effect) and leaving out rows flagged maturing.
+    flagged = {
+        mid
+        for mid, e in out["measures"].items()
+        if any(e[c]["force"].above_strict or e[c]["all_units"].above_strict for c in COMPARATORS)
+    }
+    out["windows_excluded"] = sorted(flagged)
+    kind_of = rows["measure_id"].map(kinds)
+    family = kind_of.replace({"rate_per_1000": "count"})
+    clean = rows[~rows["measure_id"].isin(flagged) & ~rows["maturing"].astype(bool)]
     for w in ("12m", "fytd", "3m", "1m"):
-        ww = rows[rows["window"] == w]
         for c in COMPARATORS:
             col = f"{c}_verdict"
-            t = ww[ww[col] != "insufficient_data"]
-            tf = t[t["breakdown"] == "force"]
+            t = clean[(clean["window"] == w) & (clean[col] != "insufficient_data")]
+            fam = family.loc[t.index]
             out["windows"][(w, c)] = {
-                "force": clustered_rate(tf[col].isin(SIG), tf["seed"]),
-                "all_units": clustered_rate(t[col].isin(SIG), t["seed"]),
+                k: clustered_rate(t.loc[fam == k, col].isin(SIG), t.loc[fam == k, "seed"])
+                for k in ("count", "proportion", "median")
+            }
+
+    # One report (one null force at the period): how many force-level 12-month comparisons it
+    # holds and how many of them say "significantly", all measures and without the '!!' ones.
+    f12 = rows[(rows["window"] == "12m") & (rows["breakdown"] == "force")]
+    for c in ("previous_year", "long_term"):
+        col = f"{c}_verdict"
+        for label, part in (
+            ("all", f12),
+            ("without_flagged", f12[~f12["measure_id"].isin(flagged)]),
+        ):
+            t = part[part[col] != "insufficient_data"]
+            alarms = t[col].isin(SIG).groupby(t["seed"]).sum()
+            out["per_report"][(c, label)] = {
+                "comparisons": len(t) / max(1, t["seed"].nunique()),
+                "mean_alarms": float(alarms.mean()),
+                "max_alarms": int(alarms.max()),
+                "share_with_alarm": float((alarms > 0).mean()),
             }
 
     # Maturation: cohort outcome rates by months between the period and the extract.
@@ -637,7 +683,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], md: bool) -> s
 
 
 def _mark(r: Rate) -> str:
-    return r.cell() + (" !" if r.above else "")
+    return r.cell() + (" !!" if r.above_strict else " !" if r.above else "")
 
 
 def report(null: dict[str, Any] | None, power: dict[str, Any] | None, meta: dict, md: bool) -> str:
@@ -652,7 +698,8 @@ def report(null: dict[str, Any] | None, power: dict[str, Any] | None, meta: dict
         parts.append(
             "Rate of 'significantly higher/lower' verdicts, % (Wilson 95% interval). Force: one "
             "trial per null force. All units: force, areas, districts and own breakdowns pooled "
-            "(cluster-adjusted interval). '!' = above 5% beyond sampling error; "
+            "(cluster-adjusted interval). '!' = 95% interval above 5%; '!!' = 99.9% interval "
+            "above 5% (clearly miscalibrated, allowing for the ~150 rates checked); "
             "'m' = cohort window flagged maturing. At March, year_end = previous_year for 12m."
         )
         rows = []
@@ -717,12 +764,44 @@ def report(null: dict[str, Any] | None, power: dict[str, Any] | None, meta: dict
             )
         )
         parts.append(
-            f"{h}By window and comparator, all measures with a test pooled" + ("" if md else " ==")
+            f"{h}By window and comparator: all units pooled by kind" + ("" if md else " ==")
+        )
+        parts.append(
+            "Leaving out rows flagged maturing and the measures flagged '!!' in the first table ("
+            + (", ".join(null["windows_excluded"]) or "none")
+            + "). Counts include rates per 1,000. Cluster-adjusted Wilson intervals."
         )
         rows = []
         for (w, c), e in null["windows"].items():
-            rows.append([w, c, _mark(e["force"]), _mark(e["all_units"])])
-        parts.append(_table(["window", "comparator", "force units", "all units"], rows, md))
+            rows.append([w, c, *(_mark(e[k]) for k in ("count", "proportion", "median"))])
+        parts.append(_table(["window", "comparator", "counts", "proportions", "medians"], rows, md))
+        parts.append(f"{h}One report of a null force (force level, 12m)" + ("" if md else " =="))
+        rows = []
+        for (c, label), e in null["per_report"].items():
+            rows.append(
+                [
+                    c,
+                    "all measures" if label == "all" else "without the '!!' measures",
+                    f"{e['comparisons']:.0f}",
+                    f"{e['mean_alarms']:.2f}",
+                    str(e["max_alarms"]),
+                    f"{100 * e['share_with_alarm']:.0f}",
+                ]
+            )
+        parts.append(
+            _table(
+                [
+                    "comparator",
+                    "measures",
+                    "comparisons per report",
+                    "mean 'significant' verdicts",
+                    "max",
+                    "% of reports with at least one",
+                ],
+                rows,
+                md,
+            )
+        )
         parts.append(
             f"{h}Maturation of cohort outcome rates (force, 12m): false alarms by months "
             "between the period and the extract" + ("" if md else " ==")
@@ -785,16 +864,25 @@ def report(null: dict[str, Any] | None, power: dict[str, Any] | None, meta: dict
                 md,
             )
         )
-        flagged = [
-            f"{mid} {c}"
-            for mid, e in null["measures"].items()
-            if e["kind"] != "mean"
-            for c in COMPARATORS
-            if e[c]["force"].above or e[c]["all_units"].above
-        ]
+
+        def measures_where(test: Callable[[Rate], bool]) -> set[str]:
+            return {
+                mid
+                for mid, e in null["measures"].items()
+                if e["kind"] != "mean"
+                for c in COMPARATORS
+                if test(e[c]["force"]) or test(e[c]["all_units"])
+            }
+
+        clear = measures_where(lambda r: r.above_strict)
+        maybe = measures_where(lambda r: r.above) - clear
         parts.append(
-            "Verdicts above 5% beyond sampling error (force or all units, 12m): "
-            + (", ".join(flagged) if flagged else "none")
+            "Verdicts clearly above 5% ('!!', 12m, force or all units): "
+            + (", ".join(sorted(clear)) or "none")
+        )
+        parts.append(
+            "Above 5% on a 95% interval only ('!'; a few such are expected by chance among "
+            "~150 rates): " + (", ".join(sorted(maybe)) or "none")
         )
     if power:
         parts.append(
