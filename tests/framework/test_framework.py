@@ -135,7 +135,13 @@ def test_measure_metadata_for_findings():
             assert getattr(m, attr)
         assert hasattr(m, "statement") and hasattr(m, "unit_label")
         if m.statement:
-            m.statement.format(value="77.2%", period="12 months ending March 2020", n=971, unit="")
+            m.statement.format(
+                value="77.2%",
+                share="Over a third",
+                period="12 months ending March 2020",
+                n=971,
+                unit="",
+            )
 
 
 def test_a_force_adds_a_measure_by_editing_the_file():

@@ -395,10 +395,11 @@ ASPECTS = {"ease_of_contact": (0.97, 0.70), "actions_taken": (0.90, 0.35),
 RECENT_ASPECT_DROP = {"ease_of_contact": 0.95, "actions_taken": 0.94}
 VIOLENT_FOLLOW_UP_DROP = 0.85
 # Community confidence [BOARD 4.1.3]: 56.4% agree (codes 1-2 of 5), n = 879; South stable or
-# improved, North deteriorated, Fenland below 50% (n = 134). (responses a year, P(agree) in
+# improved, North deteriorated, Fenland below 50% (n = 134) from a level the year before high
+# enough for the fall to be significant. (responses a year, P(agree) in
 # the 12 months before the last, P(agree) in the last 12 months).
 CONFIDENCE = {
-    "Peterborough": (175, 0.56, 0.52), "Fenland": (134, 0.56, 0.455),
+    "Peterborough": (175, 0.56, 0.52), "Fenland": (134, 0.59, 0.455),
     "Huntingdonshire": (150, 0.60, 0.55), "Cambridge": (140, 0.60, 0.62),
     "South Cambridgeshire": (145, 0.62, 0.63), "East Cambridgeshire": (135, 0.61, 0.61),
 }

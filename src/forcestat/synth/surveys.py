@@ -102,14 +102,15 @@ def _satisfaction(crimes: Crimes, period: Period, rng: np.random.Generator) -> d
 
 
 def _confidence_p(spec: tuple[int, float, float], rel: np.ndarray, on: bool = True) -> np.ndarray:
-    """Where confidence fell, it fell 16 months ago and recovered a little in the last six, so
-    the rolling 12-month rate improves recently but stays below the year before."""
+    """Where confidence fell, it fell 12 months ago and recovered a little in the last six, so
+    the rolling 12-month rate improves recently but stays below the year before (and a fall as
+    large as Fenland's is significant year on year, as in the reference report)."""
     _, prev, last = spec
     if not on:
         return np.full(len(rel), prev)
     if last >= prev:
         return np.where(rel >= -16, last, prev)
-    return np.select([rel < -16, rel <= -6], [prev, last - 0.03], default=last + 0.03)
+    return np.select([rel < -12, rel <= -6], [prev, last - 0.03], default=last + 0.03)
 
 
 def _confidence(crimes: Crimes, period: Period, rng: np.random.Generator) -> dict:
