@@ -10,40 +10,40 @@ computes with the dates themselves (time from report to recording) does not.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 from ..framework.expr import Col, Linked, Node
 from ..framework.model import Framework, Measure
 
 
-def expression_columns(node: Node | None) -> set[str]:
-    """Columns of the measure's own table that an expression reads."""
-    if node is None:
-        return set()
-    if isinstance(node, Col):
-        return {node.name}
-    if isinstance(node, Linked):
-        return set()  # reads another table's columns, checked through that table's rows
-    found: set[str] = set()
+def _children(node: Node) -> Iterator[Node]:
     for f in dataclasses.fields(node):
         value = getattr(node, f.name)
         for item in value if isinstance(value, tuple) else (value,):
             if isinstance(item, Node):
-                found |= expression_columns(item)
-    return found
+                yield item
+
+
+def _nodes(node: Node | None, into_links: bool = True) -> Iterator[Node]:
+    """Every node of an expression tree, depth first (optionally not inside links)."""
+    if node is None:
+        return
+    yield node
+    if into_links or not isinstance(node, Linked):
+        for child in _children(node):
+            yield from _nodes(child, into_links)
+
+
+def expression_columns(node: Node | None) -> set[str]:
+    """Columns of the measure's own table that an expression reads (a link reads another
+    table's columns, checked through that table's rows)."""
+    return {n.name for n in _nodes(node, into_links=False) if isinstance(n, Col)}
 
 
 def linked_tables(node: Node | None) -> set[str]:
     """Other tables an expression reads through a link (e.g. a crime's referrals)."""
-    if node is None:
-        return set()
-    found = {node.table} if isinstance(node, Linked) else set()
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        for item in value if isinstance(value, tuple) else (value,):
-            if isinstance(item, Node):
-                found |= linked_tables(item)
-    return found
+    return {n.table for n in _nodes(node) if isinstance(n, Linked)}
 
 
 def _expressions(measure: Measure) -> tuple[Node | None, ...]:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from forcestat.framework import expr
+from forcestat.store.schema import DATE_COLUMNS
 
 Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
@@ -30,17 +31,7 @@ GEOGRAPHY_BREAKDOWNS = ("force", "area", "district")
 CROSS = "*"
 
 # The date that places a record in a month, when the measure does not name one.
-DEFAULT_DATE = {
-    "crimes": "recorded_at",
-    "incidents": "created_at",
-    "calls": "received_at",
-    "survey_responses": "interviewed_at",
-    "victim_contacts": "due_at",
-    "referrals": "referred_at",
-    "civil_orders": "applied_at",
-    "missing_persons": "reported_at",
-    "workload_snapshots": "snapshot_date",
-}
+DEFAULT_DATE = DATE_COLUMNS
 # Outcome-rate bases (DESIGN section 6): cohort = crimes recorded in the window; closed =
 # outcomes assigned in the window.
 BASIS_DATE = {"cohort": "recorded_at", "closed": "outcome_at"}

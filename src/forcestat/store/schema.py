@@ -386,6 +386,20 @@ SURVEY_SCALES = Table(
 
 REFERENCE: tuple[Table, ...] = (GEOGRAPHY, OFFENCE_CODES, OUTCOME_TYPES, SURVEY_SCALES)
 
+# The date that places each canonical record in a month (the engine's default for a measure
+# that names none; the store summary's date range).
+DATE_COLUMNS: dict[str, str] = {
+    "crimes": "recorded_at",
+    "incidents": "created_at",
+    "calls": "received_at",
+    "survey_responses": "interviewed_at",
+    "victim_contacts": "due_at",
+    "referrals": "referred_at",
+    "civil_orders": "applied_at",
+    "missing_persons": "reported_at",
+    "workload_snapshots": "snapshot_date",
+}
+
 ALL_TABLES: dict[str, Table] = {t.name: t for t in CANONICAL + REFERENCE}
 
 

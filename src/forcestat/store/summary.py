@@ -5,27 +5,14 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .schema import CANONICAL
+from .schema import CANONICAL, DATE_COLUMNS
 from .store import Store
-
-# The column that dates each table's records, for the date-range column of the summary.
-DATE_COLUMN = {
-    "crimes": "recorded_at",
-    "incidents": "created_at",
-    "calls": "received_at",
-    "survey_responses": "interviewed_at",
-    "victim_contacts": "due_at",
-    "referrals": "referred_at",
-    "civil_orders": "applied_at",
-    "missing_persons": "reported_at",
-    "workload_snapshots": "snapshot_date",
-}
 
 
 def store_summary(store: Store) -> list[tuple[str, int, str | None, str | None]]:
     rows = []
     for t in CANONICAL:
-        d = DATE_COLUMN[t.name]
+        d = DATE_COLUMNS[t.name]
         n, lo, hi = store.duck.execute(
             f'SELECT count(*), min("{d}")::DATE::VARCHAR, max("{d}")::DATE::VARCHAR FROM "{t.name}"'
         ).fetchone()
