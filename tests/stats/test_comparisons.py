@@ -232,3 +232,21 @@ def test_median_test_hand_worked():
 
 def test_median_test_undefined():
     assert math.isnan(median_test_from_histograms([1, 2], [3, 0], [1], [4]))
+
+
+def test_two_proportion_equals_scipy_norm_sf_on_a_grid():
+    # Now special.ndtr(-|z|), which is what norm.sf evaluates.
+    counts = (0, 1, 2, 5, 50, 971, 10**6)
+    for n1 in counts[1:]:
+        for n2 in counts[1:]:
+            for x1 in sorted({0, 1, n1 // 2, n1} & set(range(n1 + 1))):
+                for x2 in sorted({0, 1, n2 // 3, n2} & set(range(n2 + 1))):
+                    pooled = (x1 + x2) / (n1 + n2)
+                    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+                    if var <= 0:
+                        expected = 1.0
+                    else:
+                        z = (x1 / n1 - x2 / n2) / math.sqrt(var)
+                        expected = 2 * stats.norm.sf(abs(z))
+                    got = two_proportion_test(x1, n1, x2, n2)
+                    assert got == pytest.approx(expected, rel=1e-12, abs=1e-300)

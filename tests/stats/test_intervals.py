@@ -144,3 +144,60 @@ def test_newcombe_matches_statsmodels():
     for x1, n1, x2, n2 in [(750, 971, 780, 960), (5, 56, 0, 48), (30, 30, 29, 31)]:
         expected = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb")
         assert newcombe_diff_interval(x1, n1, x2, n2) == pytest.approx(expected, abs=1e-12)
+
+
+# -- the scipy.special fast paths give scipy.stats' numbers ------------------------------------
+
+LEVELS = (0.8, 0.9, 0.95, 0.99, 0.999)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_poisson_exact_equals_scipy_stats_chi2_on_a_grid(level):
+    # Was chi2.ppf / chi2.isf; now gammaincinv / chdtri, the functions those call.
+    alpha = 1.0 - level
+    for k in [*range(0, 60), 130, 999, 2500, 10**5, 10**7, 10**9]:
+        lower = 0.0 if k == 0 else stats.chi2.ppf(alpha / 2.0, 2 * k) / 2.0
+        upper = stats.chi2.isf(alpha / 2.0, 2 * k + 2) / 2.0
+        assert poisson_exact_interval(k, level) == pytest.approx((lower, upper), rel=1e-12)
+    for k in (0, 1, 7, 130, 2500):
+        expected = confint_poisson(k, 1, method="exact-c", alpha=alpha)
+        assert poisson_exact_interval(k, level) == pytest.approx(
+            tuple(map(float, expected)), rel=1e-10
+        )
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_wilson_equals_statsmodels_on_a_grid(level):
+    for n in (1, 2, 3, 10, 971, 10**6, 10**9):
+        for x in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            expected = proportion_confint(x, n, alpha=1 - level, method="wilson")
+            assert wilson_interval(x, n, level) == pytest.approx(expected, abs=1e-12)
+    # Non-integer (effective-n) input and n = 0.
+    z = stats.norm.isf((1 - level) / 2)
+    x, n = 12.5, 40.3
+    p, z2n = x / n, z * z / n
+    centre = (p + z2n / 2) / (1 + z2n)
+    half = z / (1 + z2n) * math.sqrt(p * (1 - p) / n + z2n / (4 * n))
+    assert wilson_interval(x, n, level) == pytest.approx((centre - half, centre + half), rel=1e-12)
+    assert all(math.isnan(v) for v in wilson_interval(0, 0, level))
+
+
+def test_median_rank_interval_cache_keeps_results_and_errors():
+    for n in range(0, 200):
+        for level in (0.9, 0.95):
+            first = median_rank_interval(n, level)
+            assert median_rank_interval(n, level) == first
+            if first is not None:
+                r = first[0]
+                assert stats.binom.cdf(r - 1, n, 0.5) <= (1 - level) / 2 * (1 + 1e-12)
+                assert stats.binom.cdf(r, n, 0.5) > (1 - level) / 2
+    with pytest.raises(ValueError):
+        median_rank_interval(10, level=1.5)
+
+
+def test_median_from_histogram_float_counts_and_validation():
+    assert median_from_histogram([1.0, 2.0, 3.0], [1.0, 1.0, 2.0]) == 2.5
+    assert median_from_histogram(np.array([4.0]), np.array([1], dtype=np.uint8)) == 4.0
+    for values, counts in [([1, 2], [1.5, 1]), ([1, np.inf], [1, 1]), ([1, 1], [1, 1])]:
+        with pytest.raises(ValueError):
+            median_from_histogram(values, counts)

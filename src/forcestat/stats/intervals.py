@@ -6,11 +6,12 @@ Pure functions over numbers. Proportions are on the 0-1 scale here; the engine m
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 __all__ = [
     "kish_effective_n",
@@ -29,6 +30,16 @@ def _check_level(level: float) -> float:
     return 1.0 - level
 
 
+# The engine calls these functions one value at a time (~10,000 calls per period), so they use
+# scipy.special's ufuncs directly: the same functions scipy.stats' distributions evaluate
+# (norm.isf(q) = -ndtri(q), chi2.ppf(q, df) = 2 gammaincinv(df / 2, q), chi2.isf(q, df) =
+# chdtri(df, q)), hence the same numbers, without the distributions' per-call argument handling.
+@functools.lru_cache(maxsize=64)
+def _z(alpha: float) -> float:
+    """Two-sided normal critical value: norm.isf(alpha / 2)."""
+    return float(-special.ndtri(alpha / 2.0))
+
+
 def wilson_interval(x: float, n: float, level: float = 0.95) -> tuple[float, float]:
     """Wilson (1927) score interval for a binomial proportion x/n, on the 0-1 scale.
 
@@ -41,7 +52,7 @@ def wilson_interval(x: float, n: float, level: float = 0.95) -> tuple[float, flo
         raise ValueError(f"need 0 <= x <= n, got x={x!r}, n={n!r}")
     if n == 0:
         return (math.nan, math.nan)
-    z = float(stats.norm.isf(alpha / 2.0))
+    z = _z(alpha)
     p = x / n
     z2n = z * z / n
     centre = (p + z2n / 2.0) / (1.0 + z2n)
@@ -59,8 +70,8 @@ def poisson_exact_interval(k: int, level: float = 0.95) -> tuple[float, float]:
     if k < 0 or int(k) != k:
         raise ValueError(f"k must be a non-negative integer, got {k!r}")
     k = int(k)
-    lower = 0.0 if k == 0 else float(stats.chi2.ppf(alpha / 2.0, 2 * k) / 2.0)
-    upper = float(stats.chi2.isf(alpha / 2.0, 2 * k + 2) / 2.0)
+    lower = 0.0 if k == 0 else float(special.gammaincinv(k, alpha / 2.0))
+    upper = float(special.chdtri(2 * k + 2, alpha / 2.0) / 2.0)
     return (lower, upper)
 
 
@@ -84,13 +95,16 @@ def _histogram(
     c = np.asarray(counts)
     if v.ndim != 1 or c.shape != v.shape:
         raise ValueError("values and counts must be one-dimensional and of equal length")
-    if np.any(~np.isfinite(v)):
+    if not np.isfinite(v).all():
         raise ValueError("values must be finite")
-    if v.size > 1 and np.any(np.diff(v) <= 0):
+    if v.size > 1 and not (v[1:] > v[:-1]).all():
         raise ValueError("values must be strictly increasing (one bin per value)")
-    if np.any(c < 0) or np.any(np.asarray(c, dtype=float) != np.floor(c)):
+    if c.dtype.kind in "iub":
+        if c.size and c.min() < 0:
+            raise ValueError("counts must be non-negative integers")
+    elif (c < 0).any() or (np.asarray(c, dtype=float) != np.floor(c)).any():
         raise ValueError("counts must be non-negative integers")
-    c = c.astype(np.int64)
+    c = c.astype(np.int64, copy=False)
     return v, c, int(c.sum())
 
 
@@ -111,20 +125,15 @@ def median_from_histogram(
     v, c, n = _histogram(values, counts)
     if n == 0:
         return math.nan
-    cum = np.cumsum(c)
+    # Both middle ranks in one searchsorted (they coincide when n is odd).
+    lo, hi = np.searchsorted(np.cumsum(c), ((n + 1) // 2, n // 2 + 1), side="left")
     if n % 2 == 1:
-        return _order_statistic(v, cum, (n + 1) // 2)
-    return (_order_statistic(v, cum, n // 2) + _order_statistic(v, cum, n // 2 + 1)) / 2.0
+        return float(v[lo])
+    return (float(v[lo]) + float(v[hi])) / 2.0
 
 
-def median_rank_interval(n: int, level: float = 0.95) -> tuple[int, int] | None:
-    """Ranks (r, n - r + 1) of the distribution-free interval for a median (Conover 1999, ch. 3).
-
-    r is the largest rank with P(B <= r - 1) <= alpha / 2, B ~ Binomial(n, 1/2), so the
-    interval [X_(r), X_(n-r+1)] covers the population median with probability
-    1 - 2 P(B <= r - 1) >= level. Returns None when even [X_(1), X_(n)] falls short of the
-    level (n < 6 at 95%).
-    """
+@functools.lru_cache(maxsize=4096)
+def _median_rank_interval(n: int, level: float) -> tuple[int, int] | None:
     alpha = _check_level(level)
     if n <= 0:
         return None
@@ -137,6 +146,18 @@ def median_rank_interval(n: int, level: float = 0.95) -> tuple[int, int] | None:
     if r < 1:
         return None
     return (r, n - r + 1)
+
+
+def median_rank_interval(n: int, level: float = 0.95) -> tuple[int, int] | None:
+    """Ranks (r, n - r + 1) of the distribution-free interval for a median (Conover 1999, ch. 3).
+
+    r is the largest rank with P(B <= r - 1) <= alpha / 2, B ~ Binomial(n, 1/2), so the
+    interval [X_(r), X_(n-r+1)] covers the population median with probability
+    1 - 2 P(B <= r - 1) >= level. Returns None when even [X_(1), X_(n)] falls short of the
+    level (n < 6 at 95%).
+    """
+    # A pure function of (n, level) called for every median window: cached.
+    return _median_rank_interval(n, level)
 
 
 def median_interval_from_histogram(
