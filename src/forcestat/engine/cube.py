@@ -246,3 +246,16 @@ def table_columns(backend: Any, tables: Sequence[str]) -> dict[str, list[str]]:
                 f"expected columns: {', '.join(known)}"
             ) from None
     return out
+
+
+def table_spans(passes) -> dict[str, tuple[int, int]]:
+    """The months each table covers: from its earliest to its latest record over every date its
+    measures read (a month with no records of one kind is a zero, not missing data)."""
+    spans: dict[str, tuple[int, int]] = {}
+    for p in passes:
+        if p.frame is None or not len(p.frame):
+            continue
+        lo, hi = int(p.frame[MONTH].min()), int(p.frame[MONTH].max())
+        old = spans.get(p.table, (lo, hi))
+        spans[p.table] = (min(lo, old[0]), max(hi, old[1]))
+    return spans

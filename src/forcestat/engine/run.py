@@ -112,15 +112,7 @@ def compute(
     timings.aggregate = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    # The months a table covers: from its earliest to its latest record over every date its
-    # measures read (a month with no records of one kind is a zero, not missing data).
-    table_span: dict[str, tuple[int, int]] = {}
-    for p in passes:
-        if p.frame is None or not len(p.frame):
-            continue
-        lo, hi = int(p.frame[cube.MONTH].min()), int(p.frame[cube.MONTH].max())
-        old = table_span.get(p.table, (lo, hi))
-        table_span[p.table] = (min(lo, old[0]), max(hi, old[1]))
+    table_span = cube.table_spans(passes)
     spans = {id(p): table_span[p.table] for p in passes if p.table in table_span}
     if period is None and not all_periods:
         if not spans:

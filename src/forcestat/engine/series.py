@@ -136,15 +136,7 @@ def monthly_series(
     for p in passes:
         cube.run(p, backend)
     geo = Geography.load(backend)
-    # The same coverage rule as run.compute: a table spans its earliest to latest month over
-    # every date its measures read.
-    table_span: dict[str, tuple[int, int]] = {}
-    for p in passes:
-        if p.frame is None or not len(p.frame):
-            continue
-        lo, hi = int(p.frame[cube.MONTH].min()), int(p.frame[cube.MONTH].max())
-        old = table_span.get(p.table, (lo, hi))
-        table_span[p.table] = (min(lo, old[0]), max(hi, old[1]))
+    table_span = cube.table_spans(passes)  # the coverage rule run.compute uses
     if not table_span:
         return {}
     target = month_index(period) if period else max(s[1] for s in table_span.values())
