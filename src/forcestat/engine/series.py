@@ -3,7 +3,7 @@
 ``measure_results`` carries the SPC *verdict* (``spc_signal``) but not the monthly values and
 limits a chart draws. ``monthly_series`` returns them from the same cube and the same calls the
 engine makes: ``cube.plan``/``cube.run`` aggregate once, ``rollup.roll`` sums to units, and
-``KindStats.chart`` with ``evaluate._spc_kwargs`` builds the chart exactly as
+``KindStats.chart`` with ``signals._spc_kwargs`` builds the chart exactly as
 ``evaluate.signals`` does. Outputs draw these numbers; they never recompute them.
 
 Values are on the scale the report prints: proportions in percent (0-100), counts, rates per
@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from forcestat.engine import cube
-from forcestat.engine.evaluate import _spc_kwargs
 from forcestat.engine.kinds import KindStats, ProportionStats, stats_for
 from forcestat.engine.rollup import Geography, roll
 from forcestat.engine.run import _tables, breakdown_order
+from forcestat.engine.signals import _spc_kwargs
 from forcestat.engine.windows import month_index, month_label
 from forcestat.framework.model import Framework
 from forcestat.stats import spc
