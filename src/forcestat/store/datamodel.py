@@ -37,7 +37,9 @@ def _rule(c: Column) -> str:
         parts.append(f"≥ {c.minimum:g}")
     if c.maximum is not None:
         parts.append(f"≤ {c.maximum:g}")
-    if c.derived:
+    if c.derived and c.derived_default_only:
+        parts.append("filled from the reference table when empty; a given value is kept")
+    elif c.derived:
         parts.append("filled from the reference table when empty; must agree when given")
     return "; ".join(parts)
 

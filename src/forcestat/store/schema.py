@@ -31,6 +31,9 @@ class Column:
     maximum: float | None = None
     # Filled from a reference table when the source leaves it empty (see Table.derived_from).
     derived: bool = False
+    # A derived column whose given value may differ from the reference (a harm weight the source
+    # knows better, e.g. per data.police.uk crime type): kept, not rejected as a disagreement.
+    derived_default_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,11 @@ CRIMES = Table(
     derived_from=(
         "offence_codes",
         "offence_code",
-        {"offence_group": "offence_group", "victim_based": "victim_based"},
+        {
+            "offence_group": "offence_group",
+            "victim_based": "victim_based",
+            "cchi_days": "cchi_days",
+        },
     ),
     date_order=(("reported_at", "recorded_at"), ("recorded_at", "outcome_at")),
     columns=(
@@ -120,6 +127,15 @@ CRIMES = Table(
             "BOOLEAN",
             "Victim-based crime (else other crimes against society); filled from the offence code",
             derived=True,
+        ),
+        _c(
+            "cchi_days",
+            "DOUBLE",
+            "Crime harm weight: Cambridge Crime Harm Index days of the offence; filled from the "
+            "offence code",
+            derived=True,
+            derived_default_only=True,
+            minimum=0,
         ),
         _DISTRICT,
         _c("domestic_abuse", "BOOLEAN", "Flagged as domestic abuse"),

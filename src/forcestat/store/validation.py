@@ -87,6 +87,9 @@ def _sql_value(v: object, type_: str) -> str:
         return "NULL"
     if type_ == "BOOLEAN":
         return "TRUE" if v else "FALSE"
+    if type_ in ("DOUBLE", "INTEGER", "BIGINT"):
+        # A typed literal: a text one cannot be coalesced with the column's numbers.
+        return f"CAST({lit(str(v))} AS {type_})"
     return lit(str(v))
 
 
@@ -192,7 +195,7 @@ def plan_for(
             given = typed(col)
             cond = f"{given} IS NOT NULL AND {expected} IS NOT NULL AND {given} <> {expected}"
             # A derived column absent from the file cannot disagree: no check to run.
-            if src.get(col_name) is not None:
+            if src.get(col_name) is not None and not col.derived_default_only:
                 out.append(Check(col_name, cond, msg))
     # A condition on empty values is NULL in SQL; coalesce so that a row is always either
     # valid or rejected, never neither (which would drop it silently).

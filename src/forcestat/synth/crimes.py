@@ -89,6 +89,7 @@ class Crimes:
             "offence_code": C.labels(codes, code_idx),
             "offence_group": C.labels(groups, group_idx),
             "victim_based": C.bools(s.victim_based[self.stratum]),
+            "cchi_days": pa.array(s.cchi_days[self.stratum], type=pa.float64(), from_pandas=True),
             "district": C.labels(self.force.district_names, self.district),
             "domestic_abuse": C.bools(s.da[self.stratum]),
             "hate": C.bools(self.hate),

@@ -22,6 +22,7 @@ class OffenceCode:
     group: str
     police_uk_type: str
     victim_based: bool
+    cchi_days: float  # Cambridge Crime Harm Index days (nan where the table has none)
 
 
 @cache
@@ -32,6 +33,7 @@ def offence_codes() -> dict[str, OffenceCode]:
             r["offence_group"],
             r["police_uk_crime_type"],
             r["victim_based"].strip().lower() == "true",
+            float(r["cchi_days"]) if (r.get("cchi_days") or "").strip() else float("nan"),
         )
         for r in reference_rows("offence_codes")
     }
@@ -43,6 +45,7 @@ class Strata:
     group: tuple[str, ...]
     police_uk_type: tuple[str, ...]
     victim_based: np.ndarray
+    cchi_days: np.ndarray  # harm weight of the stratum's offence code (nan: none)
     share: np.ndarray  # of the force's recorded crime in the last 12 months
     da: np.ndarray
     csa: np.ndarray
@@ -76,6 +79,7 @@ def build_strata() -> Strata:
             "group": oc.group,
             "police_uk_type": oc.police_uk_type,
             "victim_based": oc.victim_based,
+            "cchi_days": oc.cchi_days,
             "csa": False,
             "cse": False,
             "sexual": False,
@@ -123,6 +127,7 @@ def build_strata() -> Strata:
         group=col("group"),
         police_uk_type=col("police_uk_type"),
         victim_based=col("victim_based", bool),
+        cchi_days=col("cchi_days", float),
         share=col("share", float),
         da=col("da", bool),
         csa=col("csa", bool),

@@ -73,6 +73,10 @@ def _derive_sql(touched: str) -> str:
         "reported_at": "CAST(p.month AS TIMESTAMP)",
         "recorded_at": "CAST(p.month AS TIMESTAMP)",
         "offence_code": "ct.offence_code",
+        # Harm: the crime type's own CCHI weight (docs/police-uk.md), not the representative
+        # offence code's; empty where the type has none (the loader then falls back to the
+        # code's weight, so only a type with neither stays empty).
+        "cchi_days": "CAST(ct.cchi_days AS DOUBLE)",
         "district": "p.district",
         "outcome_type": "CASE WHEN s.crime_id IS NOT NULL THEN s.t ELSE so.outcome_type END",
         "outcome_at": (
