@@ -56,6 +56,7 @@ def frames(start: str = "2016-04", end: str = "2020-03", seed: int = 0, scale: f
     code_ids = np.array([c["offence_code"] for c in codes])
     code_group = {c["offence_code"]: c["offence_group"] for c in codes}
     code_vb = {c["offence_code"]: c["victim_based"] == "true" for c in codes}
+    code_cchi = {c["offence_code"]: float(c["cchi_days"] or "nan") for c in codes}
     out: dict[str, pd.DataFrame] = {}
 
     # crimes
@@ -77,6 +78,7 @@ def frames(start: str = "2016-04", end: str = "2020-03", seed: int = 0, scale: f
             "offence_code": code,
             "offence_group": [code_group[c] for c in code],
             "victim_based": [code_vb[c] for c in code],
+            "cchi_days": [code_cchi[c] for c in code],
             "district": rng.choice(districts, n, p=dprob),
             "domestic_abuse": rng.random(n) < 0.15,
             "hate": rng.random(n) < 0.03,

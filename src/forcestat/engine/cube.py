@@ -60,7 +60,7 @@ def metrics_of(measure: Measure) -> tuple[str, ...]:
         if measure.weight_expr is not None:
             return ("num", "den", "w2", "cnt", "cnt_num")
         return ("num", "den")
-    if measure.kind == "mean" and measure.per == "record":
+    if (measure.kind == "mean" and measure.per == "record") or measure.kind == "total":
         return ("n", "s", "ss")
     return ()
 
@@ -161,7 +161,8 @@ def _aggregates(m: Measure, c: Compiler) -> dict[str, ir.Value]:
             metric(m, "cnt"): _count_if(f),
             metric(m, "cnt_num"): _count_if(hit),
         }
-    if m.kind == "mean":
+    if m.kind in ("mean", "total"):
+        # A total is the sum s; n and ss give its interval and test (stats.totals).
         v = c(m.value_expr).cast("float64")  # type: ignore[arg-type]
         ok = _and(f, v.notnull())
         return {

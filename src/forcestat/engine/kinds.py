@@ -13,7 +13,7 @@ import numpy as np
 
 from forcestat.engine.rollup import Units
 from forcestat.framework.model import Measure, Settings
-from forcestat.stats import comparisons, intervals, spc, verdicts
+from forcestat.stats import comparisons, intervals, spc, totals, verdicts
 
 NAN = math.nan
 
@@ -285,5 +285,43 @@ def stats_for(m: Measure, units: Units, settings: Settings) -> KindStats:
         "proportion": ProportionStats,
         "median": MedianStats,
         "mean": MeanStats,
+        "total": TotalStats,
     }[m.kind]
     return cls(m, units, settings)
+
+
+class TotalStats(KindStats):
+    """Totals of a value over records (e.g. crime harm, CCHI days): the records' weights as a
+    compound Poisson sum (``stats.totals``). Fay & Feuer's gamma interval from the total s, the
+    sum of squares ss and the measure's ``max_value`` (without one, the window's mean value and
+    mean square, as Tiwari, Clegg & Zou); scaled-Poisson E-test against the benchmark's mean per
+    window, scaled by the monthly dispersion when overdispersed; XmR chart of monthly totals.
+    Records whose value is missing are left out (n counts the others)."""
+
+    def point(self, u: int, w: dict[str, float]) -> Point:
+        n, s, ss = w["n"], w["s"], w["ss"]
+        s, ss = max(s, 0.0), max(ss, 0.0)  # rounding of cumulative sums
+        if self.m.max_value is not None:  # Fay & Feuer: the largest weight
+            lo, hi = totals.weighted_poisson_interval(s, ss, self.level, w_star=self.m.max_value)
+        elif n > 0:  # Tiwari, Clegg & Zou's mean weight, from the records in the window
+            lo, hi = totals.weighted_poisson_interval(
+                s, ss, self.level, w_star=s / n, w2_star=ss / n
+            )
+        else:
+            lo, hi = 0.0, NAN
+        return Point(_num(s), s, None, n, _num(lo), _num(hi), None, self.small(n))
+
+    def compare(self, u: int, cur: dict, bench: dict, windows: float, phi: float) -> tuple:
+        # Window sums are differences of cumulative sums: clamp rounding below zero.
+        t1, v1, t2, v2 = (max(0.0, x[k]) for x in (cur, bench) for k in ("s", "ss"))
+        p = totals.weighted_poisson_e_test(t1, v1, t2, v2, windows, phi)
+        return (t2 / windows, t1 - t2 / windows, p)
+
+    def monthly_counts(self, u: int, i: int, j: int) -> np.ndarray:
+        """Monthly totals on the Poisson scale, for the dispersion of the test."""
+        a = self.units.arrays
+        return totals.scaled_counts(a["s"][u, i : j + 1], a["ss"][u, i : j + 1])
+
+    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+        y = self.units.arrays["s"][u, :stop]
+        return y, spc.xmr(y, **kw)

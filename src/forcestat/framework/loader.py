@@ -231,12 +231,15 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
         "proportion": ("numerator",),
         "median": ("value",),
         "mean": ("value",),
+        "total": ("value",),
         "count": (),
         "rate_per_1000": (),
     }[m.kind]
     for key in needs:
         if getattr(m, key) is None:
             problems.append(f"{where} key {key!r}: a {m.kind} measure needs {key!r}")
+    if m.max_value is not None and m.kind != "total":
+        problems.append(f"{where} key 'max_value': applies only to total measures")
     for key in ("numerator", "value", "weight", "resolution"):
         if getattr(m, key) is None or key in needs:
             continue

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from forcestat.framework import expr
 from forcestat.store.schema import DATE_COLUMNS
 
-Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000"]
+Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000", "total"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Window = Literal["12m", "3m", "1m", "fytd"]
 Comparator = Literal["previous_year", "year_end", "long_term"]
@@ -120,6 +120,9 @@ class Measure(_Strict):
     resolution: float | None = Field(None, gt=0)
     # Proportion: a column of survey weights (empty = 1); the base becomes Kish's effective n.
     weight: str | None = None
+    # Total: the largest value one record can take (e.g. the CCHI days of a homicide); the
+    # interval's upper limit adds it (Fay & Feuer). Unset: the window's mean value is added.
+    max_value: float | None = Field(None, gt=0)
     # Mean: "record" = mean over records; "day" = mean over days of the day's total.
     per: Literal["record", "day"] = "record"
     # Outcome rates on the crimes table: cohort (recorded in the window) or closed basis.

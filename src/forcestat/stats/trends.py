@@ -20,7 +20,7 @@ from forcestat.stats.spc import RULES, XmrResult, xmr
 
 __all__ = ["mann_kendall", "poisson_slope", "trend", "trend_halted"]
 
-KINDS = ("proportion", "count", "median", "mean", "rate_per_1000")
+KINDS = ("proportion", "count", "median", "mean", "rate_per_1000", "total")
 _SIGN = {"upwards": 1, "downwards": -1}
 
 

@@ -23,7 +23,7 @@ STRENGTHS = ("significant", "marginal", "comparable", "insufficient")
 BASE_RULES = ("suppress", "caution", "ok")
 DIRECTIONS = ("better", "worse", "same", "neutral")
 POLARITIES = ("higher_is_better", "lower_is_better", "neutral")
-KINDS = ("proportion", "count", "median", "mean", "rate_per_1000")
+KINDS = ("proportion", "count", "median", "mean", "rate_per_1000", "total")
 
 # Differences this small are floating-point noise (77.2 - 76.2 = 1.0000000000000142).
 _EPS = 1e-9
