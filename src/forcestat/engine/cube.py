@@ -37,10 +37,13 @@ class Pass:
 
     table: str
     date: str
-    kind: str  # "additive" | "median" | "daily"
+    kind: str  # "additive" | "median" | "daily" | "lagged"
     keys: tuple[str, ...]
     measures: list[Measure] = field(default_factory=list)
     frame: pd.DataFrame | None = None
+    # An additive pass with cohort outcome rates: the companion "lagged" pass that splits their
+    # numerators by months from recording to outcome (see ``maturing``).
+    lagged: Pass | None = None
 
     @property
     def name(self) -> str:
@@ -63,6 +66,19 @@ def metrics_of(measure: Measure) -> tuple[str, ...]:
     if (measure.kind == "mean" and measure.per == "record") or measure.kind == "total":
         return ("n", "s", "ss")
     return ()
+
+
+# Months from recording to outcome kept apart in a lagged pass; later outcomes count as this.
+LAG = "lag"
+LAG_CAP = 36
+OUTCOME_DATE = "outcome_at"
+
+
+def maturing(m: Measure) -> bool:
+    """A cohort outcome rate: its numerator (crimes recorded in the window with an outcome by
+    the extract) still grows after the window ends, so a benchmark window is compared as it
+    stood the same time after its months as the current window has had ("like for like")."""
+    return m.basis == "cohort" and m.kind == "proportion" and m.weight_expr is None
 
 
 def breakdown_keys(m: Measure, columns: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -121,6 +137,11 @@ def plan(
             if all(x.id != m.id for x in p.measures):
                 p.measures.append(m)
             route[(m.id, b)] = p
+            if kind == "additive" and maturing(m) and OUTCOME_DATE in columns_of[m.table]:
+                if p.lagged is None:
+                    p.lagged = Pass(m.table, m.date_column, "lagged", keys)
+                if all(x.id != m.id for x in p.lagged.measures):
+                    p.lagged.measures.append(m)
     return list(passes.values()), route
 
 
@@ -187,6 +208,24 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         for m in p.measures:
             aggs.update(_aggregates(m, c))
         return t.group_by(keys).aggregate(**aggs)
+    if p.kind == "lagged":
+        # Numerators of cohort outcome rates by months from recording to outcome (capped; an
+        # outcome without a date counts as immediate). Only rows some numerator counts are read.
+        def hit(comp: Compiler, m: Measure) -> ir.BooleanValue | None:
+            return _and(comp.predicate(m.filter_expr), comp.predicate(m.numerator_expr))
+
+        conds = [hit(c, m) for m in p.measures]
+        rows = t
+        if all(h is not None for h in conds):
+            any_hit = conds[0]
+            for h in conds[1:]:
+                any_hit = any_hit | h  # type: ignore[operator]
+            rows = t.filter(any_hit)
+        rc = Compiler(rows, backend)
+        lag = (_month(rows[OUTCOME_DATE]) - _month(rows[p.date])).clip(lower=0, upper=LAG_CAP)
+        group = [_month(rows[p.date]).name(MONTH), *[rows[k] for k in p.keys]]
+        aggs = {metric(m, "num"): _count_if(hit(rc, m)) for m in p.measures}
+        return rows.group_by([*group, lag.fill_null(0).name(LAG)]).aggregate(**aggs)
     (m,) = p.measures
     v = c(m.value_expr).cast("float64")  # type: ignore[arg-type]
     rows = t.filter(_and(v.notnull(), c.predicate(m.filter_expr)))
@@ -202,13 +241,17 @@ def run(p: Pass, backend: Any) -> pd.DataFrame:
     # Arrow straight to pandas: Ibis' own pandas conversion costs more than the query here.
     df = build_query(p, backend).to_pyarrow().to_pandas()
     df[MONTH] = df[MONTH].astype("int64")
-    if p.kind == "additive":
+    if p.kind == "lagged":
+        df[LAG] = df[LAG].astype("int64")
+    if p.kind in ("additive", "lagged"):
         metric_cols = [c for c in df.columns if ":" in c]
         df[metric_cols] = df[metric_cols].fillna(0)
     if p.kind == "median":
         df[BIN] = df[BIN].astype("int64")
         df["count"] = df["count"].astype("int64")
     p.frame = df
+    if p.lagged is not None:
+        run(p.lagged, backend)
     return df
 
 

@@ -14,18 +14,8 @@ from forcestat.engine.windows import (
     window_span,
 )
 from forcestat.framework.model import Measure, Settings
-from forcestat.stats import comparisons, verdicts
-
-# Months of monthly counts the dispersion of a count test is estimated from (ending at the
-# period): two years, so that a steady rise is not mistaken for overdispersion (trend-adjusted).
-DISPERSION_MONTHS = 24
-
-
-def _dispersion(ks: KindStats, u: int, i: int, j: int) -> float:
-    counts = ks.monthly_counts(u, max(0, j - DISPERSION_MONTHS + 1), j)
-    if counts is None or counts.size < 12:
-        return math.nan
-    return comparisons.dispersion_index(counts, around="trend")
+from forcestat.stats import verdicts
+from forcestat.stats.dispersion import NO_DISPERSION
 
 
 def rows_for(
@@ -53,8 +43,16 @@ def rows_for(
             spans = {w: s for w, s in spans.items() if covered(s)}
             if not spans:
                 continue
-            signal, trend = signals(ks, m, settings, u, p - off + 1)
-            phi = _dispersion(ks, u, 0, p - off) if settings.overdispersion else math.nan
+            # A cohort rate's last months are still maturing: the chart stops before them.
+            stop = p - off + 1
+            if cohort:
+                stop = min(stop, last - settings.maturing_months - off + 1)
+            signal, trend = signals(ks, m, settings, u, stop)
+            disp = (
+                ks.dispersion(u, p - off + 1, last - off)
+                if settings.overdispersion
+                else NO_DISPERSION
+            )
             # Windows that cover the same months (fytd in March is the 12 months; year end is
             # then the previous year) share their statistics rather than recomputing them.
             points: dict[tuple[int, int], Any] = {}
@@ -83,8 +81,10 @@ def rows_for(
                     if covered(bench.span) and pt.value is not None:
                         key = ((a, b), bench.span)
                         if key not in tests:
-                            bw = ks.window(u, bench.span[0] - off, bench.span[1] - off)
-                            tests[key] = ks.compare(u, cur, bw, bench.windows, phi)
+                            rel = (bench.span[0] - off, bench.span[1] - off)
+                            bw = ks.window(u, *rel)
+                            bw = ks.as_at(u, bw, rel, (a - off, b - off), last - off)
+                            tests[key] = ks.compare(u, cur, bw, bench.windows, disp)
                         value, diff, pval = tests[key]
                     if pt.base is not None and not ks.base_ok(pt.base):
                         pval = None

@@ -11,9 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from forcestat.engine.cube import LAG_CAP
 from forcestat.engine.rollup import Units
 from forcestat.framework.model import Measure, Settings
 from forcestat.stats import comparisons, intervals, spc, totals, verdicts
+from forcestat.stats.dispersion import (
+    NO_DISPERSION,
+    Dispersion,
+    count_dispersion,
+    proportion_dispersion,
+)
 
 NAN = math.nan
 
@@ -64,17 +71,26 @@ class KindStats:
     def point(self, u: int, w: Any) -> Point:
         raise NotImplementedError
 
-    def compare(self, u: int, cur: Any, bench: Any, windows: float, phi: float) -> tuple:
-        """(benchmark value on the current window's scale, diff, p)."""
+    def compare(self, u: int, cur: Any, bench: Any, windows: float, disp: Dispersion) -> tuple:
+        """(benchmark value on the current window's scale, diff, p). ``disp`` is the unit's
+        dispersion at the period (``dispersion``), which count and proportion tests scale by."""
         raise NotImplementedError
 
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         """Monthly values of months [0, stop) and their control chart."""
         raise NotImplementedError
 
-    def monthly_counts(self, u: int, i: int, j: int) -> np.ndarray | None:
-        """Monthly counts for the dispersion of count tests (None: not a count kind)."""
-        return None
+    def as_at(self, u: int, bench: Any, span: tuple[int, int], cur: tuple[int, int], last: int):
+        """The benchmark window ``bench`` (months ``span``) as it stood as long after its months
+        as the current window ``cur`` has had by month ``last`` (kinds whose windows do not
+        mature return it unchanged)."""
+        return bench
+
+    def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
+        """Overdispersion of the unit's monthly series up to month ``stop`` (exclusive), from
+        year-on-year differences (``stats.dispersion``; ``last``: the last month of data);
+        kinds without a model for it have none."""
+        return NO_DISPERSION
 
     def base_ok(self, base: float | None) -> bool:
         return base is None or verdicts.base_rule(base, self.min_base, self.caution_base) != (
@@ -88,8 +104,9 @@ class KindStats:
 
 
 class CountStats(KindStats):
-    """Counts: exact Poisson interval; E-test against the benchmark's mean per window, scaled by
-    the monthly dispersion when overdispersed; XmR chart of monthly counts."""
+    """Counts: exact Poisson interval; E-test against the benchmark's mean per window, on counts
+    divided by the dispersion when it is significant (z then referred to t); XmR chart of monthly
+    counts."""
 
     per_1000 = False
 
@@ -114,19 +131,17 @@ class CountStats(KindStats):
             suppressed=self.small(k),
         )
 
-    def compare(self, u: int, k: float, kb: float, windows: float, phi: float) -> tuple:
+    def compare(self, u: int, k: float, kb: float, windows: float, disp: Dispersion) -> tuple:
         s = self.scale(u)
         bench = kb / windows
         if math.isnan(s):
             return (None, None, None)
-        if self.settings.overdispersion:
-            p = comparisons.poisson_e_test_overdispersed(k, 1.0, kb, windows, phi)
-        else:
-            p = comparisons.poisson_e_test(k, 1.0, kb, windows)
+        f = disp.scale
+        p = disp.p_value(comparisons.poisson_e_test(k / f, 1.0, kb / f, windows))
         return (bench * s, (k - bench) * s, p)
 
-    def monthly_counts(self, u: int, i: int, j: int) -> np.ndarray:
-        return self.units.arrays["n"][u, i : j + 1]
+    def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
+        return count_dispersion(self.units.arrays["n"][u, :stop])
 
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         y = self.units.arrays["n"][u, :stop] * self.scale(u)
@@ -148,9 +163,12 @@ class RateStats(CountStats):
 
 
 class ProportionStats(KindStats):
-    """Proportions: Wilson interval, two-proportion score test against the pooled benchmark,
+    """Proportions: Wilson interval, two-proportion score test against the pooled benchmark (on
+    numerators and bases divided by the dispersion when it is significant: quasi-binomial),
     Laney P' chart. Weighted surveys use Kish's effective n, (sum w)^2 / sum w^2, computed
     from the additive sums (the same quantity as ``intervals.kish_effective_n``)."""
+
+    _lag_cum: np.ndarray | None = None
 
     def effective(self, w: dict[str, float]) -> tuple[float, float]:
         """(x, n) on the effective-sample scale."""
@@ -178,13 +196,14 @@ class ProportionStats(KindStats):
             suppressed=self.small(raw_x) or self.small(raw_n - raw_x),
         )
 
-    def compare(self, u: int, cur: dict, bench: dict, windows: float, phi: float) -> tuple:
+    def compare(self, u: int, cur: dict, bench: dict, windows: float, disp: Dispersion) -> tuple:
         x1, n1 = self.effective(cur)
         x2, n2 = self.effective(bench)
         if n2 <= 0 or n1 <= 0:
             return (None, None, None)
         v1, v2 = 100.0 * cur["num"] / cur["den"], 100.0 * bench["num"] / bench["den"]
-        p = comparisons.two_proportion_test(x1, n1, x2, n2)
+        f = disp.scale
+        p = disp.p_value(comparisons.two_proportion_test(x1 / f, n1 / f, x2 / f, n2 / f))
         if not (self.base_ok(n1) and self.base_ok(n2)):
             p = None
         return (v2, v1 - v2, p)
@@ -197,6 +216,33 @@ class ProportionStats(KindStats):
             n_eff = np.where(a["w2"] > 0, a["den"] ** 2 / a["w2"], 0.0)
             p = np.where(a["den"] > 0, np.minimum(1.0, a["num"] / a["den"]), 0.0)
         return p * n_eff, n_eff
+
+    def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
+        x, n = self.monthly(u, stop)
+        before = None
+        if self.units.lagged is not None and stop > 12:
+            # Cohort rates: month m against month m - 12 as it stood as long after it.
+            t = np.arange(12, stop)
+            before = np.zeros(stop)
+            before[12:] = self._lag_cumulative()[u, t - 12, np.clip(last - t, 0, LAG_CAP)]
+        return proportion_dispersion(np.minimum(x, n), n, x_year_before=before)
+
+    def _lag_cumulative(self) -> np.ndarray:
+        if self._lag_cum is None:
+            self._lag_cum = np.cumsum(self.units.lagged, axis=2)
+        return self._lag_cum
+
+    def as_at(self, u: int, bench: Any, span: tuple[int, int], cur: tuple[int, int], last: int):
+        """Cohort outcome rates: each benchmark month's numerator counts the outcomes reached
+        within as many months of it as the current window's month at the same position (month
+        i of the window, i = (t - span start) mod window length) has had by ``last``: the
+        benchmark "as at" the same stage of maturity, so that outcomes still to come do not
+        read as a fall (docs/methods.md)."""
+        if self.units.lagged is None:
+            return bench
+        t = np.arange(span[0], span[1] + 1)
+        lag = np.clip(last - (cur[0] + (t - span[0]) % (cur[1] - cur[0] + 1)), 0, LAG_CAP)
+        return {**bench, "num": float(self._lag_cumulative()[u, t, lag].sum())}
 
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         x, n = self.monthly(u, stop)
@@ -229,7 +275,9 @@ class MedianStats(KindStats):
         lo, hi = intervals.median_interval_from_histogram(values, counts, self.level)
         return Point(_num(med), None, None, n, _num(lo), _num(hi), n, self.small(n))
 
-    def compare(self, u: int, cur: np.ndarray, bench: np.ndarray, windows: float, phi: float):
+    def compare(
+        self, u: int, cur: np.ndarray, bench: np.ndarray, windows: float, disp: Dispersion
+    ) -> tuple:
         values = self.units.hist[u][0]
         if bench.sum() == 0 or cur.sum() == 0:
             return (None, None, None)
@@ -264,7 +312,7 @@ class MeanStats(KindStats):
         base = None if "days" in w else n
         return Point(_num(mean), w["s"], n, n, None, None, base, base is not None and self.small(n))
 
-    def compare(self, u: int, cur: dict, bench: dict, windows: float, phi: float) -> tuple:
+    def compare(self, u: int, cur: dict, bench: dict, windows: float, disp: Dispersion) -> tuple:
         m1, _ = self._mean(cur)
         m2, _ = self._mean(bench)
         if math.isnan(m1) or math.isnan(m2):
@@ -294,9 +342,9 @@ class TotalStats(KindStats):
     """Totals of a value over records (e.g. crime harm, CCHI days): the records' weights as a
     compound Poisson sum (``stats.totals``). Fay & Feuer's gamma interval from the total s, the
     sum of squares ss and the measure's ``max_value`` (without one, the window's mean value and
-    mean square, as Tiwari, Clegg & Zou); scaled-Poisson E-test against the benchmark's mean per
-    window, scaled by the monthly dispersion when overdispersed; XmR chart of monthly totals.
-    Records whose value is missing are left out (n counts the others)."""
+    mean square, as Tiwari, Clegg & Zou); scaled-Poisson E-test against the
+    benchmark's mean per window, scaled by the monthly dispersion when overdispersed; XmR chart
+    of monthly totals. Records whose value is missing are left out (n counts the others)."""
 
     def point(self, u: int, w: dict[str, float]) -> Point:
         n, s, ss = w["n"], w["s"], w["ss"]
@@ -311,16 +359,15 @@ class TotalStats(KindStats):
             lo, hi = 0.0, NAN
         return Point(_num(s), s, None, n, _num(lo), _num(hi), None, self.small(n))
 
-    def compare(self, u: int, cur: dict, bench: dict, windows: float, phi: float) -> tuple:
+    def compare(self, u: int, cur: dict, bench: dict, windows: float, disp: Dispersion) -> tuple:
         # Window sums are differences of cumulative sums: clamp rounding below zero.
         t1, v1, t2, v2 = (max(0.0, x[k]) for x in (cur, bench) for k in ("s", "ss"))
-        p = totals.weighted_poisson_e_test(t1, v1, t2, v2, windows, phi)
+        p = disp.p_value(totals.weighted_poisson_e_test(t1, v1, t2, v2, windows, disp.scale))
         return (t2 / windows, t1 - t2 / windows, p)
 
-    def monthly_counts(self, u: int, i: int, j: int) -> np.ndarray:
-        """Monthly totals on the Poisson scale, for the dispersion of the test."""
+    def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         a = self.units.arrays
-        return totals.scaled_counts(a["s"][u, i : j + 1], a["ss"][u, i : j + 1])
+        return count_dispersion(totals.scaled_counts(a["s"][u, :stop], a["ss"][u, :stop]))
 
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         y = self.units.arrays["s"][u, :stop]

@@ -10,7 +10,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forcestat.engine.cube import BIN, DAY, DISTRICT, FORCE, MONTH, Pass, metric, metrics_of
+from forcestat.engine.cube import (
+    BIN,
+    DAY,
+    DISTRICT,
+    FORCE,
+    LAG,
+    LAG_CAP,
+    MONTH,
+    Pass,
+    maturing,
+    metric,
+    metrics_of,
+)
 from forcestat.framework.model import CROSS, Measure
 
 # Label for a record whose own breakdown value is empty.
@@ -80,6 +92,9 @@ class Units:
     # Medians: per unit, (bin values, [month, bin] counts); daily means: per unit arrays.
     hist: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     population: np.ndarray | None = None
+    # Cohort outcome rates: [unit, month, lag] numerator counts by months from recording to
+    # outcome (the last lag holds LAG_CAP and later).
+    lagged: np.ndarray | None = None
 
 
 def _label_of(breakdown: str, value: Any, geo: Geography, has_force: bool) -> str | None:
@@ -223,6 +238,8 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
             arr = np.zeros((len(labels), months))
             np.add.at(arr, (ui, mi), f[metric(m, name)].to_numpy(dtype=float))
             units.arrays[name] = arr
+        if p.lagged is not None and maturing(m) and p.lagged.frame is not None:
+            units.lagged = _lagged(p.lagged, m, breakdown, geo, labels, first, months)
     elif p.kind == "median":
         work = pd.DataFrame({"u": ui, "m": mi, "b": f[BIN].to_numpy(), "c": f["count"].to_numpy()})
         work = work.groupby(["u", "m", "b"], sort=True)["c"].sum().reset_index()
@@ -245,3 +262,25 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
         units.arrays["s"] = total
         units.arrays["days"] = days
     return units
+
+
+def _lagged(
+    p: Pass, m: Measure, breakdown: str, geo: Geography, labels: list[str], first: int, months: int
+) -> np.ndarray:
+    """[unit, month, lag] numerators of ``m`` from its lagged pass, on ``labels``' units."""
+    out = np.zeros((len(labels), months, LAG_CAP + 1))
+    coded = unit_codes(p, breakdown, geo)
+    if coded is None or not coded[1]:
+        return out
+    codes, lag_labels = coded
+    pos = {u: i for i, u in enumerate(labels)}
+    remap = np.array([pos.get(u, -1) for u in lag_labels], dtype=np.int64)
+    ui = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    frame = p.frame
+    assert frame is not None
+    mi = frame[MONTH].to_numpy(dtype=np.int64) - first
+    keep = (ui >= 0) & (mi >= 0) & (mi < months)
+    lag = frame[LAG].to_numpy(dtype=np.int64)
+    num = frame[metric(m, "num")].to_numpy(dtype=float)
+    np.add.at(out, (ui[keep], mi[keep], lag[keep]), num[keep])
+    return out
