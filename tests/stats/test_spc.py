@@ -79,9 +79,17 @@ def test_screening_hand_worked():
 
 
 def test_screening_is_strictly_below_the_cut():
-    # moving ranges 0 x 11 and 12: mean 1, cut 3.267 -> 12 dropped -> mean moving range 0.
+    # moving ranges 0 x 11 and 12: mean 1, cut 3.267 -> 12 dropped -> mean moving range 0
+    # (NHSRplotthedots' screening, screen_fallback=False).
     y = [5] * 12 + [17]
-    assert xmr(y).ucl[0] == pytest.approx(xmr(y).mean[0])
+    r = xmr(y, screen_fallback=False)
+    assert r.ucl[0] == pytest.approx(r.mean[0])
+    assert r.screening == ("screened",)
+    # By default a screening that leaves a mean moving range of 0 falls back to the
+    # unscreened one: mean 77/13, limits 77/13 +/- 2.66 * 1.
+    r = xmr(y)
+    assert r.screening == ("fallback",)
+    assert (r.ucl[0], r.lcl[0]) == pytest.approx((77 / 13 + 2.66, 77 / 13 - 2.66))
 
 
 def test_flat_series_has_zero_width_limits_not_nan():

@@ -29,6 +29,9 @@ ICONS = ("improvement", "concern", "neutral", "common_cause", "none")
 XMR_CONSTANT = 2.66  # NHSRplotthedots / Making Data Count; 3 / 1.128 = 2.6596 is the textbook one
 SCREEN_FACTOR = 3.267  # D4 for moving ranges of two: the upper limit of a moving range chart
 D2 = 1.128  # E[range of two standard normals], Laney's sigma_z = mean moving range / d2
+# Screening that would drop more than this share of the moving ranges falls back to unscreened
+# limits (coarse data, not outliers; our departure from NHSRplotthedots, docs/methods.md 4.1).
+SCREEN_MAX_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class XmrResult:
     segment_methods: tuple[str, ...] = ()
     sigma_z: tuple[float, ...] = field(default=())
     min_points: int = 13
+    # Per segment: "screened", "unscreened" or "fallback" (screening would have collapsed the
+    # limits; the unscreened mean moving range is used). Empty for p charts.
+    screening: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.values.size)
@@ -87,21 +93,35 @@ def _check_common(baseline: int | None, shift_length: int, trend_length: int, mi
         raise ValueError("min_points must be >= 1")
 
 
-def _mean_moving_range(base: np.ndarray, screen: bool) -> float:
-    """Mean moving range of consecutive points, with NHSRplotthedots' one-pass screening.
+def _mean_moving_range(base: np.ndarray, screen: bool, fallback: bool = True) -> tuple[float, str]:
+    """Mean moving range of consecutive points, with NHSRplotthedots' one-pass screening, and
+    how it was screened: "screened", "unscreened" (``screen`` off, or nothing to screen) or
+    "fallback".
 
     Moving ranges >= 3.267 x the mean moving range are dropped and the mean recomputed once;
     the centre line is not touched. Moving ranges next to a missing value are skipped.
+    Screening is meant for a few outlying moving ranges (about 1% of them for normal data).
+    With ``fallback``, when it would drop more than ``SCREEN_MAX_SHARE`` of them, or every
+    non-zero one (a mean moving range of 0), the data are coarse (e.g. monthly medians that
+    take two values) rather than outlying, the screened limits would collapse onto the mean,
+    and the unscreened mean moving range is kept ("fallback"). ``fallback=False`` is
+    NHSRplotthedots.
     """
     mr = np.abs(np.diff(base))
     mr = mr[np.isfinite(mr)]
     if mr.size == 0:
-        return math.nan
+        return math.nan, "unscreened"
     amr = float(mr.mean())
-    if screen and amr > 0:
+    if not screen or amr == 0:
         # A flat series (amr == 0) has nothing to screen; NHSRplotthedots would return NaN here.
-        amr = float(mr[mr < SCREEN_FACTOR * amr].mean())
-    return amr
+        return amr, "unscreened"
+    keep = mr < SCREEN_FACTOR * amr
+    if keep.all():
+        return amr, "unscreened"
+    screened = float(mr[keep].mean())
+    if fallback and (screened == 0 or (1.0 - float(keep.mean())) > SCREEN_MAX_SHARE):
+        return amr, "fallback"
+    return screened, "screened"
 
 
 # -- the rules ---------------------------------------------------------------------------------
@@ -193,6 +213,7 @@ def _build(
     method: str,
     segment_methods: tuple[str, ...],
     sigma_z: tuple[float, ...] = (),
+    screening: tuple[str, ...] = (),
 ) -> XmrResult:
     """Limits at centre +/- half3 (3 sigma) and +/- 2/3 of it (2 sigma), then the rules."""
     ucl, lcl = centre + half3, centre - half3
@@ -225,6 +246,7 @@ def _build(
         segment_methods=segment_methods,
         sigma_z=sigma_z,
         min_points=min_points,
+        screening=screening,
     )
 
 
@@ -242,6 +264,7 @@ def xmr(
     screen_moving_ranges: bool = True,
     constant: float = XMR_CONSTANT,
     min_points: int = 13,
+    screen_fallback: bool = True,
 ) -> XmrResult:
     """XmR (individuals) chart with Making Data Count rules, NHSRplotthedots defaults.
 
@@ -249,6 +272,9 @@ def xmr(
     first ``baseline`` points (all points if None), moving ranges screened once at 3.267 x
     their mean, limits mean +/- ``constant`` x mean moving range, 2-sigma lines at 2/3 of
     that. ``nan`` values are allowed (a month with no data): they never signal and break runs.
+    With ``screen_fallback`` (default; our departure from NHSRplotthedots), screening that would
+    drop more than 20% of the moving ranges, or all the non-zero ones, is not applied
+    (``result.screening`` says "fallback" for that segment).
     """
     _check_common(baseline, shift_length, trend_length, min_points)
     y = np.asarray(values, dtype=float)
@@ -257,14 +283,17 @@ def xmr(
     segments = _segments(y.size, rebase_at)
     centre = np.full(y.size, np.nan)
     half3 = np.full(y.size, np.nan)
-    basis = []
+    basis, screening = [], []
     for s, e in segments:
         base = y[s : e if baseline is None else min(e, s + baseline)]
         finite = base[np.isfinite(base)]
         basis.append(int(finite.size))
+        how = "unscreened"
         if finite.size:
+            amr, how = _mean_moving_range(base, screen_moving_ranges, screen_fallback)
             centre[s:e] = finite.mean()
-            half3[s:e] = constant * _mean_moving_range(base, screen_moving_ranges)
+            half3[s:e] = constant * amr
+        screening.append(how)
     return _build(
         y,
         centre,
@@ -277,6 +306,7 @@ def xmr(
         min_points=min_points,
         method="xmr",
         segment_methods=("xmr",) * len(segments),
+        screening=tuple(screening),
     )
 
 
@@ -332,7 +362,7 @@ def _proportion_chart(
         use_prime = False
         if prime and 0.0 < pbar < 1.0:
             z = (p[s:stop] - pbar) / _binomial_sigma(pbar, bn)
-            mr_bar = _mean_moving_range(z, screen_moving_ranges)
+            mr_bar, _ = _mean_moving_range(z, screen_moving_ranges)
             sigma_z = mr_bar / D2
             # Laney's P' only widens limits for overdispersion: with sigma_z <= 1 (no extra
             # variation) or small subgroups (where the binomial p chart is already adequate
