@@ -1,4 +1,6 @@
-"""Trend tests against scipy/statsmodels, an independent likelihood fit, and hand-worked cases."""
+"""Trend tests against scipy/statsmodels, an independent likelihood fit, and hand-worked cases.
+
+The "trending" and "halted" readings are tested in test_trends_rules.py."""
 
 import math
 
@@ -7,8 +9,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-from forcestat.stats.spc import xmr
-from forcestat.stats.trends import mann_kendall, poisson_slope, trend, trend_halted
+from forcestat.stats.trends import mann_kendall, poisson_slope
 
 # -- Mann-Kendall ------------------------------------------------------------------------------
 
@@ -120,108 +121,3 @@ def test_poisson_slope_undefined_cases():
     for counts in ([0, 0, 0, 0], [0, 0, 0, 5], [3, 4]):
         slope, p = poisson_slope(counts)
         assert math.isnan(slope) and math.isnan(p)
-
-
-# -- trend -------------------------------------------------------------------------------------
-
-# Rising by about 1.5% a month with a dip every third month: no 7-point trend (dips) and no
-# 7-point shift (six months either side of the mean), but a clearly significant slope.
-RISING = [1000, 1040, 1020, 1060, 1080, 1070, 1110, 1130, 1120, 1160, 1180, 1170]
-STABLE = [12, 10] * 7
-
-
-def test_trend_from_significant_slope_without_spc_trend_or_shift():
-    chart = xmr(RISING)
-    assert not chart.rule_flags["trend"].any() and not chart.rule_flags["shift"].any()
-    assert trend(RISING, kind="count") == "upwards"
-    assert trend(RISING, kind="mean") == "upwards"  # Mann-Kendall
-    assert trend(RISING[::-1], kind="count") == "downwards"
-
-
-def test_trend_none_for_noise():
-    noise = [1000, 1040, 990, 1030, 1010, 1000, 1045, 985, 1020, 1005, 1030, 995]
-    assert trend(noise, kind="count") == "none"
-    assert trend(noise, kind="median") == "none"
-
-
-def test_trend_from_recent_spc_shift():
-    # seven months below the mean: SPC says downwards though the 12-month slope is not
-    # significant on its own (short series, small counts)
-    values = STABLE + [10, 9.5, 10, 9.5, 10, 9.5, 10]
-    chart = xmr(values, baseline=14)
-    assert trend(values, kind="mean", spc=chart) == "downwards"
-    # the same shift outside the recent window no longer counts
-    later = values + [12, 10] * 6
-    assert trend(later, kind="mean", spc=xmr(later, baseline=14), recent=6) == "none"
-
-
-def test_trend_uses_the_latest_signal_and_trend_beats_shift():
-    # a rise while still below the mean: shift low and trend high on the same points
-    values = STABLE + [7.6, 8, 8.4, 8.8, 9.2, 9.6, 10]
-    chart = xmr(values, baseline=14)
-    assert chart.rule_flags["shift"][-1] == -1 and chart.rule_flags["trend"][-1] == 1
-    assert trend(values, kind="mean", spc=chart) == "upwards"
-
-
-def test_trend_validates_input():
-    with pytest.raises(ValueError):
-        trend([1, 2, 3], kind="ratio")
-    with pytest.raises(ValueError):
-        trend([1, 2, 3], kind="count", spc=xmr([1, 2]))
-
-
-# -- trend halted ------------------------------------------------------------------------------
-
-DOWN_SHIFT = [10, 9.5, 10, 9.5, 10, 9.5, 10, 9.5]  # eight months below the mean of 11
-COMMON = [12, 10, 12, 10, 12, 10, 12]  # seven months of common cause around the mean
-
-
-def test_halted_after_seven_common_cause_points():
-    values = STABLE + DOWN_SHIFT + COMMON
-    chart = xmr(values, baseline=14)
-    assert all(s is None for s in chart.signal[-7:])
-    assert trend_halted(values, kind="mean", spc=chart)
-
-
-def test_not_halted_while_the_signal_continues():
-    values = STABLE + DOWN_SHIFT + [10, 9.5, 10, 9.5, 10, 9.5, 10]
-    assert not trend_halted(values, kind="mean", spc=xmr(values, baseline=14))
-
-
-def test_not_halted_without_an_earlier_signal():
-    values = STABLE + [12, 10] * 4 + COMMON
-    assert not trend_halted(values, kind="mean", spc=xmr(values, baseline=14))
-
-
-def test_not_halted_with_only_six_recent_common_cause_points():
-    values = STABLE + DOWN_SHIFT + COMMON[:6]
-    chart = xmr(values, baseline=14)
-    # The shift is still inside the last seven points, so (a) fails; the 12-month slope of
-    # this short stretch is not significant, but a downward rule still fires in the last seven.
-    assert not trend_halted(values, kind="mean", spc=chart)
-
-
-def test_halted_when_the_slope_is_no_longer_significant():
-    # Limits from the 12 falling months (mean 1093.3, limits 1037.7 / 1149.0): the fall is a
-    # downward trend then points below the lower limit. The next seven months are a rebound
-    # above the mean (an upward shift, ending above the upper limit): not common cause, so (a)
-    # fails, but the 12-month slope is no longer negative and no downward rule fires: (b).
-    falling = [1200, 1180, 1150, 1160, 1120, 1100, 1090, 1060, 1050, 1020, 1000, 990]
-    rebound = [1110, 1105, 1120, 1115, 1108, 1112, 1170]
-    values = falling + rebound
-    chart = xmr(values, baseline=12)
-    assert chart.signal[11] is not None and chart.direction[11] == "low"
-    assert chart.signal[-7:] == ("shift",) * 6 + ("outside",)
-    assert poisson_slope(values[-12:])[0] > 0
-    assert trend_halted(values, kind="count", spc=chart)
-    # ... while a continued fall is not halted
-    still_falling = falling + [975, 960, 955, 940, 930, 915, 900]
-    assert not trend_halted(still_falling, kind="count", spc=xmr(still_falling, baseline=12))
-    assert not trend_halted(still_falling, kind="count")
-
-
-def test_halted_upwards_via_parameter():
-    values = STABLE + [12, 12.5, 12, 12.5, 12, 12.5, 12, 12.5] + [10, 12, 10, 12, 10, 12, 10]
-    chart = xmr(values, baseline=14)
-    assert trend_halted(values, kind="mean", spc=chart, direction="upwards")
-    assert not trend_halted(values, kind="mean", spc=chart, direction="downwards")

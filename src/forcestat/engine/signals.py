@@ -1,8 +1,16 @@
 """The SPC icon and the trend reading of one unit's monthly series at a period: the chart is
-built with the framework's baseline, rebase dates and rule lengths (``settings.spc``)."""
+built with the framework's baseline, rebase dates and rule lengths (``settings.spc``).
+
+The icon is the latest point's type on the chart the report draws (``KindStats.chart``). The
+trend reading (docs/methods.md 5.3-5.5) uses that chart too, except for counts and rates per
+1,000: they are read per day and against their own seasonal pattern (``trends.
+seasonal_exposure``), since a raw monthly count falls for seven months every autumn and winter
+and a 28-day February is 10% below a 31-day March without anything having changed.
+"""
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 import numpy as np
@@ -11,6 +19,8 @@ from forcestat.engine.kinds import KindStats
 from forcestat.engine.windows import month_index
 from forcestat.framework.model import Measure, Settings
 from forcestat.stats import spc, trends
+
+COUNT_KINDS = ("count", "rate_per_1000")
 
 
 def _spc_kwargs(settings: Settings, first: int, stop: int) -> dict[str, Any]:
@@ -25,6 +35,35 @@ def _spc_kwargs(settings: Settings, first: int, stop: int) -> dict[str, Any]:
     }
 
 
+def days_in_months(first: int, n: int) -> np.ndarray:
+    """Days in each of the ``n`` months from month index ``first`` (year * 12 + month - 1)."""
+    return np.array(
+        [calendar.monthrange(i // 12, i % 12 + 1)[1] for i in range(first, first + n)],
+        dtype=float,
+    )
+
+
+def count_trend_inputs(
+    ks: KindStats, u: int, stop: int, settings: Settings, kw: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, spc.XmrResult]:
+    """(monthly counts, exposure, XmR chart of the counts per exposure) for a count or rate's
+    trend reading: exposure = days x seasonal factor (``trends.seasonal_exposure``, fitted on
+    the months before the last ``slope_window``), or days only when ``settings.spc.seasonal`` is
+    off. Rates per 1,000 are tested on their counts (the population is a constant)."""
+    counts = np.asarray(ks.units.arrays["n"][u, :stop], dtype=float)
+    first = ks.units.first
+    days = days_in_months(first, stop)
+    s = settings.spc
+    if s.seasonal:
+        fit_stop = stop - s.slope_window if stop - s.slope_window >= 24 else stop
+        exposure = trends.seasonal_exposure(
+            counts, (first + np.arange(stop)) % 12, days, fit_stop=fit_stop
+        )
+    else:
+        exposure = days / days.mean()
+    return counts, exposure, spc.xmr(counts / exposure, **kw)
+
+
 def signals(ks: KindStats, m: Measure, settings: Settings, u: int, stop: int) -> tuple[str, str]:
     """(spc_signal, trend) at the month before ``stop`` from the monthly series since the data
     start, with the framework's rebase dates and rule lengths."""
@@ -35,11 +74,36 @@ def signals(ks: KindStats, m: Measure, settings: Settings, u: int, stop: int) ->
     if not np.isfinite(values).any():
         return "none", "none"
     icon = spc.spc_icon(chart, m.polarity)
-    tkw = {"kind": m.kind, "spc": chart, "recent": settings.spc.recent_points}
-    direction = trends.trend(values, alpha=settings.alpha, **tkw)
+    s = settings.spc
+    kind, exposure = m.kind, None
+    if m.kind in COUNT_KINDS:
+        values, exposure, chart = count_trend_inputs(ks, u, stop, settings, kw)
+        kind = "count"
+    # "Halted" first: a significant break from a long-term trend is the more specific reading
+    # (the 12-month slope may still carry the months before the halt).
+    direction = "none"
+    for way in ("downwards", "upwards"):
+        if trends.trend_halted(
+            values,
+            kind=kind,
+            direction=way,
+            spc=chart,
+            halt_points=s.halt_points,
+            halt_window=s.halt_window,
+            alpha=settings.alpha,
+            halt_alpha=s.halt_alpha,
+            exposure=exposure,
+        ):
+            direction = f"halted_{way}"
+            break
     if direction == "none":
-        for way in ("downwards", "upwards"):
-            if trends.trend_halted(values, direction=way, alpha=settings.alpha, **tkw):
-                direction = f"halted_{way}"
-                break
+        direction = trends.trend(
+            values,
+            kind=kind,
+            spc=chart,
+            recent=s.recent_points,
+            alpha=settings.alpha,
+            slope_window=s.slope_window,
+            exposure=exposure,
+        )
     return icon, direction

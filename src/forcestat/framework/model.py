@@ -56,6 +56,14 @@ class SpcSettings(_Strict):
     rebase_at: list[str] = Field(default_factory=list)
     # How many of the latest points a trend/shift signal must reach to count as "recent".
     recent_points: int = Field(12, ge=1)
+    # Trend readings (docs/methods.md 5.3-5.5): months of the slope test; counts judged per
+    # day and against their own seasonal pattern; "halted" needs a long-term trend over
+    # halt_window months (significant at halt_alpha) and the last halt_points months off it.
+    slope_window: int = Field(24, ge=3)
+    seasonal: bool = True
+    halt_points: int = Field(7, ge=1)
+    halt_window: int = Field(24, ge=12)
+    halt_alpha: float = Field(0.01, gt=0, lt=1)
 
     @field_validator("rebase_at")
     @classmethod

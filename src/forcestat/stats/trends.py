@@ -3,8 +3,11 @@
 DESIGN section 6: "trending" needs an SPC trend or shift signal in the recent points, or a
 significant slope over the last 12 months (Poisson regression for counts, Mann-Kendall
 otherwise); "halted" needs an earlier signal followed by 7 recent points of common-cause
-variation, or a recent slope no longer significant. The precise definitions are in
-docs/methods.md and in the docstrings below.
+variation, or a recent slope no longer significant. The rules here keep that shape but are
+made to mean what a Board report says (docs/methods.md 5.3-5.5, docs/calibration.md fixes 5, 7
+and 8): the SPC signal must be current, counts are judged per day and against their own
+seasonal pattern, and "halted" needs a significant long-term trend and recent points that sit
+significantly off its continuation.
 """
 
 from __future__ import annotations
@@ -16,9 +19,17 @@ import numpy as np
 from scipy import special
 
 from forcestat.stats._glm import fit_poisson_trend
-from forcestat.stats.spc import RULES, XmrResult, xmr
+from forcestat.stats.spc import XmrResult, xmr
 
-__all__ = ["mann_kendall", "poisson_slope", "trend", "trend_halted"]
+__all__ = [
+    "level_departure",
+    "mann_kendall",
+    "poisson_glm",
+    "poisson_slope",
+    "seasonal_exposure",
+    "trend",
+    "trend_halted",
+]
 
 KINDS = ("proportion", "count", "median", "mean", "rate_per_1000", "total")
 _SIGN = {"upwards": 1, "downwards": -1}
@@ -85,6 +96,146 @@ def poisson_slope(
     return (fit.slope, float(2.0 * special.stdtr(fit.df_resid, -abs(t))))
 
 
+def poisson_glm(
+    y: np.ndarray, x: np.ndarray, offset: np.ndarray | None = None, max_iter: int = 100
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """Poisson log-linear GLM by iteratively reweighted least squares: log E[y] = X b + offset.
+
+    Returns (b, unscaled covariance of b, fitted means, Pearson X^2), or None when the fit has
+    no maximum-likelihood estimate (fitted means collapsing to 0), X is rank deficient, or the
+    iteration does not converge. Small designs only (month-of-year dummies, a level step).
+    """
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float)
+    off = np.zeros(y.size) if offset is None else np.asarray(offset, dtype=float)
+    if y.sum() <= 0 or np.linalg.matrix_rank(x) < x.shape[1]:
+        return None
+    mu = y + 0.1 * y.mean() + 1e-9
+    eta = np.log(mu)
+    b = np.zeros(x.shape[1])
+    for _ in range(max_iter):
+        z = eta - off + (y - mu) / mu
+        xw = x * mu[:, None]
+        new = np.linalg.solve(x.T @ xw, xw.T @ z)
+        eta = x @ new + off
+        if np.any(eta > 700):
+            return None
+        mu = np.exp(eta)
+        if np.max(np.abs(new - b)) < 1e-10 * (1.0 + np.max(np.abs(new))):
+            b = new
+            break
+        b = new
+    else:
+        return None
+    if np.any(mu < 1e-8):
+        return None
+    cov = np.linalg.inv(x.T @ (x * mu[:, None]))
+    return b, cov, mu, float(np.sum((y - mu) ** 2 / mu))
+
+
+def seasonal_exposure(
+    counts: Sequence[float] | np.ndarray,
+    month_of_year: Sequence[int] | np.ndarray,
+    days: Sequence[float] | np.ndarray,
+    *,
+    fit_stop: int | None = None,
+    min_months: int = 24,
+) -> np.ndarray:
+    """Expected relative size of each month of a count series: its length in days times its
+    calendar month's seasonal factor, scaled to mean 1 over the series.
+
+    The factors come from a Poisson GLM on months [0, ``fit_stop``) (all if None):
+    log E[y_t] = log(days_t) + a + b t + s_(month of year), so a steady rise or fall is not
+    read as seasonality; they are centred (mean log factor 0 over the twelve months). With
+    fewer than ``min_months`` months to fit, or a failed fit, only month length is used.
+    Dividing the counts by the exposure gives a series per standard month at the average
+    season; ``poisson_slope(counts, exposure)`` tests its slope.
+    """
+    y = np.asarray(counts, dtype=float)
+    moy = np.asarray(month_of_year, dtype=int) % 12
+    d = np.asarray(days, dtype=float)
+    if not (y.shape == moy.shape == d.shape) or y.ndim != 1:
+        raise ValueError("counts, month_of_year and days must be one-dimensional, same length")
+    if np.any(d <= 0):
+        raise ValueError("days must be positive")
+    base = d / d.mean()
+    k = y.size if fit_stop is None else max(0, min(int(fit_stop), y.size))
+    if k < max(min_months, 13) or len(set(moy[:k].tolist())) < 12 or not np.isfinite(y[:k]).all():
+        return base
+    t = np.arange(k, dtype=float) - (k - 1) / 2.0
+    dummies = (moy[:k, None] == np.arange(1, 12)[None, :]).astype(float)  # January = reference
+    x = np.column_stack([np.ones(k), t / max(k, 1), dummies])
+    fit = poisson_glm(y[:k], x, np.log(d[:k]))
+    if fit is None:
+        return base
+    s = np.concatenate([[0.0], fit[0][2:]])
+    s -= s.mean()
+    e = d * np.exp(s[moy])
+    return e / e.mean()
+
+
+def level_departure(
+    values: Sequence[float] | np.ndarray,
+    cut: int,
+    *,
+    kind: str,
+    exposure: Sequence[float] | np.ndarray | None = None,
+    reference: str = "continuation",
+) -> tuple[float, float]:
+    """How far points [cut, n) sit from the continuation of the straight-line trend of points
+    [0, cut): (departure, two-sided p). ``reference="level"``: from the level the trend had
+    reached at point cut - 1 (the trend stops there, t is held at cut - 1 for later points).
+
+    Fits y_t = a + b t + d R_t with R_t = 1 for t >= cut (the recent points), and tests d = 0.
+    ``kind`` "count": Poisson GLM, log E[y_t] = a + b t + d R_t + log(exposure_t), quasi-Poisson
+    (Var scaled by phi = max(1, Pearson X^2/(n - 3)), t on n - 3 df); d is on the log scale.
+    Other kinds: ordinary least squares (missing values dropped), t on n - 3 df; d is on the
+    values' scale. (nan, nan) when there are too few points either side or no fit.
+    """
+    y = np.asarray(values, dtype=float)
+    n = y.size
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if reference not in ("continuation", "level"):
+        raise ValueError("reference must be 'continuation' or 'level'")
+    t = np.arange(n, dtype=float)
+    r = (t >= cut).astype(float)
+    if reference == "level":
+        t = np.minimum(t, cut - 1)
+    t = (t - (n - 1) / 2.0) / max(n, 1)
+    ok = np.isfinite(y)
+    if (ok & (r == 0)).sum() < 3 or (ok & (r == 1)).sum() < 1 or ok.sum() < 5:
+        return (math.nan, math.nan)
+    x = np.column_stack([np.ones(n), t, r])[ok]
+    yy = y[ok]
+    df = yy.size - 3
+    if kind == "count":
+        off = None
+        if exposure is not None:
+            e = np.asarray(exposure, dtype=float)
+            if e.shape != y.shape or np.any(e[ok] <= 0):
+                raise ValueError("exposure must be positive and the same length as values")
+            off = np.log(e[ok])
+        fit = poisson_glm(yy, x, off)
+        if fit is None:
+            return (math.nan, math.nan)
+        b, cov, _, pearson = fit
+        phi = max(1.0, pearson / df)
+        se = math.sqrt(cov[2, 2] * phi)
+    else:
+        b, *_ = np.linalg.lstsq(x, yy, rcond=None)
+        resid = yy - x @ b
+        s2 = float(resid @ resid) / df
+        xtx = x.T @ x
+        if np.linalg.matrix_rank(xtx) < 3:
+            return (math.nan, math.nan)
+        se = math.sqrt(s2 * np.linalg.inv(xtx)[2, 2])
+    d = float(b[2])
+    if se == 0:
+        return (d, 0.0 if d != 0 else 1.0)
+    return (d, float(2.0 * special.stdtr(df, -abs(d / se))))
+
+
 def _slope_sign(values: np.ndarray, kind: str, alpha: float, exposure: np.ndarray | None) -> int:
     """+1/-1 for a significant rise/fall of the series, 0 otherwise."""
     if kind == "count":
@@ -96,19 +247,29 @@ def _slope_sign(values: np.ndarray, kind: str, alpha: float, exposure: np.ndarra
     return 1 if slope > 0 else -1 if slope < 0 else 0
 
 
-def _spc_sign(spc: XmrResult, start: int, stop: int) -> int:
-    """Direction of the latest trend or shift signal among points [start, stop), 0 if none.
+def _spc_sign(spc: XmrResult, recent: int) -> int:
+    """Direction of a trend or shift signal that the latest point is part of, 0 if none.
 
-    A point can be part of a trend one way and a shift the other (a fall while still above the
-    mean); the trend wins, as in the SPC rule priority.
+    A trend (``trend_length`` points each higher/lower than the last) reaching the latest point
+    counts. A shift counts only if its run of points on one side of the mean started within the
+    last ``recent`` points: an older run that persists is a new level (Making Data Count would
+    recalculate the limits), not a current trend. Where the latest point is part of a trend one
+    way and a shift the other (a fall while still above the mean), the trend wins, as in the
+    SPC rule priority.
     """
+    n = len(spc)
+    if n == 0 or not math.isfinite(spc.values[-1]):
+        return 0
     trend_f, shift_f = spc.rule_flags["trend"], spc.rule_flags["shift"]
-    for i in range(stop - 1, max(start, 0) - 1, -1):
-        if trend_f[i] != 0:
-            return int(trend_f[i])
-        if shift_f[i] != 0:
-            return int(shift_f[i])
-    return 0
+    if trend_f[-1] != 0:
+        return int(trend_f[-1])
+    way = int(shift_f[-1])
+    if way == 0:
+        return 0
+    start = n - 1
+    while start > 0 and shift_f[start - 1] == way and spc.segment[start - 1] == spc.segment[-1]:
+        start -= 1
+    return way if n - start <= recent else 0
 
 
 def _prepare(
@@ -119,13 +280,13 @@ def _prepare(
     y = np.asarray(values, dtype=float)
     if y.ndim != 1:
         raise ValueError("values must be one-dimensional")
-    if spc is None:
-        spc = xmr(y)
-    if len(spc) != y.size:
-        raise ValueError("spc result and values differ in length")
     exp_ = None if exposure is None else np.asarray(exposure, dtype=float)
     if exp_ is not None and exp_.shape != y.shape:
         raise ValueError("exposure must be the same length as values")
+    if spc is None:
+        spc = xmr(y if exp_ is None else y / exp_)
+    if len(spc) != y.size:
+        raise ValueError("spc result and values differ in length")
     return y, spc, exp_
 
 
@@ -141,16 +302,17 @@ def trend(
 ) -> str:
     """ "upwards", "downwards" or "none" for the latest point of a monthly series.
 
-    1. SPC: if any of the last ``recent`` points is part of a trend or shift, the direction of
-       the latest such point (``spc`` defaults to ``xmr(values)``; pass the P' chart for
-       proportions and a rebased/baselined chart where the framework sets one).
+    1. SPC: the latest point is part of a trend signal, or of a shift signal whose run began
+       within the last ``recent`` points (``spc`` defaults to the XmR chart of the values, per
+       unit of ``exposure`` when given; the engine passes the P' chart for proportions and the
+       seasonally adjusted chart for counts, with the framework's baseline and rebase dates).
     2. Otherwise a significant slope (p < ``alpha``) over the last ``slope_window`` points:
-       ``poisson_slope`` for kind "count" (with ``exposure`` if given), Mann-Kendall for the
-       other kinds (rates, medians, means).
+       ``poisson_slope`` for kind "count" (with ``exposure``, e.g. month length x season, if
+       given), Mann-Kendall for the other kinds (rates, medians, means, proportions).
     """
     y, spc, exp_ = _prepare(values, kind, spc, exposure)
     n = y.size
-    sign = _spc_sign(spc, n - recent, n)
+    sign = _spc_sign(spc, recent)
     if sign == 0 and n >= 3:
         w = min(slope_window, n)
         sign = _slope_sign(y[n - w :], kind, alpha, None if exp_ is None else exp_[n - w :])
@@ -163,24 +325,25 @@ def trend_halted(
     kind: str,
     direction: str = "downwards",
     spc: XmrResult | None = None,
-    recent: int = 12,
     halt_points: int = 7,
+    halt_window: int = 24,
     alpha: float = 0.05,
-    slope_window: int = 12,
+    halt_alpha: float = 0.01,
     exposure: Sequence[float] | np.ndarray | None = None,
 ) -> bool:
-    """Whether an earlier ``direction`` trend has been halted at the latest point.
+    """Whether a long-term ``direction`` trend has been halted at the latest point.
 
-    With n points and c = n - ``halt_points`` (the start of the "recent" stretch):
+    With n points and c = n - ``halt_points`` (the first of the recent points):
 
-    - earlier signal: the series was trending in ``direction`` as at point c, by the same test
-      as ``trend``: a trend/shift signal in that direction on the latest flagged point among
-      [c - ``recent``, c) of the full-series chart, or a significant slope in that direction
-      over the ``slope_window`` points before c; and then
-    - (a) the last ``halt_points`` points are all common cause (no rule fires on any of
-      them), or
-    - (b) the slope over the last ``slope_window`` points is no longer significant in that
-      direction and no rule fires in that direction on the last ``halt_points`` points.
+    1. a long-term trend: over the ``halt_window`` points before c (at least 12), the slope is
+       significant in ``direction`` at ``halt_alpha`` (Poisson slope with ``exposure`` for
+       counts, Mann-Kendall otherwise);
+    2. the recent points are not still part of an SPC trend signal in that direction (a run of
+       points each lower (higher) than the last; shifts and points outside limits fixed on the
+       old level are not counted: they stay below an old mean however flat the series is);
+    3. the recent points sit significantly (one-sided p < ``alpha``) on the other side of the
+       long-term trend's continuation: ``level_departure`` over the window and the recent
+       points.
     """
     if direction not in _SIGN:
         raise ValueError(f"direction must be 'upwards' or 'downwards', got {direction!r}")
@@ -189,24 +352,16 @@ def trend_halted(
     y, spc, exp_ = _prepare(values, kind, spc, exposure)
     n = y.size
     cut = n - halt_points
-    if cut < 1:
+    start = max(0, cut - halt_window)
+    if cut - start < 12:
         return False
     target = _SIGN[direction]
-
-    def slope_sign(stop: int) -> int:
-        start = max(0, stop - slope_window)
-        if stop - start < 3:
-            return 0
-        ex = None if exp_ is None else exp_[start:stop]
-        return _slope_sign(y[start:stop], kind, alpha, ex)
-
-    earlier = _spc_sign(spc, cut - recent, cut) == target or slope_sign(cut) == target
-    if not earlier:
+    ex = None if exp_ is None else exp_[start:]
+    if _slope_sign(y[start:cut], kind, halt_alpha, None if ex is None else ex[: cut - start]) != (
+        target
+    ):
         return False
-    recent_signals = spc.signal[cut:]
-    all_common_cause = all(s is None for s in recent_signals)
-    adverse_recent = any(
-        int(spc.rule_flags[rule][i]) == target for rule in RULES for i in range(cut, n)
-    )
-    slope_released = slope_sign(n) != target and not adverse_recent
-    return all_common_cause or slope_released
+    if np.any(spc.rule_flags["trend"][cut:] == target):
+        return False
+    d, p = level_departure(y[start:], cut - start, kind=kind, exposure=ex)
+    return bool(math.isfinite(p) and d * target < 0 and p / 2.0 < alpha)
