@@ -81,6 +81,9 @@ def test_seasonal_exposure_uses_month_length_only_without_two_years():
     assert seasonal_exposure(y, moy, days, fit_stop=20) == pytest.approx(days / days.mean())
     with pytest.raises(ValueError):
         seasonal_exposure(y, moy, -days)
+    # A calendar month that is always zero has no finite factor: month length only.
+    sparse = np.where(moy == 0, 0.0, 3.0)
+    assert seasonal_exposure(sparse, moy, days) == pytest.approx(days / days.mean())
 
 
 # -- the level-departure test --------------------------------------------------------------------

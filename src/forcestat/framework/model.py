@@ -54,7 +54,8 @@ class SpcSettings(_Strict):
     baseline_points: int | None = Field(None, ge=2)
     # Months ("YYYY-MM") at which the limits are recalculated, e.g. the start of a pandemic.
     rebase_at: list[str] = Field(default_factory=list)
-    # How many of the latest points a trend/shift signal must reach to count as "recent".
+    # A shift reaching the latest point counts as "trending" only if its run began within this
+    # many of the latest points (a longer run is a new level; docs/methods.md 5.3).
     recent_points: int = Field(12, ge=1)
     # Trend readings (docs/methods.md 5.3-5.5): months of the slope test; counts judged per
     # day and against their own seasonal pattern; "halted" needs a long-term trend over

@@ -116,7 +116,10 @@ def poisson_glm(
     for _ in range(max_iter):
         z = eta - off + (y - mu) / mu
         xw = x * mu[:, None]
-        new = np.linalg.solve(x.T @ xw, xw.T @ z)
+        try:
+            new = np.linalg.solve(x.T @ xw, xw.T @ z)
+        except np.linalg.LinAlgError:  # weights collapsing (e.g. a run of zero months)
+            return None
         eta = x @ new + off
         if np.any(eta > 700):
             return None
@@ -129,7 +132,10 @@ def poisson_glm(
         return None
     if np.any(mu < 1e-8):
         return None
-    cov = np.linalg.inv(x.T @ (x * mu[:, None]))
+    try:
+        cov = np.linalg.inv(x.T @ (x * mu[:, None]))
+    except np.linalg.LinAlgError:
+        return None
     return b, cov, mu, float(np.sum((y - mu) ** 2 / mu))
 
 
