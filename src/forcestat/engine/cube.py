@@ -20,6 +20,7 @@ import pandas as pd
 from ibis import _
 
 from forcestat.engine.compile import Compiler
+from forcestat.framework import expr as fx
 from forcestat.framework.model import CROSS, Measure
 from forcestat.store.schema import ALL_TABLES
 
@@ -237,9 +238,53 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
     return rows.group_by([*keys, day]).aggregate(total=v.sum())
 
 
+def _linked_tables(node: Any, out: set[str]) -> set[str]:
+    if isinstance(node, fx.Linked):
+        out.add(node.table)
+    if isinstance(node, fx.Node):
+        for v in vars(node).values():
+            for x in v if isinstance(v, tuple) else (v,):
+                _linked_tables(x, out)
+    return out
+
+
+def _pass_key(p: Pass, backend: Any) -> tuple:
+    """What the SQL of a pass depends on: its grouping, each measure's compiled expressions
+    and the schemas of the tables it reads (so a changed store never reuses stale SQL)."""
+    tables = {p.table}
+    parts = []
+    for m in p.measures:
+        exprs = (m.filter_expr, m.numerator_expr, m.value_expr, m.weight_expr)
+        for e in exprs:
+            _linked_tables(e, tables)
+        parts.append((m.id, m.kind, m.per, m.bin_width, *map(repr, exprs)))
+    schemas = tuple((t, tuple(table(backend, t).schema().items())) for t in sorted(tables))
+    return (p.table, p.date, p.kind, p.keys, tuple(parts), schemas)
+
+
+# Compiled SQL per backend and pass: Ibis' compilation of a pass costs about as much as DuckDB
+# running it on one force's data, and a warm run (the dashboard, --all-periods after a report)
+# asks for the same passes again.
+_SQL: weakref.WeakKeyDictionary[Any, dict[tuple, str]] = weakref.WeakKeyDictionary()
+
+
+def _arrow(p: Pass, backend: Any) -> Any:
+    con = getattr(backend, "con", None)
+    if getattr(backend, "name", None) != "duckdb" or con is None:
+        return build_query(p, backend).to_pyarrow()
+    try:
+        cache = _SQL.setdefault(backend, {})
+    except TypeError:
+        cache = {}
+    key = _pass_key(p, backend)
+    if key not in cache:
+        cache[key] = str(backend.compile(build_query(p, backend)))
+    return con.sql(cache[key]).to_arrow_table()
+
+
 def run(p: Pass, backend: Any) -> pd.DataFrame:
     # Arrow straight to pandas: Ibis' own pandas conversion costs more than the query here.
-    df = build_query(p, backend).to_pyarrow().to_pandas()
+    df = _arrow(p, backend).to_pandas()
     df[MONTH] = df[MONTH].astype("int64")
     if p.kind == "lagged":
         df[LAG] = df[LAG].astype("int64")
