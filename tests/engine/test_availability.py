@@ -19,12 +19,14 @@ def test_police_uk_store_supports_only_crime_type_measures(tmp_path):
     missing = unavailable_measures(st.duck, fw)
     available = {m.id for m in fw.measures} - set(missing)
     # Worked out by hand from the default framework: only measures over crime counts by type
-    # and outcome types survive a source with no flags, no offence codes and no day of month.
+    # (and their harm weights) and outcome types survive a source with no flags, no offence
+    # codes and no day of month.
     assert available == {
         "recorded_crime",
         "recorded_crime_victim_based",
         "recorded_crime_other_against_society",
         "crime_rate_per_1000",
+        "crime_harm",  # CCHI weights per data.police.uk crime type
         "outcome_rate_all_crime",
         "charges",
         "community_resolutions",

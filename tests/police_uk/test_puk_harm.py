@@ -48,3 +48,16 @@ def test_crimes_carry_the_crime_type_weight(new_store):
         "SELECT DISTINCT c.cchi_days FROM crimes c JOIN police_uk_crimes p USING (crime_id) "
         "WHERE p.crime_type = 'Violence and sexual offences'"
     ).fetchall() == [(194.21,)]
+
+
+def test_crime_harm_is_available_from_police_uk_data(new_store):
+    """The report lists crime harm among the measures a data.police.uk store supports (the
+    weights exist), while measures needing a domestic abuse flag are not available."""
+    from forcestat.engine.availability import unavailable_measures
+    from forcestat.framework import load_framework
+
+    st = new_store()
+    load_police_uk(st, street("2019-01-cambridgeshire-street.csv"))
+    missing = unavailable_measures(st.duck, load_framework())
+    assert "crime_harm" not in missing and "recorded_crime" not in missing
+    assert "domestic_abuse_crimes" in missing

@@ -110,6 +110,8 @@ def value_text(f: Finding, measure: MeasureInfo | None = None) -> str:
         return fmt_count(f.value)
     if f.kind == "rate_per_1000":
         return f"{fmt_number(f.value)} {unit_label or 'per 1,000 population'}"
+    if f.kind == "total":  # a sum of weights (e.g. CCHI days): whole units, never "crimes"
+        return f"{fmt_count(f.value)} {unit_label}" if unit_label else fmt_count(f.value)
     return f"{fmt_number(f.value)} {unit_label}" if unit_label else fmt_number(f.value)
 
 
