@@ -126,33 +126,38 @@ def test_recorded_crime_counts(results, raw, window, breakdown, unit):
     )
 
 
-def _null_bracket(lags: int, draws: int = 200_000) -> float:
-    """Expected Bartlett-weighted sum of products of block-centred, standardised year-on-year
-    differences of 24 independent months: by simulation (docs/methods.md, overdispersion)."""
+def _detrend(d: np.ndarray) -> np.ndarray:
+    """Residuals about a straight line in each block of 12 (rows of d: series)."""
+    t = np.arange(12) - 5.5
+    blocks = d.reshape(*d.shape[:-1], -1, 12)
+    centred = blocks - blocks.mean(axis=-1, keepdims=True)
+    slope = (centred * t).sum(axis=-1, keepdims=True) / (t * t).sum()
+    return (centred - slope * t).reshape(d.shape)
+
+
+def _bracket(r: np.ndarray) -> np.ndarray:
+    total = (r * r).sum(axis=-1)
+    for lag in range(1, 12):
+        total = total + 2 * (1 - lag / 12) * (r[..., lag:] * r[..., :-lag]).sum(axis=-1)
+    return total
+
+
+def _null_bracket(draws: int = 200_000) -> float:
+    """Expected Bartlett-weighted (lag <= 11) sum of products of detrended, standardised
+    year-on-year differences of 24 independent months, by simulation (docs/methods.md)."""
     rng = np.random.default_rng(99)
     y = rng.normal(size=(draws, 36))
-    d = (y[:, 12:] - y[:, :-12]) / np.sqrt(2.0)
-    r = (d.reshape(draws, 2, 12) - d.reshape(draws, 2, 12).mean(axis=2, keepdims=True)).reshape(
-        draws, 24
-    )
-    total = (r * r).sum(axis=1)
-    for lag in range(1, lags + 1):
-        total += 2 * (1 - lag / (lags + 1)) * (r[:, lag:] * r[:, :-lag]).sum(axis=1)
-    return float(total.mean())
+    return float(_bracket(_detrend((y[:, 12:] - y[:, :-12]) / np.sqrt(2.0))).mean())
 
 
-NULL_BRACKET = _null_bracket(11)
-PHI_DF = 22 / (1 + 2 * sum((1 - k / 12) ** 2 for k in range(1, 12)))
+NULL_BRACKET = _null_bracket()
+PHI_DF = 20 / (1 + 2 * sum((1 - k / 12) ** 2 for k in range(1, 12)))
 
 
 def _phi(s: np.ndarray) -> float:
-    """Dispersion of 24 standardised year-on-year differences: block-centred, Bartlett
-    weights up to lag 11, over the null expectation."""
-    r = (s.reshape(2, 12) - s.reshape(2, 12).mean(axis=1, keepdims=True)).ravel()
-    total = float(r @ r)
-    for lag in range(1, 12):
-        total += 2 * (1 - lag / 12) * float(r[lag:] @ r[:-lag])
-    return total / NULL_BRACKET
+    """Dispersion of 24 standardised year-on-year differences: detrended per block of 12,
+    Bartlett weights up to lag 11, over the null expectation."""
+    return float(_bracket(_detrend(s))) / NULL_BRACKET
 
 
 def _count_phi(monthly: np.ndarray) -> float:

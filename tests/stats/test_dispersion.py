@@ -24,56 +24,77 @@ from forcestat.stats.dispersion import (
 )
 
 
-def test_without_lags_phi_is_the_pearson_variance_about_block_means():
-    """lags=0: phi = residual sum of squares / (K - B), the OLS scale of s on block dummies."""
+def _block_design(blocks: int, trend: bool) -> np.ndarray:
+    t = np.arange(12) - 5.5
+    cols = [np.kron(np.eye(blocks), np.ones((12, 1)))]
+    if trend:
+        cols.append(np.kron(np.eye(blocks), t[:, None]))
+    return np.hstack(cols)
+
+
+def test_without_lags_phi_is_the_ols_residual_variance_within_blocks():
+    """lags=0: phi = residual sum of squares / residual df, the OLS scale of s on a line per
+    block (or a mean per block without detrending)."""
     rng = np.random.default_rng(5)
     s = rng.normal(0.0, 1.7, 36)
-    dummies = np.kron(np.eye(3), np.ones((12, 1)))
-    expected = OLS(s, dummies).fit().scale
-    got = long_run_dispersion(s, lags=0)
-    assert got.phi == pytest.approx(expected, rel=1e-12)
-    assert got.df == pytest.approx(33)
+    for trend, df in ((True, 30), (False, 33)):
+        expected = OLS(s, _block_design(3, trend)).fit().scale
+        got = long_run_dispersion(s, lags=0, detrend=trend)
+        assert got.phi == pytest.approx(expected, rel=1e-12)
+        assert got.df == pytest.approx(df)
 
 
 def test_bartlett_weighted_autocovariances():
     """phi = K [g0 + 2 sum_l (1 - l/(L+1)) g_l] / E, with g_l the (1/K) autocovariances of the
-    block-centred values (statsmodels' acovf) and E the value of that bracket's numerator
-    expected for year-on-year differences of independent months (here by simulation)."""
+    residuals about a line per block (statsmodels' OLS and acovf) and E the value of that
+    numerator expected for year-on-year differences of independent months (by simulation)."""
     rng = np.random.default_rng(6)
     lags = 3
     w = [1 - k / (lags + 1) for k in range(1, lags + 1)]
+    design = _block_design(2, True)
+    hat = design @ np.linalg.pinv(design)
 
     def numerator(s):
-        r = (s.reshape(2, 12) - s.reshape(2, 12).mean(axis=1, keepdims=True)).ravel()
+        r = s - hat @ s
         g = acovf(r, demean=False, adjusted=False, nlag=lags)
         return 24 * (g[0] + 2 * sum(wk * g[k] for k, wk in enumerate(w, 1)))
 
+    s = rng.normal(0.0, 1.0, 24)
+    r_ols = OLS(s, design).fit().resid
+    assert np.allclose(s - hat @ s, r_ols)
     y = rng.normal(0.0, 1.0, (20000, 36))
     null = np.array([numerator((row[12:] - row[:-12]) / math.sqrt(2)) for row in y])
-    s = rng.normal(0.0, 1.0, 24)
     got = long_run_dispersion(s, lags=lags)
     expected = numerator(s) / null.mean()
-    assert got.phi == pytest.approx(expected, rel=4 * null.std() / null.mean() / math.sqrt(null.size))
-    assert got.df == pytest.approx(22 / (1 + 2 * sum(wk * wk for wk in w)))
+    assert got.phi == pytest.approx(
+        expected, rel=4 * null.std() / null.mean() / math.sqrt(null.size)
+    )
+    assert got.df == pytest.approx(20 / (1 + 2 * sum(wk * wk for wk in w)))
+
+
+# +5, -5, -5, +5 repeated: mean 0 and no linear trend over 12 months (sum t x = 0), so a line
+# per block leaves it exactly as it is.
+WIGGLE = np.array([1, -1, -1, 1] * 3, dtype=float)
 
 
 def test_hand_worked_counts():
-    """Two years of counts, a constant +10 a year plus +-5 alternating: the year-on-year
-    differences are 10 + 5, 10 - 5, ... (12 of them); centred, +-5; with lags=0
-    phi = sum 25 / (12 - 1) / mean(y_m + y_(m-12))."""
+    """Two years of counts, +10 a year plus the +-5 wiggle: the year-on-year differences are
+    10 +- 5 (12 of them); about their line, +-5; with lags=0
+    phi = sum 25 / (12 - 2) / mean(y_m + y_(m-12))."""
+    assert WIGGLE.sum() == 0 and (np.arange(12) * WIGGLE).sum() == 0
     prev = np.full(12, 100.0)
-    cur = 110.0 + 5.0 * np.array([1, -1] * 6)
+    cur = 110.0 + 5.0 * WIGGLE
     got = count_dispersion(np.concatenate([prev, cur]), lags=0)
     v = np.mean(cur + prev)  # 210
-    assert got.phi == pytest.approx(12 * 25 / v / 11)
-    assert got.df == 11
+    assert got.phi == pytest.approx(12 * 25 / v / 10)
+    assert got.df == 10
 
 
 def test_a_steady_change_between_years_is_not_overdispersion():
-    """Every month 20 up on the same month a year before, then 35 up the next year, no noise:
-    the centred differences are all 0."""
+    """Every month 20 up on the same month a year before, then a rise growing through the next
+    year (+30 to +52), no noise: the differences lie on a line in each block, phi = 0."""
     base = np.array([80, 90, 100, 120, 130, 140, 150, 140, 120, 110, 90, 85], dtype=float)
-    y = np.concatenate([base, base + 20, base + 55])
+    y = np.concatenate([base, base + 20, base + 20 + np.linspace(30, 52, 12)])
     assert count_dispersion(y).phi == pytest.approx(0.0, abs=1e-12)
 
 
@@ -92,13 +113,13 @@ def test_too_few_months_gives_no_estimate():
 
 
 def test_proportions_hand_worked():
-    """x/n with n = 100 every month; previous year 50% flat, current alternating 60%/40%:
-    differences +-0.1, pooled p = 0.5, var = 0.25 (2/100) = 0.005; lags=0:
-    phi = 12 (0.01 / 0.005) / 11."""
+    """x/n with n = 100 every month; previous year 50% flat, current 50% +- 10 points (the
+    wiggle): differences +-0.1, pooled p = 0.5, var = 0.25 (2/100) = 0.005; lags=0:
+    phi = 12 (0.01 / 0.005) / 10."""
     n = np.full(24, 100.0)
-    x = np.concatenate([np.full(12, 50.0), np.array([60.0, 40.0] * 6)])
+    x = np.concatenate([np.full(12, 50.0), 50.0 + 10.0 * WIGGLE])
     got = proportion_dispersion(x, n, lags=0)
-    assert got.phi == pytest.approx(12 * 2.0 / 11)
+    assert got.phi == pytest.approx(12 * 2.0 / 10)
 
 
 def test_significance_pretest_and_t_reference():

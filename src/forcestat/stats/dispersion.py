@@ -13,9 +13,10 @@ are not mistaken for noise, as they are by residuals about a mean or a trend:
 
 - each d_m is standardised by its variance under the plain model, v_m (counts: the pooled
   Poisson variance; proportions: binomial at the pooled rate, p(1-p)(1/n_m + 1/n_(m-12)));
-- the standardised differences are centred within each block of 12 (the months of one window
-  and the same months a year before), so that a change between consecutive years - the very
-  thing the previous-year test is looking for - is not counted as noise;
+- the standardised differences are detrended (a straight line) within each block of 12 (the
+  months of one window against the same months a year before), so that a change between
+  consecutive years - the very thing the previous-year test is looking for - is not counted as
+  noise, whether it came as a step or grew through the year (a rising rate, steady growth);
 - phi is their long-run variance: a Bartlett-weighted (Newey & West 1987) sum of
   autocovariances up to lag L = 11, because the test is on a sum of 12 months and positively
   autocorrelated months make that sum vary more than 12 independent months would (a kernel
@@ -90,8 +91,15 @@ class Dispersion:
 NO_DISPERSION = Dispersion(math.nan, math.nan)
 
 
+def _residual_maker(block: int, detrend: bool) -> np.ndarray:
+    """I - X (X'X)^-1 X' for one block: X = [1] (centring) or [1, t] (a straight line)."""
+    t = np.arange(block, dtype=float)
+    x = np.column_stack([np.ones(block), t - t.mean()]) if detrend else np.ones((block, 1))
+    return np.eye(block) - x @ np.linalg.solve(x.T @ x, x.T)
+
+
 @lru_cache(maxsize=64)
-def _null_expectation(nblocks: int, block: int, lags: int) -> float:
+def _null_expectation(nblocks: int, block: int, lags: int, detrend: bool = True) -> float:
     """E[r' A r] when nothing is overdispersed: the values are year-on-year differences of
     independent months (so d_t and d_(t-block) share a month and correlate -1/2), standardised
     to variance 1 and centred within blocks; A holds 1 on the diagonal and the Bartlett weight
@@ -103,7 +111,7 @@ def _null_expectation(nblocks: int, block: int, lags: int) -> float:
     idx = np.arange(k)
     diff[idx, idx + block] = 1.0 / math.sqrt(2.0)
     diff[idx, idx] = -1.0 / math.sqrt(2.0)
-    centre = np.kron(np.eye(nblocks), np.eye(block) - np.full((block, block), 1.0 / block))
+    centre = np.kron(np.eye(nblocks), _residual_maker(block, detrend))
     cov = centre @ diff @ diff.T @ centre.T
     weights = np.zeros(k)
     weights[0] = 1.0
@@ -118,8 +126,10 @@ def long_run_dispersion(
     *,
     block: int = YEAR,
     lags: int | None = None,
+    detrend: bool = True,
 ) -> Dispersion:
-    """Long-run variance of standardised differences, centred within blocks of ``block``.
+    """Long-run variance of standardised differences, detrended (a straight line; ``detrend=
+    False``: centred) within blocks of ``block``.
 
     With r the centred values, phi = [sum_t r_t^2 + 2 sum_(l=1..L) (1 - l/(L+1)) sum_t r_t
     r_(t-l)] / E, E that bracket's expectation for year-on-year differences of independent
@@ -135,18 +145,17 @@ def long_run_dispersion(
     if nblocks * block < MIN_DIFFERENCES or nblocks < 1:
         return NO_DISPERSION
     s = s[s.size - nblocks * block :]
-    resid = (
-        s.reshape(nblocks, block) - s.reshape(nblocks, block).mean(axis=1, keepdims=True)
-    ).ravel()
+    resid = (s.reshape(nblocks, block) @ _residual_maker(block, detrend).T).ravel()
     nlags = min(block - 1 if lags is None else lags, block - 1)
     weights = [1.0 - lag / (nlags + 1.0) for lag in range(1, nlags + 1)]
-    expected = _null_expectation(nblocks, block, nlags)
+    expected = _null_expectation(nblocks, block, nlags, detrend)
     total = float(resid @ resid)
     for lag, w in enumerate(weights, 1):
         total += 2.0 * w * float(resid[lag:] @ resid[:-lag])
     if expected <= 0:
         return NO_DISPERSION
-    df = (resid.size - nblocks) / (1.0 + 2.0 * sum(w * w for w in weights))
+    fitted = nblocks * (2 if detrend else 1)
+    df = (resid.size - fitted) / (1.0 + 2.0 * sum(w * w for w in weights))
     return Dispersion(total / expected, df)
 
 
