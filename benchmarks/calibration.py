@@ -384,9 +384,9 @@ STORYLINES: list[Storyline] = [
     Storyline(
         "all_crime_lt",
         7,
-        "All-crime outcome rate comparable to the long-term benchmark: force",
-        lambda f: f.v("outcome_rate_all_crime", "force", FORCE, "long_term") == SAME,
-        specificity=True,
+        "All-crime outcome rate significantly higher than the long-term benchmark, like for "
+        "like (the community resolutions rise): force",
+        lambda f: f.v("outcome_rate_all_crime", "force", FORCE, "long_term") == UP,
     ),
     Storyline(
         "missing_children",
