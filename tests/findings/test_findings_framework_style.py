@@ -107,5 +107,6 @@ def test_maturing_outcome_window_is_flagged():
     r = row(OUTCOME, 10.8, 45678, long_term=cmp(11.9, "comparable")) | {"maturing": True}
     assert measure_paragraph(OUTCOME, [r])[-1] == (
         "This period is still maturing: crimes recorded in recent months have had little time to "
-        "reach an outcome."
+        "reach an outcome, so the rate will rise; it is compared with its benchmarks as they "
+        "stood at the same stage."
     )

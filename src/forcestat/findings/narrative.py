@@ -19,7 +19,8 @@ from forcestat.findings.wording import (
 # Outcome rates on a cohort basis rise as recent crimes reach outcomes (DESIGN section 6).
 MATURING = (
     "This period is still maturing: crimes recorded in recent months have had little time to "
-    "reach an outcome."
+    "reach an outcome, so the rate will rise; it is compared with its benchmarks as they stood "
+    "at the same stage."
 )
 
 
