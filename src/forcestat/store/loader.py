@@ -109,10 +109,13 @@ def _file_columns(con, path: Path, fmt: str) -> list[str]:
     return _csv_header(path)
 
 
-def _stage_file(con, path: Path, fmt: str, table: Table, stg: str, file_idx: int) -> list:
+def _stage_file(
+    con, path: Path, fmt: str, table: Table, stg: str, file_idx: int, view: bool = False
+) -> list:
     """Read one file into its own staging table ``stg``. Parquet keeps its native types (no
     round trip through text); CSV is staged as text. Returns structural rejections: rows the
-    CSV reader could not split into the header's columns."""
+    CSV reader could not split into the header's columns. ``view`` (Parquet only) makes ``stg``
+    a view over the file instead of a copy of it: every query then streams from the file."""
     try:
         present = _file_columns(con, path, fmt)
     except Exception as exc:  # duckdb raises many error types for unreadable files
@@ -129,11 +132,19 @@ def _stage_file(con, path: Path, fmt: str, table: Table, stg: str, file_idx: int
             q(c.name) if c.name in present_set else f"CAST(NULL AS {c.type}) AS {q(c.name)}"
             for c in table.columns
         )
-        con.execute(
-            f"CREATE TEMP TABLE {stg} AS SELECT {select}, {file_idx} AS __file, "
-            f"file_row_number + 1 AS __row FROM read_parquet(?, file_row_number=true)",
-            [str(path)],
-        )
+        if view:
+            # A view cannot take parameters: the path goes in as a literal.
+            con.execute(
+                f"CREATE TEMP VIEW {stg} AS SELECT {select}, {file_idx} AS __file, "
+                f"file_row_number + 1 AS __row "
+                f"FROM read_parquet({lit(str(path))}, file_row_number=true)"
+            )
+        else:
+            con.execute(
+                f"CREATE TEMP TABLE {stg} AS SELECT {select}, {file_idx} AS __file, "
+                f"file_row_number + 1 AS __row FROM read_parquet(?, file_row_number=true)",
+                [str(path)],
+            )
         return []
     header = _csv_header(path)
     columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
@@ -200,20 +211,34 @@ def load_files(
     strict: bool = False,
     progress: ProgressFn | None = None,
     before_commit: Callable[[], None] | None = None,
+    fast_path: bool | None = None,
 ) -> LoadReport:
-    """Load files into one table in a single transaction. See the module docstring."""
+    """Load files into one table in a single transaction. See the module docstring.
+
+    A load of Parquet files only takes the streaming path (``_load_parquet``), which checks
+    the files where they lie and copies the valid rows once, straight into the table; any
+    other load stages each file in a temporary table first. Both keep the same promises and
+    give the same store. ``fast_path`` forces the choice (tests and benchmarks compare them).
+    """
     t0 = time.perf_counter()
     table = get_table(table_name)
     paths = [Path(f) for f in files]
     for p in paths:
         if not p.is_file():
             raise LoadError(f"{p}: no such file")
+    fmts = [_format_of(p) for p in paths]
+    all_parquet = all(f == "parquet" for f in fmts)
+    if fast_path and not all_parquet:
+        raise ValueError("the streaming load path reads Parquet files only")
     con = store.duck
     report = LoadReport(table=table.name, load_id=uuid.uuid4().hex[:16])
     report.files = [str(p) for p in paths]
     step = progress or (lambda *_: None)
-    cols = table.column_names
     tmp = f"_{report.load_id}"
+    if all_parquet if fast_path is None else fast_path:
+        _load_parquet(con, table, paths, report, strict, step, before_commit)
+        report.seconds = time.perf_counter() - t0
+        return report
     valid = "valid" + tmp
     typed_defs = ", ".join(f"{q(c.name)} {c.type}" for c in table.columns)
     con.execute(f"CREATE TEMP TABLE {valid} ({typed_defs}, __file INTEGER, __row BIGINT)")
@@ -221,15 +246,9 @@ def load_files(
     quarantine: list[tuple] = []
     allowed, lookups = _domains(con, table)
     try:
-        for i, p in enumerate(paths):
+        for i, (p, fmt) in enumerate(zip(paths, fmts, strict=True)):
             step(f"reading and validating {p.name}", i, len(paths))
-            fmt = _format_of(p)
-            present = set(_file_columns(con, p, fmt))
-            extra = sorted(present - set(cols) - {"source_file", "source_row", "loaded_at"})
-            if extra:
-                report.warnings.append(
-                    f"{p}: column(s) not in table {table.name} were ignored: {', '.join(extra)}"
-                )
+            _warn_extra_columns(con, table, p, fmt, report)
             stg = f"stg{tmp}_{i}"
             try:
                 structural = _stage_file(con, p, fmt, table, stg, i)
@@ -247,6 +266,119 @@ def load_files(
             con.execute(f"DROP TABLE IF EXISTS {t}")
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _warn_extra_columns(con, table: Table, path: Path, fmt: str, report: LoadReport) -> None:
+    present = set(_file_columns(con, path, fmt))
+    extra = sorted(present - set(table.column_names) - {"source_file", "source_row", "loaded_at"})
+    if extra:
+        report.warnings.append(
+            f"{path}: column(s) not in table {table.name} were ignored: {', '.join(extra)}"
+        )
+
+
+def _file_stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, before_commit):
+    """The streaming path for Parquet files. Each file is read where it lies, through a view:
+    one scan finds the bad rows (the checks, compiled to one condition; only the columns they
+    name are read), one scan of the key columns finds keys repeated in the load, and the valid
+    rows are then copied once, in the load's transaction, straight from the file into the table
+    with their lineage, skipping the (usually no) bad and repeated rows by row number. Nothing
+    is materialised but the bad rows, so the copy is the only full pass. Every rule is the
+    staging path's own: the same checks (``_check``), repeat ranking (``_rank_repeats``),
+    quarantine, merge and bookkeeping (``_commit``)."""
+    tmp = f"_{report.load_id}"
+    skip = "skip" + tmp  # rows (file, row) not to store: rejected, or repeats ranked out
+    views: list[str] = []
+    temps = [skip, "ranked" + tmp, "matched" + tmp, "dupkeys" + tmp]
+    quarantine: list[tuple] = []
+    shas: list[str] = []
+    selects: list[str] = []
+    key_selects: list[str] = []
+    stamps = [_file_stamp(p) for p in paths]
+    allowed, lookups = _domains(con, table)
+    keys = ", ".join(q(k) for k in table.key)
+    con.execute(f"CREATE TEMP TABLE {skip} (__file INTEGER, __row BIGINT)")
+    try:
+        for i, p in enumerate(paths):
+            step(f"validating {p.name}", i, len(paths))
+            _warn_extra_columns(con, table, p, "parquet", report)
+            stg = f"stg{tmp}_{i}"
+            views.append(stg)
+            _stage_file(con, p, "parquet", table, stg, i, view=True)
+            checked = _check(con, table, stg, allowed, lookups)
+            try:
+                if checked.rejections:
+                    con.execute(f"INSERT INTO {skip} SELECT __file, __row FROM {checked.bad}")
+            finally:
+                con.execute(f"DROP TABLE IF EXISTS {checked.bad}")
+            quarantine += checked.rejections
+            selects.append(checked.select)
+            key_selects.append(checked.key_select)
+            report.rows_read += con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0]
+            shas.append(file_sha256(p))
+        n_bad = len(quarantine)
+        skipping = n_bad > 0
+
+        def union(parts: list[str]) -> str:
+            keep = (
+                f" WHERE NOT EXISTS (SELECT 1 FROM {skip} x "
+                f"WHERE x.__file = s.__file AND x.__row = s.__row)"
+                if skipping
+                else ""
+            )
+            return " UNION ALL ".join(f"{part}{keep}" for part in parts)
+
+        valid, valid_keys = "valid" + tmp, "validkeys" + tmp
+        views += [valid, valid_keys]
+        step("finding repeated keys", len(paths), len(paths))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {valid_keys} AS {union(key_selects)}")
+        dupkeys = "dupkeys" + tmp
+        con.execute(
+            f"CREATE TEMP TABLE {dupkeys} AS SELECT {keys} FROM {valid_keys} "
+            f"GROUP BY ALL HAVING count(*) > 1"
+        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {valid} AS {union(selects)}")
+        if con.execute(f"SELECT count(*) FROM {dupkeys}").fetchone()[0]:
+            ranked = _rank_repeats(con, table, valid, dupkeys, paths, quarantine, report)
+            con.execute(f"INSERT INTO {skip} SELECT __file, __row FROM {ranked} WHERE __rank > 1")
+            con.execute(f"DROP TABLE {ranked}")
+        n_out = con.execute(f"SELECT count(*) FROM {skip}").fetchone()[0] - n_bad
+        if n_out and not skipping:  # the views did not need to skip anything until now
+            skipping = True
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {valid_keys} AS {union(key_selects)}")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {valid} AS {union(selects)}")
+        total = report.rows_read - n_bad - n_out
+        step("merging", len(paths), len(paths))
+
+        def unchanged_files() -> None:
+            if [_file_stamp(p) for p in paths] != stamps:
+                raise LoadError("a file changed while it was being loaded; nothing was loaded")
+            if before_commit is not None:
+                before_commit()
+
+        _commit(
+            con,
+            table,
+            valid,
+            paths,
+            shas,
+            quarantine,
+            report,
+            strict,
+            unchanged_files,
+            keys_view=valid_keys,
+            total=total,
+        )
+    finally:
+        for v in reversed(views):
+            con.execute(f"DROP VIEW IF EXISTS {v}")
+        for t in temps:
+            con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _domains(con, table: Table) -> tuple[dict[str, set[str]], dict[str, dict[str, object]]]:
@@ -271,16 +403,19 @@ def _domains(con, table: Table) -> tuple[dict[str, set[str]], dict[str, dict[str
     return allowed, lookups
 
 
-def _validate(
-    con,
-    table: Table,
-    stg: str,
-    valid: str,
-    allowed_values: dict[str, set[str]],
-    lookups: dict[str, dict[str, object]],
-) -> list[tuple]:
-    """Check one staged file: append its valid rows, typed, to ``valid``; return the rejected
-    rows as (file index, row, fields, reasons, raw record as JSON)."""
+@dataclass
+class _Checked:
+    """One staged file, checked: ``bad`` is a temp table of its rejected rows (the caller
+    drops it), ``select`` gives every row typed and filled (alias ``s``: add a WHERE to leave
+    rows out), ``key_select`` the same rows' typed key columns only."""
+
+    bad: str
+    select: str
+    key_select: str
+    rejections: list[tuple]
+
+
+def _check(con, table: Table, stg: str, allowed_values, lookups) -> _Checked:
     src_types = dict(
         (name, str(type_)) for name, type_, *_ in con.execute(f"DESCRIBE {stg}").fetchall()
     )
@@ -296,8 +431,10 @@ def _validate(
     plan = plan_for(table, src_types, outside, lookups)
     any_bad = " OR ".join(f"({c.condition})" for c in plan.checks) or "FALSE"
     typed_cols = ", ".join(
-        plan.fills.get(c.name, typed(c, src_types[c.name])) for c in table.columns
+        f"{plan.fills.get(c.name, typed(c, src_types[c.name]))} AS {q(c.name)}"
+        for c in table.columns
     )
+    key_cols = ", ".join(f"{typed(table.column(k), src_types[k])} AS {q(k)}" for k in table.key)
     # The checks run once over all rows, to find the (usually few) bad ones; only those get
     # their flags and messages worked out.
     chk = "chk_" + stg
@@ -305,43 +442,68 @@ def _validate(
     pairs = list(zip(plan.checks, flags, strict=True))
     select = ", ".join([f"{stg}.*"] + [f"{c.condition} AS {f}" for c, f in pairs])
     con.execute(f"CREATE TEMP TABLE {chk} AS SELECT {select} FROM {stg} WHERE {any_bad}")
-    con.execute(
-        f"INSERT INTO {valid} SELECT {typed_cols}, __file, __row FROM {stg} s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {chk} b WHERE b.__row = s.__row)"
-    )
     try:
         fields = ", ".join(f"CASE WHEN {f} THEN {lit(c.field)} END" for c, f in pairs)
         reasons = ", ".join(
             f"CASE WHEN {f} THEN {lit(c.field + ': ')} || {c.message} END" for c, f in pairs
         )
         record = ", ".join(f"{q(c.name)} := {q(c.name)}" for c in table.columns)
-        return con.execute(
+        rejections = con.execute(
             f"SELECT __file, __row, "
             f"array_to_string(list_distinct(list_filter([{fields}], x -> x IS NOT NULL)), ','), "
             f"array_to_string(list_filter([{reasons}], x -> x IS NOT NULL), '; '), "
             f"to_json(struct_pack({record})) FROM {chk} ORDER BY __row"
         ).fetchall()
-    finally:
+    except BaseException:
         con.execute(f"DROP TABLE IF EXISTS {chk}")
+        raise
+    return _Checked(
+        bad=chk,
+        select=f"SELECT {typed_cols}, __file, __row FROM {stg} s {plan.fill_join}",
+        key_select=f"SELECT {key_cols}, __file, __row FROM {stg} s",
+        rejections=rejections,
+    )
 
 
-def _load_valid(con, table, valid, paths, shas, quarantine, report, strict, before_commit):
+def _validate(
+    con,
+    table: Table,
+    stg: str,
+    valid: str,
+    allowed_values: dict[str, set[str]],
+    lookups: dict[str, dict[str, object]],
+) -> list[tuple]:
+    """Check one staged file: append its valid rows, typed, to ``valid``; return the rejected
+    rows as (file index, row, fields, reasons, raw record as JSON)."""
+    checked = _check(con, table, stg, allowed_values, lookups)
+    try:
+        keep = (
+            f" WHERE NOT EXISTS (SELECT 1 FROM {checked.bad} b WHERE b.__row = s.__row)"
+            if checked.rejections
+            else ""
+        )
+        con.execute(f"INSERT INTO {valid} {checked.select}{keep}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {checked.bad}")
+    return checked.rejections
+
+
+def _rank_repeats(con, table: Table, valid: str, dupkeys: str, paths, quarantine, report) -> str:
+    """Rank the rows of ``valid`` whose key is in ``dupkeys`` (keys occurring more than once in
+    this load): the first of each key is the one to store. Rows repeating a key: identical ones
+    are duplicates; a conflicting row with an older version is superseded; a conflicting row
+    with no version to order it is ambiguous and quarantined (naming the row it conflicts
+    with). Returns the temp table of ranked rows (``__rank`` > 1 are left out of the load)."""
     key = ", ".join(q(k) for k in table.key)
     data_cols = [c.name for c in table.columns]
     vcol = table.version_column
     order = (f"{q(vcol)} DESC NULLS LAST, " if vcol else "") + "__file, __row"
-    tmp = valid[len("valid") :]
-    ranked = "ranked" + tmp
-    # Rank the rows of each key that occurs more than once in this load (usually none): the
-    # first is the one to store. Keys seen once need no ranking, which saves a full sort.
+    ranked = "ranked" + dupkeys[len("dupkeys") :]
     con.execute(
         f"CREATE TEMP TABLE {ranked} AS SELECT *, row_number() OVER (PARTITION BY {key} "
         f"ORDER BY {order}) AS __rank FROM {valid} WHERE ({key}) IN "
-        f"(SELECT ({key}) FROM {valid} GROUP BY ALL HAVING count(*) > 1)"
+        f"(SELECT ({key}) FROM {dupkeys})"
     )
-    # Rows repeating a key within this load: identical ones are duplicates; a conflicting row
-    # with an older version is superseded; a conflicting row with no version to order it is
-    # ambiguous and quarantined (naming the row it conflicts with).
     same = " AND ".join(f"d.{q(c)} IS NOT DISTINCT FROM f.{q(c)}" for c in data_cols)
     join_key = " AND ".join(f"d.{q(k)} = f.{q(k)}" for k in table.key)
     older = (
@@ -368,12 +530,46 @@ def _load_valid(con, table, valid, paths, shas, quarantine, report, strict, befo
                 "and no version column orders them"
             )
             quarantine.append((d_file, d_row, ",".join(table.key), why, rec))
-    con.execute(
-        f"DELETE FROM {valid} v USING {ranked} r WHERE r.__rank > 1 "
-        f"AND v.__file = r.__file AND v.__row = r.__row"
-    )
-    con.execute(f"DROP TABLE {ranked}")
+    return ranked
 
+
+def _load_valid(con, table, valid, paths, shas, quarantine, report, strict, before_commit):
+    """Merge the staged valid rows of ``valid`` (a temp table): rows repeating a key within
+    the load are ranked and the losers deleted from ``valid``, then ``_commit``."""
+    key = ", ".join(q(k) for k in table.key)
+    dupkeys = "dupkeys" + valid[len("valid") :]
+    # Only keys that occur more than once in this load (usually none) are ranked, which saves
+    # a full sort.
+    con.execute(
+        f"CREATE TEMP TABLE {dupkeys} AS SELECT {key} FROM {valid} GROUP BY ALL HAVING count(*) > 1"
+    )
+    try:
+        if con.execute(f"SELECT count(*) FROM {dupkeys}").fetchone()[0]:
+            ranked = _rank_repeats(con, table, valid, dupkeys, paths, quarantine, report)
+            con.execute(
+                f"DELETE FROM {valid} v USING {ranked} r WHERE r.__rank > 1 "
+                f"AND v.__file = r.__file AND v.__row = r.__row"
+            )
+            con.execute(f"DROP TABLE {ranked}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {dupkeys}")
+    _commit(con, table, valid, paths, shas, quarantine, report, strict, before_commit)
+
+
+def _commit(
+    con,
+    table: Table,
+    valid: str,
+    paths,
+    shas,
+    quarantine,
+    report: LoadReport,
+    strict: bool,
+    before_commit,
+    keys_view: str | None = None,
+    total: int | None = None,
+) -> None:
+    """Quarantine, ``strict``, then one transaction: merge, bookkeeping, commit."""
     quarantine.sort(key=lambda x: (x[0], x[1]))
     report.quarantined = len(quarantine)
     report.rejections = [
@@ -389,7 +585,7 @@ def _load_valid(con, table, valid, paths, shas, quarantine, report, strict, befo
 
     con.execute("BEGIN TRANSACTION")
     try:
-        _merge(con, table, valid, paths, report)
+        _merge(con, table, valid, paths, report, keys_view=keys_view, total=total)
         _record(con, table, paths, shas, quarantine, report)
         if before_commit is not None:
             before_commit()  # lets tests crash or fail a load at its most delicate point
@@ -399,7 +595,18 @@ def _load_valid(con, table, valid, paths, shas, quarantine, report, strict, befo
         raise
 
 
-def _merge(con, table: Table, w: str, paths, report: LoadReport) -> None:
+def _merge(
+    con,
+    table: Table,
+    w: str,
+    paths,
+    report: LoadReport,
+    keys_view: str | None = None,
+    total: int | None = None,
+) -> None:
+    """Merge the valid rows of ``w`` (a table or view with ``__file``/``__row``) into the
+    table. ``keys_view``, the same rows' key columns only, lets a load whose keys are all new
+    skip comparing whole records; ``total`` is the number of rows in ``w`` if known."""
     key = table.key
     data_cols = list(table.column_names)
     join_key = " AND ".join(f"e.{q(k)} = n.{q(k)}" for k in key)
@@ -412,14 +619,23 @@ def _merge(con, table: Table, w: str, paths, report: LoadReport) -> None:
     )
     lineage = not table.reference
     m = "matched" + w[len("valid") :]
-    # Classify incoming rows whose key is already stored; the rest are new.
-    con.execute(
-        f"CREATE TEMP TABLE {m} AS SELECT n.__file, n.__row, CASE WHEN {same} THEN 'unchanged' "
-        f"WHEN {older} THEN 'older' ELSE 'replace' END AS action "
-        f"FROM {w} n JOIN {q(table.name)} e ON {join_key}"
-    )
-    counts = dict(con.execute(f"SELECT action, count(*) FROM {m} GROUP BY ALL").fetchall())
-    total = con.execute(f"SELECT count(*) FROM {w}").fetchone()[0]
+    # Classify incoming rows whose key is already stored; the rest are new. An empty table,
+    # or (with ``keys_view``) no stored key among the incoming ones, leaves nothing to compare.
+    counts: dict[str, int] = {}
+    overlap = not con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {q(table.name)})").fetchone()[0]
+    if overlap and keys_view is not None:
+        overlap = con.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {keys_view} n JOIN {q(table.name)} e ON {join_key})"
+        ).fetchone()[0]
+    if overlap:
+        con.execute(
+            f"CREATE TEMP TABLE {m} AS SELECT n.__file, n.__row, "
+            f"CASE WHEN {same} THEN 'unchanged' WHEN {older} THEN 'older' ELSE 'replace' END "
+            f"AS action FROM {w} n JOIN {q(table.name)} e ON {join_key}"
+        )
+        counts = dict(con.execute(f"SELECT action, count(*) FROM {m} GROUP BY ALL").fetchall())
+    if total is None:
+        total = con.execute(f"SELECT count(*) FROM {w}").fetchone()[0]
     report.unchanged = counts.get("unchanged", 0)
     report.replaced = counts.get("replace", 0)
     report.inserted = total - sum(counts.values())
@@ -457,25 +673,28 @@ def _merge(con, table: Table, w: str, paths, report: LoadReport) -> None:
         con.execute(
             f"DELETE FROM {q(table.name)} e WHERE EXISTS (SELECT 1 {replaced} WHERE {join_key})"
         )
-    keep_out = (
-        f"WHERE NOT EXISTS (SELECT 1 FROM {m} r WHERE r.__file = n.__file "
-        f"AND r.__row = n.__row AND r.action <> 'replace')"
-        if counts.get("unchanged", 0) + counts.get("older", 0)
-        else ""
-    )
-    cols = ", ".join(q(c) for c in data_cols)
-    src_cols = ", ".join(f"n.{q(c)}" for c in data_cols)
-    if lineage:
-        files = "[" + ", ".join(lit(str(p.resolve())) for p in paths) + "]"
-        con.execute(
-            f"INSERT INTO {q(table.name)} ({cols}, source_file, source_row, loaded_at, load_id) "
-            f"SELECT {src_cols}, {files}[n.__file + 1], n.__row, now()::TIMESTAMP, ? "
-            f"FROM {w} n {keep_out}",
-            [report.load_id],
+    if report.inserted + report.replaced:
+        keep_out = (
+            f"WHERE NOT EXISTS (SELECT 1 FROM {m} r WHERE r.__file = n.__file "
+            f"AND r.__row = n.__row AND r.action <> 'replace')"
+            if counts.get("unchanged", 0) + counts.get("older", 0)
+            else ""
         )
-    else:
-        con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {src_cols} FROM {w} n {keep_out}")
-    con.execute(f"DROP TABLE {m}")
+        cols = ", ".join(q(c) for c in data_cols)
+        src_cols = ", ".join(f"n.{q(c)}" for c in data_cols)
+        if lineage:
+            files = "[" + ", ".join(lit(str(p.resolve())) for p in paths) + "]"
+            con.execute(
+                f"INSERT INTO {q(table.name)} ({cols}, source_file, source_row, loaded_at, "
+                f"load_id) SELECT {src_cols}, {files}[n.__file + 1], n.__row, now()::TIMESTAMP, "
+                f"? FROM {w} n {keep_out}",
+                [report.load_id],
+            )
+        else:
+            con.execute(
+                f"INSERT INTO {q(table.name)} ({cols}) SELECT {src_cols} FROM {w} n {keep_out}"
+            )
+    con.execute(f"DROP TABLE IF EXISTS {m}")
 
 
 def _record(con, table: Table, paths, shas, quarantine, report: LoadReport) -> None:

@@ -76,10 +76,13 @@ _TYPE_WORDS = {
 
 @dataclass(frozen=True)
 class Plan:
-    """What validating a staged table needs: row checks and derived fills."""
+    """What validating a staged table needs: row checks and derived fills. The fills read the
+    reference values through ``fill_join`` (a LEFT JOIN to add after the staged table in FROM;
+    empty when there is nothing to look up)."""
 
     checks: tuple[Check, ...]
     fills: dict[str, str]
+    fill_join: str = ""
 
 
 def _sql_value(v: object, type_: str) -> str:
@@ -176,18 +179,42 @@ def plan_for(
             )
         )
     fills: dict[str, str] = {}
-    derived_values: dict[str, str] = {}
+    fill_join = ""
     if table.derived_from is not None:
         _, join_col, mapping = table.derived_from
         key = typed(table.column(join_col))
-        for col_name in mapping:
+        # The fills look the values up with a hash join to a VALUES list of the reference rows
+        # (one probe per row); the checks, which only run when the file gives a derived value,
+        # keep the MAP form, which needs no join.
+        names = list(mapping)
+        by_name = {n: {str(k): v for k, v in lookups.get(n, {}).items()} for n in names}
+        keys = sorted({k for n in names for k in by_name[n]})
+        if keys:
+            rows = ", ".join(
+                "("
+                + ", ".join(
+                    [lit(k)]
+                    + [
+                        f"CAST({_sql_value(by_name[n].get(k), table.column(n).type)} "
+                        f"AS {table.column(n).type})"
+                        for n in names
+                    ]
+                )
+                + ")"
+                for k in keys
+            )
+            aliases = ", ".join(f"__lk{i}" for i in range(len(names)))
+            fill_join = (
+                f"LEFT JOIN (VALUES {rows}) AS __lk(__lk_key, {aliases}) "
+                f"ON __lk.__lk_key = CAST({key} AS VARCHAR)"
+            )
+        for i, col_name in enumerate(names):
             col, table_of = table.column(col_name), lookups.get(col_name, {})
             entries = ", ".join(
                 f"{lit(str(k))}: {_sql_value(v, col.type)}" for k, v in sorted(table_of.items())
             )
             expected = f"map_extract_value(MAP {{{entries}}}, {key})" if entries else "NULL"
-            derived_values[col_name] = expected
-            fills[col_name] = f"COALESCE({typed(col)}, {expected})"
+            fills[col_name] = f"COALESCE({typed(col)}, {f'__lk.__lk{i}' if fill_join else 'NULL'})"
             msg = (
                 f"{_quoted(raw(col))} || ' disagrees with the offence code (expected ' || "
                 f"CAST({expected} AS VARCHAR) || ')'"
@@ -200,4 +227,4 @@ def plan_for(
     # A condition on empty values is NULL in SQL; coalesce so that a row is always either
     # valid or rejected, never neither (which would drop it silently).
     checks = tuple(Check(c.field, f"coalesce(({c.condition}), FALSE)", c.message) for c in out)
-    return Plan(checks, fills)
+    return Plan(checks, fills, fill_join)
