@@ -14,7 +14,8 @@ Scenarios (each in its own process, so its peak memory is its own):
   1.5x of SQL, at least 10x faster than pandas. Also the full engine (statistics included) for
   the subset at one period, for scale.
 - national: framework_one on the 43-force Parquet set (``forcestat synth --forces 43 --out
-  DIR``) when it exists. Targets <= 60 s and <= 8 GiB.
+  DIR``) when it exists. Targets <= 60 s and <= 8 GiB. Then the subset on it (crimes only: the
+  national set has no calls): engine, SQL and pandas at 29 million crimes.
 
 The demo store is built with ``forcestat synth`` when missing. Figures are printed and, with
 --json FILE, saved.
@@ -154,20 +155,22 @@ def _pandas_subset(crimes, calls):
     g = c.groupby(["district", "month"])
     idx2, x12 = rolling(g["pp"].sum())
     _, d12 = rolling(g.size())
-    k = calls[calls["channel"] == "101"]
-    k = k.assign(month=k["received_at"].dt.year * 12 + k["received_at"].dt.month - 1)
-    gk = k.groupby("month")
-    xs = gk["abandoned"].sum()
-    ns = gk.size()
-    full = range(xs.index.min(), xs.index.max() + 1)
-    xs, ns = xs.reindex(full, fill_value=0), ns.reindex(full, fill_value=0)
-    rate = 100 * xs.rolling(12).sum() / ns.rolling(12).sum()
+    rate = None
+    if calls is not None:
+        k = calls[calls["channel"] == "101"]
+        k = k.assign(month=k["received_at"].dt.year * 12 + k["received_at"].dt.month - 1)
+        gk = k.groupby("month")
+        xs = gk["abandoned"].sum()
+        ns = gk.size()
+        full = range(xs.index.min(), xs.index.max() + 1)
+        xs, ns = xs.reindex(full, fill_value=0), ns.reindex(full, fill_value=0)
+        rate = 100 * xs.rolling(12).sum() / ns.rolling(12).sum()
     return {
         "crime_total_last": float(n12[:, -1].sum()),
         "outcome_x_last": float(x12[:, -1].sum()),
         "outcome_n_last": float(d12[:, -1].sum()),
-        "abandon_rate_last": float(rate.iloc[-1]),
-        "cells": int(n12.size + x12.size + rate.size),
+        "abandon_rate_last": float(rate.iloc[-1]) if rate is not None else None,
+        "cells": int(n12.size + x12.size + (rate.size if rate is not None else 0)),
         "_idx": (len(idx1), len(idx2)),
     }
 
@@ -183,13 +186,17 @@ def scenario_subset(store: str, period: str, repeat: int) -> dict:
     fw.measure("recorded_crime").breakdowns = ["district*offence_group"]
     st = open_store(store, read_only=True)
     con = st.duck
+    # A national set has no calls table (synth leaves the event tables out): crimes only.
+    has_calls = "calls" in st.ibis.list_tables()
+    subset = SUBSET if has_calls else SUBSET[:2]
+    queries = (SQL_CRIME, SQL_OUTCOME, SQL_ABANDON) if has_calls else (SQL_CRIME, SQL_OUTCOME)
 
     def engine():
-        r = rolling_sums(st, fw, SUBSET, "12m", SUBSET_BREAKDOWNS)
+        r = rolling_sums(st, fw, subset, "12m", SUBSET_BREAKDOWNS)
         return r
 
     def sql():
-        return [con.execute(q).to_arrow_table() for q in (SQL_CRIME, SQL_OUTCOME, SQL_ABANDON)]
+        return [con.execute(q).to_arrow_table() for q in queries]
 
     engine()  # warm both paths up (imports, DuckDB caches)
     sql()
@@ -200,12 +207,14 @@ def scenario_subset(store: str, period: str, repeat: int) -> dict:
             con.execute(
                 "SELECT recorded_at, district, offence_group, outcome_type FROM crimes"
             ).df(),
-            con.execute("SELECT received_at, channel, abandoned FROM calls").df(),
+            con.execute("SELECT received_at, channel, abandoned FROM calls").df()
+            if has_calls
+            else None,
         )
     )
     crimes, calls = frames
     t_pandas, pdres = _timed(lambda: _pandas_subset(crimes, calls), max(1, repeat // 2))
-    t_full, _ = _timed(lambda: compute(st, fw, period, measures=list(SUBSET)), 1)
+    t_full, _ = _timed(lambda: compute(st, fw, period, measures=list(subset)), 1)
 
     # The three implementations must agree before their times mean anything.
     last = r["period_end"].max()
@@ -214,7 +223,7 @@ def scenario_subset(store: str, period: str, repeat: int) -> dict:
     out_x = at[at.measure_id == "outcome_rate_all_crime"].numerator.sum()
     out_n = at[at.measure_id == "outcome_rate_all_crime"].denominator.sum()
     ab = at[at.measure_id == "calls_101_abandonment"]
-    ab_rate = 100 * ab.numerator.sum() / ab.denominator.sum()
+    ab_rate = 100 * ab.numerator.sum() / ab.denominator.sum() if has_calls else None
     sql_crime = s[0].to_pandas()
     sql_crime = float(sql_crime[sql_crime["month"] == sql_crime["month"].max()]["n12"].sum())
     agree = {
@@ -224,7 +233,7 @@ def scenario_subset(store: str, period: str, repeat: int) -> dict:
         "abandon_rate": [ab_rate, None, pdres["abandon_rate_last"]],
     }
     ok = (
-        all(abs(v[0] - v[2]) < 1e-6 * max(1, abs(v[0])) for v in agree.values())
+        all(abs(v[0] - v[2]) < 1e-6 * max(1, abs(v[0])) for v in agree.values() if v[0] is not None)
         and abs(crime_total - sql_crime) < 1e-6
     )
     return {
@@ -353,6 +362,20 @@ def main() -> None:
             )
         else:
             print("national failed:", n["error"])
+        figures["national_subset"] = s = run_child(["subset", a.national, a.period, "1"], 3600)
+        if "error" not in s:
+            print(
+                "national subset (crime by district x offence group, outcome rate by district; "
+                f"12-month rolling, every month): engine {fmt(s['engine_s'])}, hand-written "
+                f"DuckDB SQL {fmt(s['sql_s'])}, pandas {fmt(s['pandas_s'])} (+ "
+                f"{fmt(s['pandas_load_s'])} to load its tables); results agree: {s['agree']}; "
+                f"engine / SQL = {s['engine_s'] / s['sql_s']:.2f}, pandas / engine = "
+                f"{s['pandas_s'] / s['engine_s']:.1f} (tables in memory), "
+                f"{(s['pandas_s'] + s['pandas_load_s']) / s['engine_s']:.1f} (reading them)",
+                flush=True,
+            )
+        else:
+            print("national subset failed:", s["error"])
     else:
         print(
             "national: not run (no --national folder; build one with "
