@@ -175,6 +175,21 @@ def test_same_store_key_repeated_across_files(tmp_path):
     both_paths(tmp_path, [[a, b]])
 
 
+def test_same_store_into_a_populated_table(tmp_path):
+    """Into an empty table the streaming path filters as it copies; into a populated one it
+    finds bad and repeated rows first. Both variants, on the messy file and on repeats."""
+    seed = write(tmp_path / "seed.parquet", [row("S1"), row("C10", district="Cambridge")])
+    messy = write(tmp_path / "messy.parquet", MESSY, text_dates=True)
+    a = write(tmp_path / "a.parquet", [row("A1"), row("B1")])
+    b = write(tmp_path / "b.parquet", [row("A1"), row("B1", district="Cambridge"), row("A2")])
+    both_paths(tmp_path, [[seed], [messy], [a, b]])
+
+
+def test_same_store_same_file_twice_in_one_load(tmp_path):
+    f = write(tmp_path / "f.parquet", [row("F1"), row("F2", updated_at=ts(3))])
+    both_paths(tmp_path, [[f, f]])
+
+
 def test_same_store_missing_derived_and_given_derived(tmp_path):
     t = crimes([row("D1", offence_code="92D"), row("D2"), row("D3")])
     t = t.append_column("offence_group", pa.array([None, "Shoplifting", None], pa.string()))

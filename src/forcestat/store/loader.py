@@ -283,13 +283,16 @@ def _file_stamp(path: Path) -> tuple[int, int]:
 
 
 def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, before_commit):
-    """The streaming path for Parquet files. Each file is read where it lies, through a view:
-    one scan finds the bad rows (the checks, compiled to one condition; only the columns they
-    name are read), one scan of the key columns finds keys repeated in the load, and the valid
-    rows are then copied once, in the load's transaction, straight from the file into the table
-    with their lineage, skipping the (usually no) bad and repeated rows by row number. Nothing
-    is materialised but the bad rows, so the copy is the only full pass. Every rule is the
-    staging path's own: the same checks (``_check``), repeat ranking (``_rank_repeats``),
+    """The streaming path for Parquet files: each file is read where it lies, through a view,
+    and the valid rows are copied once, straight from the file into the table with their
+    lineage; nothing is materialised but the (usually few) bad and repeated rows.
+
+    Into an empty table (the first load) the copy itself applies the checks, compiled to one
+    condition, and the load then looks at what it stored for keys repeated in the load
+    (``_load_into_empty``); only if the copy left rows out is a second scan made to name them.
+    Otherwise one scan finds the bad rows, one scan of the key columns finds repeated keys, and
+    the merge copies the rest, skipping both by row number. Every rule is the staging path's
+    own: the same checks (``_plan_checks``/``_find_bad``), repeat ranking (``_rank_repeats``),
     quarantine, merge and bookkeeping (``_commit``)."""
     tmp = f"_{report.load_id}"
     skip = "skip" + tmp  # rows (file, row) not to store: rejected, or repeats ranked out
@@ -297,12 +300,17 @@ def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, be
     temps = [skip, "ranked" + tmp, "matched" + tmp, "dupkeys" + tmp]
     quarantine: list[tuple] = []
     shas: list[str] = []
-    selects: list[str] = []
-    key_selects: list[str] = []
+    plans: list[_Checks] = []
     stamps = [_file_stamp(p) for p in paths]
     allowed, lookups = _domains(con, table)
     keys = ", ".join(q(k) for k in table.key)
-    con.execute(f"CREATE TEMP TABLE {skip} (__file INTEGER, __row BIGINT)")
+
+    def unchanged_files() -> None:
+        if [_file_stamp(p) for p in paths] != stamps:
+            raise LoadError("a file changed while it was being loaded; nothing was loaded")
+        if before_commit is not None:
+            before_commit()
+
     try:
         for i, p in enumerate(paths):
             step(f"validating {p.name}", i, len(paths))
@@ -310,17 +318,27 @@ def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, be
             stg = f"stg{tmp}_{i}"
             views.append(stg)
             _stage_file(con, p, "parquet", table, stg, i, view=True)
-            checked = _check(con, table, stg, allowed, lookups)
-            try:
-                if checked.rejections:
-                    con.execute(f"INSERT INTO {skip} SELECT __file, __row FROM {checked.bad}")
-            finally:
-                con.execute(f"DROP TABLE IF EXISTS {checked.bad}")
-            quarantine += checked.rejections
-            selects.append(checked.select)
-            key_selects.append(checked.key_select)
+            plans.append(_plan_checks(con, table, stg, allowed, lookups))
             report.rows_read += con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0]
             shas.append(file_sha256(p))
+        distinct_files = len({p.resolve() for p in paths}) == len(paths)
+        if (
+            not table.reference
+            and distinct_files
+            and con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {q(table.name)})").fetchone()[0]
+        ):
+            step("merging", len(paths), len(paths))
+            if _load_into_empty(con, table, plans, paths, shas, report, strict, unchanged_files):
+                return
+        con.execute(f"CREATE TEMP TABLE {skip} (__file INTEGER, __row BIGINT)")
+        for plan in plans:
+            bad, rejections = _find_bad(con, table, plan)
+            try:
+                if rejections:
+                    con.execute(f"INSERT INTO {skip} SELECT __file, __row FROM {bad}")
+            finally:
+                con.execute(f"DROP TABLE IF EXISTS {bad}")
+            quarantine += rejections
         n_bad = len(quarantine)
         skipping = n_bad > 0
 
@@ -336,13 +354,15 @@ def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, be
         valid, valid_keys = "valid" + tmp, "validkeys" + tmp
         views += [valid, valid_keys]
         step("finding repeated keys", len(paths), len(paths))
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {valid_keys} AS {union(key_selects)}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {valid_keys} AS {union([p.key_select for p in plans])}"
+        )
         dupkeys = "dupkeys" + tmp
         con.execute(
             f"CREATE TEMP TABLE {dupkeys} AS SELECT {keys} FROM {valid_keys} "
             f"GROUP BY ALL HAVING count(*) > 1"
         )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {valid} AS {union(selects)}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {valid} AS {union([p.select for p in plans])}")
         if con.execute(f"SELECT count(*) FROM {dupkeys}").fetchone()[0]:
             ranked = _rank_repeats(con, table, valid, dupkeys, paths, quarantine, report)
             con.execute(f"INSERT INTO {skip} SELECT __file, __row FROM {ranked} WHERE __rank > 1")
@@ -350,17 +370,15 @@ def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, be
         n_out = con.execute(f"SELECT count(*) FROM {skip}").fetchone()[0] - n_bad
         if n_out and not skipping:  # the views did not need to skip anything until now
             skipping = True
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {valid_keys} AS {union(key_selects)}")
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {valid} AS {union(selects)}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {valid_keys} AS "
+                f"{union([p.key_select for p in plans])}"
+            )
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {valid} AS {union([p.select for p in plans])}"
+            )
         total = report.rows_read - n_bad - n_out
         step("merging", len(paths), len(paths))
-
-        def unchanged_files() -> None:
-            if [_file_stamp(p) for p in paths] != stamps:
-                raise LoadError("a file changed while it was being loaded; nothing was loaded")
-            if before_commit is not None:
-                before_commit()
-
         _commit(
             con,
             table,
@@ -379,6 +397,67 @@ def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, be
             con.execute(f"DROP VIEW IF EXISTS {v}")
         for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _load_into_empty(con, table, plans, paths, shas, report, strict, before_commit) -> bool:
+    """First load into an empty table: one transaction copies every row that passes the checks
+    straight from the files (the checks are the copy's filter, so no scan is made ahead of it),
+    then names the rows it left out (a second scan, only if there were any), ranks keys
+    repeated among the rows it stored and deletes the losers, exactly as the merge would have
+    kept them out. Returns False, having changed nothing, if the table is not empty after all."""
+    tmp = f"_{report.load_id}"
+    stored, dupkeys = "stored" + tmp, "dupkeys" + tmp
+    files = "[" + ", ".join(lit(str(p.resolve())) for p in paths) + "]"
+    cols = ", ".join(q(c) for c in table.column_names)
+    source = " UNION ALL ".join(f"{p.select} WHERE NOT ({p.any_bad})" for p in plans)
+    quarantine: list[tuple] = []
+    con.execute("BEGIN TRANSACTION")
+    if not con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {q(table.name)})").fetchone()[0]:
+        con.execute("ROLLBACK")
+        return False
+    try:
+        n_in = con.execute(
+            f"INSERT INTO {q(table.name)} ({cols}, source_file, source_row, loaded_at, load_id) "
+            f"SELECT {cols}, {files}[__file + 1], __row, now()::TIMESTAMP, ? FROM ({source})",
+            [report.load_id],
+        ).fetchone()[0]
+        if n_in < report.rows_read:
+            for plan in plans:
+                bad, rejections = _find_bad(con, table, plan)
+                con.execute(f"DROP TABLE IF EXISTS {bad}")
+                quarantine += rejections
+        # The table was empty: every row in it is this load's, numbered back to its file.
+        con.execute(
+            f"CREATE TEMP VIEW {stored} AS SELECT {cols}, "
+            f"list_position({files}, source_file) - 1 AS __file, source_row AS __row "
+            f"FROM {q(table.name)}"
+        )
+        keys = ", ".join(q(k) for k in table.key)
+        con.execute(
+            f"CREATE TEMP TABLE {dupkeys} AS SELECT {keys} FROM {q(table.name)} "
+            f"GROUP BY ALL HAVING count(*) > 1"
+        )
+        n_out = 0
+        if con.execute(f"SELECT count(*) FROM {dupkeys}").fetchone()[0]:
+            ranked = _rank_repeats(con, table, stored, dupkeys, paths, quarantine, report)
+            n_out = con.execute(f"SELECT count(*) FROM {ranked} WHERE __rank > 1").fetchone()[0]
+            con.execute(
+                f"DELETE FROM {q(table.name)} t USING {ranked} r WHERE r.__rank > 1 "
+                f"AND t.source_file = {files}[r.__file + 1] AND t.source_row = r.__row"
+            )
+        report.inserted = n_in - n_out
+        _settle_quarantine(table, paths, quarantine, report, strict)
+        _record(con, table, paths, shas, quarantine, report)
+        before_commit()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {stored}")
+        for t in (dupkeys, "ranked" + tmp):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    return True
 
 
 def _domains(con, table: Table) -> tuple[dict[str, set[str]], dict[str, dict[str, object]]]:
@@ -404,18 +483,21 @@ def _domains(con, table: Table) -> tuple[dict[str, set[str]], dict[str, dict[str
 
 
 @dataclass
-class _Checked:
-    """One staged file, checked: ``bad`` is a temp table of its rejected rows (the caller
-    drops it), ``select`` gives every row typed and filled (alias ``s``: add a WHERE to leave
-    rows out), ``key_select`` the same rows' typed key columns only."""
+class _Checks:
+    """The checks of one staged file, compiled: ``any_bad`` is true for a row that breaks any
+    rule; ``select`` gives every row typed and filled (alias ``s``: add a WHERE to leave rows
+    out), ``key_select`` the same rows' typed key columns only; ``bad_select`` the rows that
+    break a rule, with a flag per check."""
 
-    bad: str
+    stg: str
+    any_bad: str
     select: str
     key_select: str
-    rejections: list[tuple]
+    bad_select: str
+    messages: str
 
 
-def _check(con, table: Table, stg: str, allowed_values, lookups) -> _Checked:
+def _plan_checks(con, table: Table, stg: str, allowed_values, lookups) -> _Checks:
     src_types = dict(
         (name, str(type_)) for name, type_, *_ in con.execute(f"DESCRIBE {stg}").fetchall()
     )
@@ -435,34 +517,41 @@ def _check(con, table: Table, stg: str, allowed_values, lookups) -> _Checked:
         for c in table.columns
     )
     key_cols = ", ".join(f"{typed(table.column(k), src_types[k])} AS {q(k)}" for k in table.key)
-    # The checks run once over all rows, to find the (usually few) bad ones; only those get
-    # their flags and messages worked out.
-    chk = "chk_" + stg
     flags = [f"__c{i}" for i in range(len(plan.checks))]
     pairs = list(zip(plan.checks, flags, strict=True))
-    select = ", ".join([f"{stg}.*"] + [f"{c.condition} AS {f}" for c, f in pairs])
-    con.execute(f"CREATE TEMP TABLE {chk} AS SELECT {select} FROM {stg} WHERE {any_bad}")
-    try:
-        fields = ", ".join(f"CASE WHEN {f} THEN {lit(c.field)} END" for c, f in pairs)
-        reasons = ", ".join(
-            f"CASE WHEN {f} THEN {lit(c.field + ': ')} || {c.message} END" for c, f in pairs
-        )
-        record = ", ".join(f"{q(c.name)} := {q(c.name)}" for c in table.columns)
-        rejections = con.execute(
+    flagged = ", ".join([f"{stg}.*"] + [f"{c.condition} AS {f}" for c, f in pairs])
+    fields = ", ".join(f"CASE WHEN {f} THEN {lit(c.field)} END" for c, f in pairs)
+    reasons = ", ".join(
+        f"CASE WHEN {f} THEN {lit(c.field + ': ')} || {c.message} END" for c, f in pairs
+    )
+    record = ", ".join(f"{q(c.name)} := {q(c.name)}" for c in table.columns)
+    return _Checks(
+        stg=stg,
+        any_bad=any_bad,
+        select=f"SELECT {typed_cols}, __file, __row FROM {stg} s {plan.fill_join}",
+        key_select=f"SELECT {key_cols}, __file, __row FROM {stg} s",
+        bad_select=f"SELECT {flagged} FROM {stg} WHERE {any_bad}",
+        messages=(
             f"SELECT __file, __row, "
             f"array_to_string(list_distinct(list_filter([{fields}], x -> x IS NOT NULL)), ','), "
             f"array_to_string(list_filter([{reasons}], x -> x IS NOT NULL), '; '), "
-            f"to_json(struct_pack({record})) FROM {chk} ORDER BY __row"
-        ).fetchall()
+            f"to_json(struct_pack({record}))"
+        ),
+    )
+
+
+def _find_bad(con, table: Table, checks: _Checks) -> tuple[str, list[tuple]]:
+    """One scan for the rows that break a rule (usually none); only those get their flags and
+    messages worked out. Returns the temp table of those rows (the caller drops it) and the
+    rejections: (file index, row, fields, reasons, raw record as JSON)."""
+    chk = "chk_" + checks.stg
+    con.execute(f"CREATE TEMP TABLE {chk} AS {checks.bad_select}")
+    try:
+        rejections = con.execute(f"{checks.messages} FROM {chk} ORDER BY __row").fetchall()
     except BaseException:
         con.execute(f"DROP TABLE IF EXISTS {chk}")
         raise
-    return _Checked(
-        bad=chk,
-        select=f"SELECT {typed_cols}, __file, __row FROM {stg} s {plan.fill_join}",
-        key_select=f"SELECT {key_cols}, __file, __row FROM {stg} s",
-        rejections=rejections,
-    )
+    return chk, rejections
 
 
 def _validate(
@@ -475,17 +564,18 @@ def _validate(
 ) -> list[tuple]:
     """Check one staged file: append its valid rows, typed, to ``valid``; return the rejected
     rows as (file index, row, fields, reasons, raw record as JSON)."""
-    checked = _check(con, table, stg, allowed_values, lookups)
+    checks = _plan_checks(con, table, stg, allowed_values, lookups)
+    bad, rejections = _find_bad(con, table, checks)
     try:
         keep = (
-            f" WHERE NOT EXISTS (SELECT 1 FROM {checked.bad} b WHERE b.__row = s.__row)"
-            if checked.rejections
+            f" WHERE NOT EXISTS (SELECT 1 FROM {bad} b WHERE b.__row = s.__row)"
+            if rejections
             else ""
         )
-        con.execute(f"INSERT INTO {valid} {checked.select}{keep}")
+        con.execute(f"INSERT INTO {valid} {checks.select}{keep}")
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {checked.bad}")
-    return checked.rejections
+        con.execute(f"DROP TABLE IF EXISTS {bad}")
+    return rejections
 
 
 def _rank_repeats(con, table: Table, valid: str, dupkeys: str, paths, quarantine, report) -> str:
@@ -570,6 +660,21 @@ def _commit(
     total: int | None = None,
 ) -> None:
     """Quarantine, ``strict``, then one transaction: merge, bookkeeping, commit."""
+    _settle_quarantine(table, paths, quarantine, report, strict)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _merge(con, table, valid, paths, report, keys_view=keys_view, total=total)
+        _record(con, table, paths, shas, quarantine, report)
+        if before_commit is not None:
+            before_commit()  # lets tests crash or fail a load at its most delicate point
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _settle_quarantine(table: Table, paths, quarantine, report: LoadReport, strict) -> None:
+    """Put the rejections in file order on the report; refuse the load if ``strict``."""
     quarantine.sort(key=lambda x: (x[0], x[1]))
     report.quarantined = len(quarantine)
     report.rejections = [
@@ -582,17 +687,6 @@ def _commit(
             f"the store is unchanged. First reasons:\n{shown}",
             report,
         )
-
-    con.execute("BEGIN TRANSACTION")
-    try:
-        _merge(con, table, valid, paths, report, keys_view=keys_view, total=total)
-        _record(con, table, paths, shas, quarantine, report)
-        if before_commit is not None:
-            before_commit()  # lets tests crash or fail a load at its most delicate point
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _merge(
