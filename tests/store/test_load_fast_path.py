@@ -292,6 +292,20 @@ def test_fast_path_strict_refuses_and_leaves_store_unchanged(store, tmp_path):
     assert contents(store) == before
 
 
+def test_strict_refusal_reports_the_same_on_both_paths(tmp_path):
+    f = write(tmp_path / "messy.parquet", MESSY, text_dates=True)
+    seen = []
+    for fast in (True, False):
+        st = open_store(str(tmp_path / f"strict-{fast}.duckdb"))
+        try:
+            with pytest.raises(StrictLoadError) as exc:
+                load_files(st, "crimes", [f], fast_path=fast, strict=True)
+            seen.append((str(exc.value), summary(exc.value.report), contents(st)))
+        finally:
+            st.close()
+    assert seen[0] == seen[1]
+
+
 def test_fast_path_file_changed_during_load_loads_nothing(store, tmp_path):
     f = write(tmp_path / "c.parquet", [row("C1"), row("C2")])
     before = contents(store)

@@ -235,7 +235,9 @@ def load_files(
     report.files = [str(p) for p in paths]
     step = progress or (lambda *_: None)
     tmp = f"_{report.load_id}"
-    if all_parquet if fast_path is None else fast_path:
+    if fast_path is None:
+        fast_path = all_parquet
+    if fast_path:
         _load_parquet(con, table, paths, report, strict, step, before_commit)
         report.seconds = time.perf_counter() - t0
         return report
@@ -445,8 +447,8 @@ def _load_into_empty(con, table, plans, paths, shas, report, strict, before_comm
                 f"DELETE FROM {q(table.name)} t USING {ranked} r WHERE r.__rank > 1 "
                 f"AND t.source_file = {files}[r.__file + 1] AND t.source_row = r.__row"
             )
-        report.inserted = n_in - n_out
         _settle_quarantine(table, paths, quarantine, report, strict)
+        report.inserted = n_in - n_out
         _record(con, table, paths, shas, quarantine, report)
         before_commit()
         con.execute("COMMIT")
