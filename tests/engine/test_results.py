@@ -126,13 +126,10 @@ def test_recorded_crime_counts(results, raw, window, breakdown, unit):
     )
 
 
-def _detrend(d: np.ndarray) -> np.ndarray:
-    """Residuals about a straight line in each block of 12 (rows of d: series)."""
-    t = np.arange(12) - 5.5
+def _centre(d: np.ndarray) -> np.ndarray:
+    """Deviations from the mean of each block of 12 (rows of d: series)."""
     blocks = d.reshape(*d.shape[:-1], -1, 12)
-    centred = blocks - blocks.mean(axis=-1, keepdims=True)
-    slope = (centred * t).sum(axis=-1, keepdims=True) / (t * t).sum()
-    return (centred - slope * t).reshape(d.shape)
+    return (blocks - blocks.mean(axis=-1, keepdims=True)).reshape(d.shape)
 
 
 def _bracket(r: np.ndarray) -> np.ndarray:
@@ -142,26 +139,31 @@ def _bracket(r: np.ndarray) -> np.ndarray:
     return total
 
 
-def _null_bracket(draws: int = 200_000) -> float:
-    """Expected Bartlett-weighted (lag <= 11) sum of products of detrended, standardised
-    year-on-year differences of 24 independent months, by simulation (docs/methods.md)."""
+def _null_bracket(draws: int = 200_000) -> tuple[float, float]:
+    """Mean and Satterthwaite df (2 mean^2 / var) of the Bartlett-weighted (lag <= 11) sum of
+    products of block-centred, standardised year-on-year differences of 24 independent months, by
+    simulation (docs/methods.md)."""
     rng = np.random.default_rng(99)
     y = rng.normal(size=(draws, 36))
-    return float(_bracket(_detrend((y[:, 12:] - y[:, :-12]) / np.sqrt(2.0))).mean())
+    q = _bracket(_centre((y[:, 12:] - y[:, :-12]) / np.sqrt(2.0)))
+    return float(q.mean()), float(2 * q.mean() ** 2 / q.var())
 
 
-NULL_BRACKET = _null_bracket()
-PHI_DF = 20 / (1 + 2 * sum((1 - k / 12) ** 2 for k in range(1, 12)))
+NULL_BRACKET, PHI_DF = _null_bracket()
 
 
 def _phi(s: np.ndarray) -> float:
-    """Dispersion of 24 standardised year-on-year differences: detrended per block of 12,
+    """Dispersion of 24 standardised year-on-year differences: centred per block of 12,
     Bartlett weights up to lag 11, over the null expectation."""
-    return float(_bracket(_detrend(s))) / NULL_BRACKET
+    return float(_bracket(_centre(s))) / NULL_BRACKET
+
+
+# The dispersion is estimated on the baseline: the 36 months before the 12 months to P.
+BASELINE = range(P - 47, P - 11)
 
 
 def _count_phi(monthly: np.ndarray) -> float:
-    """monthly: the 36 months to the period."""
+    """monthly: the 36 baseline months."""
     cur, prev = monthly[12:], monthly[:-12]
     return _phi((cur - prev) / np.sqrt(np.mean(cur + prev)))
 
@@ -191,7 +193,7 @@ def test_count_p_values_are_the_e_test(results, raw, unit):
         c = c[c.district == unit]
     breakdown = "force" if unit == "Cambridgeshire" else "district"
     m = month(c.recorded_at)
-    monthly = np.array([(m == i).sum() for i in range(P - 35, P + 1)], dtype=float)
+    monthly = np.array([(m == i).sum() for i in BASELINE], dtype=float)
     phi = _count_phi(monthly)
     r = row(results, "recorded_crime", "12m", breakdown, unit)
     k = within(c.recorded_at, WINDOWS["12m"]).sum()
@@ -274,10 +276,9 @@ def test_outcome_rate_cohort_basis(results, raw, window, breakdown, unit):
     assert (r.ci_low, r.ci_high) == pytest.approx(_wilson(x, n))
     a, b = WINDOWS[window]
     length = b - a + 1
-    # The extract's last month: the latest month of any crimes date the framework reads (a
-    # crime reported in March may be recorded in April).
-    all_c = raw["crimes"]
-    last = int(max(month(all_c.recorded_at).max(), month(all_c.outcome_at).max()))
+    # The extract's month: the latest month an outcome is known in (a crime reported in March
+    # may be recorded in April, but no outcome is known after the extract).
+    last = int(month(raw["crimes"].outcome_at).max())
 
     def as_at(span):
         inside = within(c.recorded_at, span)
@@ -289,7 +290,7 @@ def test_outcome_rate_cohort_basis(results, raw, window, breakdown, unit):
     x2, n2 = as_at(PREVIOUS[window])
     assert r.previous_year_value == pytest.approx(100 * x2 / n2)
     # The dispersion of the monthly rates: month m against month m - 12 as at the same lag.
-    months = np.arange(P - 35, P + 1)
+    months = np.array(BASELINE)
     mx = np.array([int((pp & (rec == t)).sum()) for t in months], dtype=float)
     mn = np.array([int((rec == t).sum()) for t in months], dtype=float)
     before = np.array(
@@ -330,7 +331,7 @@ def test_weighted_satisfaction_uses_kish_effective_n(results, raw):
     # Dispersion of the monthly rates on the effective-sample scale (Kish's n per month).
     mi = month(s.interviewed_at)
     mx, mn = [], []
-    for t in range(P - 35, P + 1):
+    for t in BASELINE:
         sel = s[mi == t]
         wt = sel.weight.fillna(1.0).to_numpy()
         ne = wt.sum() ** 2 / (wt**2).sum()

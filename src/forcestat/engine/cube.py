@@ -210,8 +210,8 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
             aggs.update(_aggregates(m, c))
         return t.group_by(keys).aggregate(**aggs)
     if p.kind == "lagged":
-        # Numerators of cohort outcome rates by months from recording to outcome (capped; an
-        # outcome without a date counts as immediate). Only rows some numerator counts are read.
+        # Numerators of cohort outcome rates by months from recording to outcome (capped).
+        # Only rows some numerator counts are read.
         def hit(comp: Compiler, m: Measure) -> ir.BooleanValue | None:
             return _and(comp.predicate(m.filter_expr), comp.predicate(m.numerator_expr))
 
@@ -226,7 +226,8 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         lag = (_month(rows[OUTCOME_DATE]) - _month(rows[p.date])).clip(lower=0, upper=LAG_CAP)
         group = [_month(rows[p.date]).name(MONTH), *[rows[k] for k in p.keys]]
         aggs = {metric(m, "num"): _count_if(hit(rc, m)) for m in p.measures}
-        return rows.group_by([*group, lag.fill_null(0).name(LAG)]).aggregate(**aggs)
+        # -1: no outcome date (counted as immediate, but it says nothing about the extract).
+        return rows.group_by([*group, lag.fill_null(-1).name(LAG)]).aggregate(**aggs)
     (m,) = p.measures
     v = c(m.value_expr).cast("float64")  # type: ignore[arg-type]
     rows = t.filter(_and(v.notnull(), c.predicate(m.filter_expr)))

@@ -17,6 +17,10 @@ from forcestat.framework.model import Measure, Settings
 from forcestat.stats import verdicts
 from forcestat.stats.dispersion import NO_DISPERSION
 
+# The dispersion of a unit's tests is estimated on the months before the 12 months to the
+# period (its baseline, DESIGN section 6), so that the change under test does not inflate it.
+BASELINE_GAP = 12
+
 
 def rows_for(
     ks: KindStats,
@@ -49,7 +53,7 @@ def rows_for(
                 stop = min(stop, last - settings.maturing_months - off + 1)
             signal, trend = signals(ks, m, settings, u, stop)
             disp = (
-                ks.dispersion(u, p - off + 1, last - off)
+                ks.dispersion(u, p - off + 1 - BASELINE_GAP, last - off)
                 if settings.overdispersion
                 else NO_DISPERSION
             )

@@ -220,12 +220,19 @@ class ProportionStats(KindStats):
     def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         x, n = self.monthly(u, stop)
         before = None
+        last = self._extract(last)
         if self.units.lagged is not None and stop > 12:
             # Cohort rates: month m against month m - 12 as it stood as long after it.
             t = np.arange(12, stop)
             before = np.zeros(stop)
             before[12:] = self._lag_cumulative()[u, t - 12, np.clip(last - t, 0, LAG_CAP)]
         return proportion_dispersion(np.minimum(x, n), n, x_year_before=before)
+
+    def _extract(self, last: int) -> int:
+        """The month (relative) outcomes are known to: the latest outcome month in the data
+        when known, else ``last`` (the latest month of any date the table's measures read)."""
+        e = self.units.extract
+        return last if e is None else e - self.units.first
 
     def _lag_cumulative(self) -> np.ndarray:
         if self._lag_cum is None:
@@ -240,6 +247,7 @@ class ProportionStats(KindStats):
         read as a fall (docs/methods.md)."""
         if self.units.lagged is None:
             return bench
+        last = self._extract(last)
         t = np.arange(span[0], span[1] + 1)
         lag = np.clip(last - (cur[0] + (t - span[0]) % (cur[1] - cur[0] + 1)), 0, LAG_CAP)
         return {**bench, "num": float(self._lag_cumulative()[u, t, lag].sum())}

@@ -93,8 +93,10 @@ class Units:
     hist: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     population: np.ndarray | None = None
     # Cohort outcome rates: [unit, month, lag] numerator counts by months from recording to
-    # outcome (the last lag holds LAG_CAP and later).
+    # outcome (the last lag holds LAG_CAP and later), and the extract's month: the latest month
+    # an outcome is known in (outcomes are what the extract date limits, not recording).
     lagged: np.ndarray | None = None
+    extract: int | None = None
 
 
 def _label_of(breakdown: str, value: Any, geo: Geography, has_force: bool) -> str | None:
@@ -240,6 +242,7 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
             units.arrays[name] = arr
         if p.lagged is not None and maturing(m) and p.lagged.frame is not None:
             units.lagged = _lagged(p.lagged, m, breakdown, geo, labels, first, months)
+            units.extract = _extract_month(p.lagged)
     elif p.kind == "median":
         work = pd.DataFrame({"u": ui, "m": mi, "b": f[BIN].to_numpy(), "c": f["count"].to_numpy()})
         work = work.groupby(["u", "m", "b"], sort=True)["c"].sum().reset_index()
@@ -280,7 +283,18 @@ def _lagged(
     assert frame is not None
     mi = frame[MONTH].to_numpy(dtype=np.int64) - first
     keep = (ui >= 0) & (mi >= 0) & (mi < months)
-    lag = frame[LAG].to_numpy(dtype=np.int64)
+    lag = np.maximum(frame[LAG].to_numpy(dtype=np.int64), 0)
     num = frame[metric(m, "num")].to_numpy(dtype=float)
     np.add.at(out, (ui[keep], mi[keep], lag[keep]), num[keep])
     return out
+
+
+def _extract_month(p: Pass) -> int | None:
+    """The latest outcome month in a lagged pass (recording month + months to outcome)."""
+    frame = p.frame
+    assert frame is not None
+    lag = frame[LAG].to_numpy(dtype=np.int64)
+    dated = (lag >= 0) & (lag < LAG_CAP)
+    if not dated.any():
+        return None
+    return int((frame[MONTH].to_numpy(dtype=np.int64)[dated] + lag[dated]).max())

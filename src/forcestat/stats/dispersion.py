@@ -13,20 +13,24 @@ are not mistaken for noise, as they are by residuals about a mean or a trend:
 
 - each d_m is standardised by its variance under the plain model, v_m (counts: the pooled
   Poisson variance; proportions: binomial at the pooled rate, p(1-p)(1/n_m + 1/n_(m-12)));
-- the standardised differences are detrended (a straight line) within each block of 12 (the
-  months of one window against the same months a year before), so that a change between
-  consecutive years - the very thing the previous-year test is looking for - is not counted as
-  noise, whether it came as a step or grew through the year (a rising rate, steady growth);
+- the standardised differences are centred within each block of 12 (the months of one year
+  against the same months a year before), so that a steady change from one year to the next
+  is not counted as noise (``detrend=True`` also removes a straight line in each block);
+- the caller passes the months *before* the window being tested (the engine: up to the start of
+  the 12 months to the period), so the change under test does not inflate phi: DESIGN's "where
+  the baseline's monthly counts are overdispersed". Detrending within blocks instead, with the
+  current year included, protected power as well but left 15% false alarms on an AR(1) series
+  (it removes the slow, autocorrelated part of the noise that the test is exposed to);
 - phi is their long-run variance: a Bartlett-weighted (Newey & West 1987) sum of
   autocovariances up to lag L = 11, because the test is on a sum of 12 months and positively
   autocorrelated months make that sum vary more than 12 independent months would (a kernel
   spanning the block is what the variance of a block sum needs; the Newey-West rule of thumb,
-  L = 2 or 3 here, left 13% false alarms on an AR(1) series with r = 0.5, L = 11 5%:
+  L = 2 or 3 here, left 13% false alarms on an AR(1) series with r = 0.5, L = 11 about 5%:
   docs/methods.md). ``lags=0`` gives the plain Pearson X^2 / df.
 
 phi is estimated from few values (K = 24 differences at most), so it is noisy: ``Dispersion``
-carries its approximate degrees of freedom, K' / (1 + 2 sum w_l^2) with K' = K - blocks (the
-usual approximation for a kernel variance estimator), and a test is scaled only when phi is
+carries its Satterthwaite degrees of freedom (exact moments of the estimator when nothing is
+overdispersed: about 3.0 for 24 differences, 2.4 for 12), and a test is scaled only when phi is
 significantly above 1 at the 5% level (phi > chi2_0.95(df) / df, the rule of Spiegelhalter
 2005, "Handling over-dispersion of performance indicators", Qual Saf Health Care 14:347), its
 z then referred to Student's t with those df, as quasi-likelihood tests with an estimated
@@ -99,13 +103,17 @@ def _residual_maker(block: int, detrend: bool) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _null_expectation(nblocks: int, block: int, lags: int, detrend: bool = True) -> float:
-    """E[r' A r] when nothing is overdispersed: the values are year-on-year differences of
-    independent months (so d_t and d_(t-block) share a month and correlate -1/2), standardised
-    to variance 1 and centred within blocks; A holds 1 on the diagonal and the Bartlett weight
-    on the l-th off-diagonals. Centring biases every product down, and the shared months tie
-    neighbouring blocks together; dividing by this expectation (a trace, tr(A C D D' C'))
-    makes phi exactly unbiased, about 1, for independent months of equal variance."""
+def _null_moments(
+    nblocks: int, block: int, lags: int, detrend: bool = False
+) -> tuple[float, float]:
+    """(E, df) of the bracket Q = r' A r when nothing is overdispersed: the values are
+    year-on-year differences of independent months (so d_t and d_(t-block) share a month and
+    correlate -1/2), standardised to variance 1 and detrended (or centred) within blocks; A
+    holds 1 on the diagonal and the Bartlett weight on the l-th off-diagonals. With S the
+    covariance of r, E = tr(A S) and Var Q = 2 tr((A S)^2) for Gaussian values, so Q / E is
+    approximately chi2(df) / df with df = 2 E^2 / Var Q = tr(A S)^2 / tr((A S)^2)
+    (Satterthwaite). Dividing by E makes phi exactly unbiased, about 1, for independent months
+    of equal variance."""
     k = nblocks * block
     diff = np.zeros((k, k + block))
     idx = np.arange(k)
@@ -117,8 +125,9 @@ def _null_expectation(nblocks: int, block: int, lags: int, detrend: bool = True)
     weights[0] = 1.0
     for lag in range(1, lags + 1):
         weights[lag] = 1.0 - lag / (lags + 1.0)
-    a = weights[np.abs(idx[:, None] - idx[None, :])]
-    return float(np.sum(a * cov))
+    a_s = weights[np.abs(idx[:, None] - idx[None, :])] @ cov
+    expected = float(np.trace(a_s))
+    return expected, expected**2 / float(np.trace(a_s @ a_s))
 
 
 def long_run_dispersion(
@@ -126,17 +135,17 @@ def long_run_dispersion(
     *,
     block: int = YEAR,
     lags: int | None = None,
-    detrend: bool = True,
+    detrend: bool = False,
 ) -> Dispersion:
-    """Long-run variance of standardised differences, detrended (a straight line; ``detrend=
-    False``: centred) within blocks of ``block``.
+    """Long-run variance of standardised differences, centred (``detrend=True``: about a
+    straight line) within blocks of ``block``.
 
     With r the centred values, phi = [sum_t r_t^2 + 2 sum_(l=1..L) (1 - l/(L+1)) sum_t r_t
     r_(t-l)] / E, E that bracket's expectation for year-on-year differences of independent
-    months (``_null_expectation``). ``lags`` defaults to ``block`` - 1.
-    Blocks run back from the latest value (the latest block is the current window's); an
-    incomplete oldest block is dropped. Fewer than ``MIN_DIFFERENCES`` values give
-    ``NO_DISPERSION``.
+    months (``_null_moments``), and df its Satterthwaite degrees of freedom. ``lags`` defaults
+    to ``block`` - 1. Blocks run back from the latest value (the latest block is the current
+    window's); an incomplete oldest block is dropped. Fewer than ``MIN_DIFFERENCES`` values
+    give ``NO_DISPERSION``.
     """
     s = np.asarray(standardised, dtype=float)
     if s.ndim != 1 or not np.all(np.isfinite(s)):
@@ -148,19 +157,21 @@ def long_run_dispersion(
     resid = (s.reshape(nblocks, block) @ _residual_maker(block, detrend).T).ravel()
     nlags = min(block - 1 if lags is None else lags, block - 1)
     weights = [1.0 - lag / (nlags + 1.0) for lag in range(1, nlags + 1)]
-    expected = _null_expectation(nblocks, block, nlags, detrend)
+    expected, df = _null_moments(nblocks, block, nlags, detrend)
     total = float(resid @ resid)
     for lag, w in enumerate(weights, 1):
         total += 2.0 * w * float(resid[lag:] @ resid[:-lag])
     if expected <= 0:
         return NO_DISPERSION
-    fitted = nblocks * (2 if detrend else 1)
-    df = (resid.size - fitted) / (1.0 + 2.0 * sum(w * w for w in weights))
     return Dispersion(total / expected, df)
 
 
 def count_dispersion(
-    monthly_counts: Sequence[float] | np.ndarray, *, months: int = MONTHS, lags: int | None = None
+    monthly_counts: Sequence[float] | np.ndarray,
+    *,
+    months: int = MONTHS,
+    lags: int | None = None,
+    detrend: bool = False,
 ) -> Dispersion:
     """phi of monthly counts from the year-on-year differences of the last ``months`` months
     (which needs ``months`` + 12 months of counts; fewer give fewer differences, down to 12;
@@ -174,14 +185,14 @@ def count_dispersion(
     y = np.asarray(monthly_counts, dtype=float)
     if y.ndim != 1 or np.any(~np.isfinite(y)) or np.any(y < 0):
         raise ValueError("monthly_counts must be a 1-D array of non-negative numbers")
-    k = min(months, y.size - YEAR)
+    k = min(months, y.size - YEAR) // YEAR * YEAR  # whole blocks only, as phi uses
     if k < MIN_DIFFERENCES:
         return NO_DISPERSION
     cur, prev = y[y.size - k :], y[y.size - k - YEAR : y.size - YEAR]
     v = float(np.mean(cur + prev))
     if v <= 0:
         return NO_DISPERSION
-    return long_run_dispersion((cur - prev) / math.sqrt(v), lags=lags)
+    return long_run_dispersion((cur - prev) / math.sqrt(v), lags=lags, detrend=detrend)
 
 
 def proportion_dispersion(
@@ -191,6 +202,7 @@ def proportion_dispersion(
     months: int = MONTHS,
     lags: int | None = None,
     x_year_before: Sequence[float] | np.ndarray | None = None,
+    detrend: bool = False,
 ) -> Dispersion:
     """phi of monthly proportions x_m / n_m from year-on-year differences (quasi-binomial).
 
@@ -207,7 +219,7 @@ def proportion_dispersion(
         raise ValueError("monthly_x and monthly_n must be 1-D arrays of the same length")
     if np.any(~np.isfinite(x)) or np.any(~np.isfinite(n)) or np.any(x < 0) or np.any(x > n):
         raise ValueError("need finite 0 <= x <= n in every month")
-    k = min(months, x.size - YEAR)
+    k = min(months, x.size - YEAR) // YEAR * YEAR  # whole blocks only, as phi uses
     if k < MIN_DIFFERENCES:
         return NO_DISPERSION
     xc, nc = x[x.size - k :], n[n.size - k :]
@@ -227,4 +239,4 @@ def proportion_dispersion(
     with np.errstate(invalid="ignore", divide="ignore"):
         var = pooled * (1.0 - pooled) * (1.0 / nc[both] + 1.0 / np_[both])
         s[both] = (xc[both] / nc[both] - xp[both] / np_[both]) / np.sqrt(var)
-    return long_run_dispersion(s, lags=lags)
+    return long_run_dispersion(s, lags=lags, detrend=detrend)
