@@ -76,7 +76,7 @@ class Dispersion:
         """phi above the upper ``PRETEST_LEVEL`` point of chi2(df) / df (no overdispersion)."""
         if not (math.isfinite(self.phi) and math.isfinite(self.df)) or self.df <= 0:
             return False
-        return self.phi > special.chdtri(self.df, 1.0 - PRETEST_LEVEL) / self.df
+        return self.phi > _pretest_threshold(self.df)
 
     @property
     def scale(self) -> float:
@@ -93,6 +93,12 @@ class Dispersion:
 
 
 NO_DISPERSION = Dispersion(math.nan, math.nan)
+
+
+@lru_cache(maxsize=256)
+def _pretest_threshold(df: float) -> float:
+    # The engine asks for a handful of distinct df (by how many blocks a unit has) many times.
+    return float(special.chdtri(df, 1.0 - PRETEST_LEVEL) / df)
 
 
 def _residual_maker(block: int, detrend: bool) -> np.ndarray:
