@@ -111,7 +111,7 @@ def test_too_few_months_gives_no_estimate():
     assert count_dispersion(np.ones(23)) is NO_DISPERSION
     assert proportion_dispersion(np.ones(20), np.full(20, 5.0)) is NO_DISPERSION
     assert count_dispersion(np.zeros(36)) is NO_DISPERSION
-    assert not NO_DISPERSION.significant and NO_DISPERSION.scale == 1.0
+    assert not NO_DISPERSION.overdispersed and NO_DISPERSION.scale == 1.0
 
 
 def test_proportions_hand_worked():
@@ -124,26 +124,35 @@ def test_proportions_hand_worked():
     assert got.phi == pytest.approx(12 * 2.0 / 11)
 
 
-def test_significance_pretest_and_t_reference():
-    """Scale only when phi > chi2_0.95(df)/df; then z goes to Student's t(df)."""
-    df = 10.0
-    threshold = stats.chi2.ppf(0.95, df) / df
-    below, above = Dispersion(threshold * 0.99, df), Dispersion(threshold * 1.01, df)
-    assert not below.significant and below.scale == 1.0 and below.p_value(0.03) == 0.03
-    assert above.significant and above.scale == pytest.approx(threshold * 1.01)
+def test_scaling_and_t_reference():
+    """phi <= 1 leaves the plain test; phi > 1 divides by phi and refers z to Student's t(df)."""
+    below, above = Dispersion(0.9, 4.0), Dispersion(2.5, 4.0)
+    assert not below.overdispersed and below.scale == 1.0 and below.p_value(0.03) == 0.03
+    assert above.overdispersed and above.scale == 2.5
     z = stats.norm.isf(0.03 / 2)
-    assert above.p_value(0.03) == pytest.approx(2 * stats.t.sf(z, df), rel=1e-9)
+    assert above.p_value(0.03) == pytest.approx(2 * stats.t.sf(z, 4.0), rel=1e-9)
 
 
-def test_pre_test_fires_about_5_percent_of_the_time_without_overdispersion():
-    """phi's df are right if the chi2 pre-test at 95% flags about 5% of plain Poisson series
-    (two blocks of differences, and one)."""
-    rng = np.random.default_rng(12)
-    for months in (36, 24):
-        flags = np.array(
-            [count_dispersion(rng.poisson(300.0, months)).significant for _ in range(4000)]
-        )
-        assert 0.03 < flags.mean() < 0.075, (months, flags.mean())
+def test_scaled_count_test_holds_its_size_on_overdispersed_counts():
+    """Gamma-Poisson months with variance 3 x mean (no change): the plain E-test alarms far
+    more than 5%; scaled by phi from the baseline, at or under about 5%."""
+    rng = np.random.default_rng(13)
+    season = 1 + 0.3 * np.sin(np.arange(48) * 2 * np.pi / 12)
+
+    def make(rng):
+        mu = 500 * season
+        return (rng.poisson(rng.gamma(mu / 2.0, 2.0)),)
+
+    def plain(y):
+        return poisson_e_test(y[36:].sum(), 1, y[24:36].sum(), 1)
+
+    def scaled(y):
+        d = count_dispersion(y[:36])
+        return d.p_value(poisson_e_test(y[36:].sum() / d.scale, 1, y[24:36].sum() / d.scale, 1))
+
+    assert _false_alarms(rng, make, plain, 400) > 0.15
+    rate = _false_alarms(rng, make, scaled, 2000)
+    assert stats.beta.ppf(0.99, rate * 2000 + 1, 2000 - rate * 2000) < 0.075, rate
 
 
 def test_unbiased_for_plain_poisson_and_binomial_series():

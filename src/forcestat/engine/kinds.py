@@ -105,7 +105,7 @@ class KindStats:
 
 class CountStats(KindStats):
     """Counts: exact Poisson interval; E-test against the benchmark's mean per window, on counts
-    divided by the dispersion when it is significant (z then referred to t); XmR chart of monthly
+    divided by the dispersion when it is above 1 (z then referred to t); XmR chart of monthly
     counts."""
 
     per_1000 = False
@@ -164,7 +164,7 @@ class RateStats(CountStats):
 
 class ProportionStats(KindStats):
     """Proportions: Wilson interval, two-proportion score test against the pooled benchmark (on
-    numerators and bases divided by the dispersion when it is significant: quasi-binomial),
+    numerators and bases divided by the dispersion when it is above 1: quasi-binomial),
     Laney P' chart. Weighted surveys use Kish's effective n, (sum w)^2 / sum w^2, computed
     from the additive sums (the same quantity as ``intervals.kish_effective_n``)."""
 

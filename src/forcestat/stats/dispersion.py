@@ -28,14 +28,15 @@ are not mistaken for noise, as they are by residuals about a mean or a trend:
   L = 2 or 3 here, left 13% false alarms on an AR(1) series with r = 0.5, L = 11 about 5%:
   docs/methods.md). ``lags=0`` gives the plain Pearson X^2 / df.
 
-phi is estimated from few values (K = 24 differences at most), so it is noisy: ``Dispersion``
+phi is estimated from few values (K = 36 differences at most), so it is noisy: ``Dispersion``
 carries its Satterthwaite degrees of freedom (exact moments of the estimator when nothing is
-overdispersed: about 3.0 for 24 differences, 2.4 for 12), and a test is scaled only when phi is
-significantly above 1 at the 5% level (phi > chi2_0.95(df) / df, the rule of Spiegelhalter
-2005, "Handling over-dispersion of performance indicators", Qual Saf Health Care 14:347), its
-z then referred to Student's t with those df, as quasi-likelihood tests with an estimated
-dispersion are. Otherwise the plain test stands, so a test is never made more liberal than the
-plain one.
+overdispersed: about 4.1 for 36 differences, 3.0 for 24, 2.4 for 12). Whenever phi > 1 the
+counts are divided by phi and the test's z is referred to Student's t with those df, as
+quasi-likelihood tests with an estimated dispersion are; phi <= 1 leaves the plain test, so a
+test is never made more liberal than the plain one. A pre-test (scale only when phi is
+significantly above 1, as Spiegelhalter 2005 does with many institutions) was tried and
+dropped: with 3-4 df it misses moderate overdispersion, and a series with phi = 3 then gave
+13-16% false alarms (docs/methods.md).
 """
 
 from __future__ import annotations
@@ -58,10 +59,8 @@ __all__ = [
 YEAR = 12
 # Differences needed before phi is estimated at all: one block of 12 (so 24 months of data).
 MIN_DIFFERENCES = 12
-# Differences used at most: two years of them (three years of data).
-MONTHS = 24
-# Significance of the overdispersion pre-test.
-PRETEST_LEVEL = 0.95
+# Differences used at most: three years of them (four years of baseline).
+MONTHS = 36
 
 
 @dataclass(frozen=True)
@@ -72,33 +71,25 @@ class Dispersion:
     df: float
 
     @property
-    def significant(self) -> bool:
-        """phi above the upper ``PRETEST_LEVEL`` point of chi2(df) / df (no overdispersion)."""
-        if not (math.isfinite(self.phi) and math.isfinite(self.df)) or self.df <= 0:
-            return False
-        return self.phi > _pretest_threshold(self.df)
+    def overdispersed(self) -> bool:
+        """phi estimated and above 1: the tests are scaled."""
+        return math.isfinite(self.phi) and math.isfinite(self.df) and self.df > 0 and self.phi > 1
 
     @property
     def scale(self) -> float:
-        """What to divide counts and bases by: phi when significant, else 1."""
-        return self.phi if self.significant else 1.0
+        """What to divide counts and bases by: phi when above 1, else 1."""
+        return self.phi if self.overdispersed else 1.0
 
     def p_value(self, p_plain_scaled: float) -> float:
         """Refer the z of a two-sided p, computed on counts divided by ``scale``, to Student's
         t with ``df`` when the scaling applies (else the p stands)."""
-        if not self.significant or p_plain_scaled is None or not math.isfinite(p_plain_scaled):
+        if not self.overdispersed or p_plain_scaled is None or not math.isfinite(p_plain_scaled):
             return p_plain_scaled
         z = -special.ndtri(max(p_plain_scaled, 1e-300) / 2.0)
         return float(2.0 * special.stdtr(self.df, -z))
 
 
 NO_DISPERSION = Dispersion(math.nan, math.nan)
-
-
-@lru_cache(maxsize=256)
-def _pretest_threshold(df: float) -> float:
-    # The engine asks for a handful of distinct df (by how many blocks a unit has) many times.
-    return float(special.chdtri(df, 1.0 - PRETEST_LEVEL) / df)
 
 
 def _residual_maker(block: int, detrend: bool) -> np.ndarray:
