@@ -50,7 +50,7 @@ def rows_for(
             # A cohort rate's last months are still maturing: the chart stops before them.
             stop = p - off + 1
             if cohort:
-                stop = min(stop, last - settings.maturing_months - off + 1)
+                stop = min(stop, last - m.maturing_in(settings) - off + 1)
             signal, trend = signals(ks, m, settings, u, stop)
             disp = (
                 ks.dispersion(u, p - off + 1 - BASELINE_GAP, last - off)
@@ -102,5 +102,5 @@ def rows_for(
                 row["trend"] = trend
                 row["small_base"] = ks.small_base(pt.base)
                 row["suppressed"] = bool(pt.suppressed)
-                row["maturing"] = cohort and (last - b) < settings.maturing_months
+                row["maturing"] = cohort and (last - b) < m.maturing_in(settings)
                 yield row

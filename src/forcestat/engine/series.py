@@ -155,7 +155,7 @@ def monthly_series(
             ks = stats_for(m, units, framework.settings)
             stop = target - units.first + 1
             if m.basis == "cohort":  # as evaluate: a cohort rate's maturing months are left out
-                stop = min(stop, span[1] - framework.settings.maturing_months - units.first + 1)
+                stop = min(stop, span[1] - m.maturing_in(framework.settings) - units.first + 1)
             if stop < 1:
                 continue
             for u, label in enumerate(units.labels):

@@ -141,6 +141,8 @@ class Measure(_Strict):
     windows: list[Window] | None = None
     comparators: list[Comparator] | None = None
     min_base: int | None = Field(None, ge=0)
+    # Cohort outcome rates: months the latest windows stay 'maturing' (default: the setting).
+    maturing_months: int | None = Field(None, ge=0)
     caution_base: int | None = Field(None, ge=0)
     statement: str | None = None
     unit_label: str | None = None
@@ -201,6 +203,10 @@ class Measure(_Strict):
 
     def comparators_in(self, settings: Settings) -> list[str]:
         return list(self.comparators if self.comparators is not None else settings.comparators)
+
+    def maturing_in(self, settings: Settings) -> int:
+        """Months before the extract during which a cohort window is still maturing."""
+        return settings.maturing_months if self.maturing_months is None else self.maturing_months
 
     def bases(self, settings: Settings) -> tuple[int, int]:
         lo = settings.min_base if self.min_base is None else self.min_base
