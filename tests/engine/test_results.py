@@ -19,6 +19,15 @@ WINDOWS = {"12m": (P - 11, P), "3m": (P - 2, P), "1m": (P, P), "fytd": (P - 11, 
 PREVIOUS = {w: (a - 12, b - 12) for w, (a, b) in WINDOWS.items()}
 LONG_TERM = {w: (a - 36, a - 1) for w, (a, b) in WINDOWS.items()}
 YEAR_END = (P - 23, P - 12)  # April 2018 - March 2019
+# Count benchmarks of sub-annual windows: the window's months in earlier years (at March, the
+# year-end's are the previous year's; the long term's the three years before).
+MATCHED_LONG_TERM = {
+    w: ([(a - 36, b - 36), (a - 24, b - 24), (a - 12, b - 12)], 3.0)
+    if b - a + 1 < 12
+    else ([LONG_TERM[w]], 3.0)
+    for w, (a, b) in WINDOWS.items()
+}
+MATCHED_YEAR_END = {w: PREVIOUS[w] if b - a + 1 < 12 else YEAR_END for w, (a, b) in WINDOWS.items()}
 GEO = {r["district"]: r for r in reference_rows("geography")}
 
 DESIGN_COLUMNS = (
@@ -117,13 +126,12 @@ def test_recorded_crime_counts(results, raw, window, breakdown, unit):
     assert r.ci_high == pytest.approx(stats.chi2.ppf(0.975, 2 * k + 2) / 2)
     prev = within(c.recorded_at, PREVIOUS[window]).sum()
     assert r.previous_year_value == prev and r.previous_year_diff == k - prev
-    lt = within(c.recorded_at, LONG_TERM[window]).sum()
-    windows = 36 / (WINDOWS[window][1] - WINDOWS[window][0] + 1)
+    # Counts of windows shorter than a year: the same calendar months of earlier years.
+    lt_spans, windows = MATCHED_LONG_TERM[window]
+    lt = sum(within(c.recorded_at, sp).sum() for sp in lt_spans)
     assert r.long_term_value == pytest.approx(lt / windows)
-    ye = within(c.recorded_at, YEAR_END).sum()
-    assert r.year_end_value == pytest.approx(
-        ye * (WINDOWS[window][1] - WINDOWS[window][0] + 1) / 12
-    )
+    ye = within(c.recorded_at, MATCHED_YEAR_END[window]).sum()
+    assert r.year_end_value == pytest.approx(ye)
 
 
 def _centre(d: np.ndarray) -> np.ndarray:
@@ -495,12 +503,12 @@ def test_count_p_values_without_overdispersion_are_scipys_e_test(store_path, raw
         sel = c[c.district == "Huntingdonshire"]
         k = int(within(sel.recorded_at, WINDOWS[window]).sum())
         length = WINDOWS[window][1] - WINDOWS[window][0] + 1
-        for cmp, span, t2 in (
-            ("previous_year", PREVIOUS[window], 1.0),
-            ("long_term", LONG_TERM[window], 36 / length),
-            ("year_end", YEAR_END, 12 / length),
+        for cmp, spans, t2 in (
+            ("previous_year", [PREVIOUS[window]], 1.0),
+            ("long_term", *MATCHED_LONG_TERM[window]),
+            ("year_end", [MATCHED_YEAR_END[window]], 1.0 if length < 12 else 12 / length),
         ):
-            kb = int(within(sel.recorded_at, span).sum())
+            kb = int(sum(within(sel.recorded_at, sp).sum() for sp in spans))
             expected = stats.poisson_means_test(k, 1.0, kb, t2).pvalue
             assert r[f"{cmp}_p"] == pytest.approx(expected, rel=1e-6, abs=1e-12), cmp
 

@@ -9,7 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_results import GEO, LONG_TERM, PREVIOUS, WINDOWS, YEAR_END, month, row, within
+from test_results import (
+    GEO,
+    MATCHED_LONG_TERM,
+    MATCHED_YEAR_END,
+    PREVIOUS,
+    WINDOWS,
+    month,
+    row,
+    within,
+)
 
 from conftest import PERIOD
 
@@ -90,10 +99,13 @@ def test_harm_totals_by_area_district_and_window(harm, raw, window, breakdown, u
     prev = c[within(c.recorded_at, PREVIOUS[window])].cchi_days.sum()
     assert r.previous_year_value == pytest.approx(prev, rel=1e-12)
     assert r.previous_year_diff == pytest.approx(w.sum() - prev, rel=1e-9, abs=1e-6)
-    lt = c[within(c.recorded_at, LONG_TERM[window])].cchi_days.sum()
-    assert r.long_term_value == pytest.approx(lt / (36 / length), rel=1e-12)
-    ye = c[within(c.recorded_at, YEAR_END)].cchi_days.sum()
-    assert r.year_end_value == pytest.approx(ye * length / 12, rel=1e-12)
+    # Totals of windows shorter than a year: the same calendar months of earlier years.
+    spans, years = MATCHED_LONG_TERM[window]
+    lt = sum(c[within(c.recorded_at, sp)].cchi_days.sum() for sp in spans)
+    assert r.long_term_value == pytest.approx(lt / years, rel=1e-12)
+    ye = c[within(c.recorded_at, MATCHED_YEAR_END[window])].cchi_days.sum()
+    scale = 1.0 if length < 12 else length / 12
+    assert r.year_end_value == pytest.approx(ye * scale, rel=1e-12)
 
 
 def test_area_totals_add_up_to_the_force(harm):
@@ -126,11 +138,11 @@ def test_harm_p_values_are_the_scaled_poisson_e_test(store_path, raw, unit):
     c = raw["crimes"][raw["crimes"].district == unit]
     r = row(res, "harm", "3m", "district", unit)
     cur = c[within(c.recorded_at, WINDOWS["3m"])].cchi_days.dropna()
-    for cmp, span, t2 in (
-        ("previous_year", PREVIOUS["3m"], 1.0),
-        ("long_term", LONG_TERM["3m"], 12.0),
+    for cmp, spans, t2 in (
+        ("previous_year", [PREVIOUS["3m"]], 1.0),
+        ("long_term", *MATCHED_LONG_TERM["3m"]),
     ):
-        b = c[within(c.recorded_at, span)].cchi_days.dropna()
+        b = pd.concat([c[within(c.recorded_at, sp)].cchi_days.dropna() for sp in spans])
         scale = ((cur**2).sum() + (b**2).sum()) / (cur.sum() + b.sum())
         expected = _e_test_brute(cur.sum() / scale, b.sum() / scale, t2)
         assert r[f"{cmp}_p"] == pytest.approx(expected, rel=1e-5, abs=1e-12), cmp

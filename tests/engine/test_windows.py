@@ -7,6 +7,7 @@ import pytest
 from forcestat.engine.windows import (
     comparator_span,
     length,
+    matched_span,
     month_index,
     month_label,
     window_span,
@@ -82,3 +83,43 @@ def test_long_term_length_is_a_setting():
     current = window_span("12m", month_index("2020-03"))
     bench = comparator_span("long_term", current, long_term_months=24)
     assert months(bench.span)[0] == "2017-04" and bench.windows == 2.0
+
+
+@pytest.mark.parametrize(
+    ("comparator", "window", "period", "parts", "windows"),
+    [
+        # the same calendar months in each of the three years before
+        (
+            "long_term",
+            "3m",
+            "2020-03",
+            [("2017-01", "2017-03"), ("2018-01", "2018-03"), ("2019-01", "2019-03")],
+            3.0,
+        ),
+        (
+            "long_term",
+            "1m",
+            "2019-11",
+            [("2016-11", "2016-11"), ("2017-11", "2017-11"), ("2018-11", "2018-11")],
+            3.0,
+        ),
+        # the window's months in the last financial year that holds them (FY 2018/19 ends
+        # March 2019: Jan-Mar 2019 is in it; May-Jul 2019 is not, so May-Jul 2018)
+        ("year_end", "3m", "2020-03", [("2019-01", "2019-03")], 1.0),
+        ("year_end", "3m", "2020-07", [("2019-05", "2019-07")], 1.0),
+        ("year_end", "3m", "2019-07", [("2018-05", "2018-07")], 1.0),
+        ("year_end", "fytd", "2019-11", [("2018-04", "2018-11")], 1.0),
+    ],
+)
+def test_matched_months_for_sub_annual_counts(comparator, window, period, parts, windows):
+    current = window_span(window, month_index(period))
+    bench = matched_span(comparator, current)
+    got = [(month_label(a), month_label(b)) for a, b in bench.parts]
+    assert got == parts and bench.windows == windows
+    assert bench.span[1] < current[0]
+
+
+def test_matched_months_leave_annual_windows_alone():
+    current = window_span("12m", month_index("2020-03"))
+    for comparator in ("previous_year", "year_end", "long_term"):
+        assert matched_span(comparator, current) == comparator_span(comparator, current)

@@ -10,12 +10,25 @@ from forcestat.engine.kinds import KindStats
 from forcestat.engine.signals import signals
 from forcestat.engine.windows import (
     comparator_span,
+    matched_span,
     month_label,
     window_span,
 )
 from forcestat.framework.model import Measure, Settings
 from forcestat.stats import verdicts
 from forcestat.stats.dispersion import NO_DISPERSION
+
+# Kinds whose level depends on which calendar months a window covers: their sub-annual windows
+# are compared with the same months of earlier years (``windows.matched_span``).
+SEASONAL_KINDS = ("count", "rate_per_1000", "total")
+
+
+def _add(a: Any, b: Any) -> Any:
+    """Window sums of two spans added (floats, dicts of sums or histogram arrays)."""
+    if isinstance(a, dict):
+        return {k: a[k] + b[k] for k in a}
+    return a + b
+
 
 # The dispersion of a unit's tests is estimated on the months before the 12 months to the
 # period (its baseline, DESIGN section 6), so that the change under test does not inflate it.
@@ -37,6 +50,7 @@ def rows_for(
     comparators = m.comparators_in(settings)
     fy, lt = settings.financial_year_start, settings.long_term_months
     cohort = m.basis == "cohort"
+    span_of = matched_span if m.kind in SEASONAL_KINDS else comparator_span
 
     def covered(span: tuple[int, int]) -> bool:
         return first <= span[0] and span[1] <= last
@@ -80,14 +94,20 @@ def rows_for(
                     "ci_high": pt.ci_high,
                 }
                 for c in comparators:
-                    bench = comparator_span(c, (a, b), fy, lt)
+                    bench = span_of(c, (a, b), fy, lt)
                     value = diff = pval = None
                     if covered(bench.span) and pt.value is not None:
-                        key = ((a, b), bench.span)
+                        key = ((a, b), bench.span, bench.parts)
                         if key not in tests:
-                            rel = (bench.span[0] - off, bench.span[1] - off)
-                            bw = ks.window(u, *rel)
-                            bw = ks.as_at(u, bw, rel, (a - off, b - off), last - off)
+                            if bench.parts is None:
+                                rel = (bench.span[0] - off, bench.span[1] - off)
+                                bw = ks.window(u, *rel)
+                                bw = ks.as_at(u, bw, rel, (a - off, b - off), last - off)
+                            else:
+                                bw = None
+                                for s0, s1 in bench.parts:
+                                    w_ = ks.window(u, s0 - off, s1 - off)
+                                    bw = w_ if bw is None else _add(bw, w_)
                             tests[key] = ks.compare(u, cur, bw, bench.windows, disp)
                         value, diff, pval = tests[key]
                     if pt.base is not None and not ks.base_ok(pt.base):

@@ -52,6 +52,9 @@ class Benchmark:
     # How many current-window lengths the benchmark covers: a count benchmark is compared as
     # its total over ``windows`` windows (its mean per window is total / windows).
     windows: float
+    # Seasonally matched benchmarks: the benchmark is these spans (the current window's calendar
+    # months in earlier years) rather than all of ``span``, which is then their hull.
+    parts: tuple[Span, ...] | None = None
 
 
 def comparator_span(
@@ -78,4 +81,37 @@ def comparator_span(
         return Benchmark((end - 11, end), 12.0 / n)
     if comparator == "long_term":
         return Benchmark((a - long_term_months, a - 1), long_term_months / n)
+    raise ValueError(f"unknown comparator {comparator!r}")
+
+
+def matched_span(
+    comparator: str, current: Span, fy_start: int = 4, long_term_months: int = 36
+) -> Benchmark:
+    """The comparator for a window shorter than a year, on the same calendar months: a count's
+    level depends on which months it covers (burglary peaks in winter, violence in summer), so a
+    3-month count against a quarter of a year's total calls seasonality a change.
+
+    - previous_year: as ``comparator_span`` (already the same months);
+    - year_end: the window's months in the last completed financial year before the window
+      that holds them all (the window moved back by whole years until it ends by that year's
+      end);
+    - long_term: the window's months in each of the ``long_term_months`` / 12 years before it,
+      compared as their mean.
+    Windows of 12 months or more are ``comparator_span``'s.
+    """
+    a, b = current
+    n = length(current)
+    if n >= 12 or comparator == "previous_year":
+        return comparator_span(comparator, current, fy_start, long_term_months)
+    if comparator == "year_end":
+        fy_end = comparator_span("year_end", current, fy_start, long_term_months).span[1]
+        k = 1
+        while b - 12 * k > fy_end:
+            k += 1
+        part = (a - 12 * k, b - 12 * k)
+        return Benchmark(part, 1.0, (part,))
+    if comparator == "long_term":
+        years = max(1, long_term_months // 12)
+        parts = tuple((a - 12 * k, b - 12 * k) for k in range(years, 0, -1))
+        return Benchmark((parts[0][0], parts[-1][1]), float(years), parts)
     raise ValueError(f"unknown comparator {comparator!r}")
