@@ -479,6 +479,33 @@ def test_spc_signal_reads_the_monthly_series(results, raw, framework):
     assert row(results, "recorded_crime").spc_signal == spc_icon(chart, "neutral")
 
 
+def test_cohort_rate_chart_counts_every_month_at_the_latest_maturity(store_path, raw, framework):
+    """The outcome rate's monthly chart: each month's crimes with a positive outcome within L
+    months of recording, L the months the chart's last month has had by the extract (0 here:
+    the extract is the period's month), over the month's crimes (pandas, not the engine)."""
+    from forcestat.engine.series import monthly_series
+    from forcestat.store.store import open_store
+
+    st = open_store(store_path, read_only=True)
+    try:
+        s = monthly_series(st, framework, PERIOD, measures=["outcome_rate_all_crime"])
+    finally:
+        st.close()
+    ser = s[("outcome_rate_all_crime", "force", "Cambridgeshire")]
+    c = raw["crimes"]
+    rec, out = month(c.recorded_at), month(c.outcome_at)
+    pp = c.outcome_type.isin([1, 2, 3, 4, 6, 7, 8]).fillna(False).astype(bool)
+    extract = int(out.max())
+    first = int(rec.min())
+    lag = extract - P
+    assert ser.outcome_lag == lag and ser.months[-1] == "2020-03"
+    expected = [
+        100 * (pp & (rec == t) & ((out - rec).fillna(0) <= lag)).sum() / (rec == t).sum()
+        for t in range(first, P + 1)
+    ]
+    assert np.allclose(ser.values, expected)
+
+
 def test_suppressed_small_counts(results):
     counts = results[results.measure_id.isin(["civil_orders", "missing_from_childrens_homes"])]
     small = counts.value.between(1, 4)

@@ -61,9 +61,11 @@ def rows_for(
             spans = {w: s for w, s in spans.items() if covered(s)}
             if not spans:
                 continue
-            # A cohort rate's last months are still maturing: the chart stops before them.
+            # A cohort rate's chart counts every month at the latest month's maturity
+            # (``ProportionStats.chart``); without outcome dates it stops before the maturing
+            # months instead.
             stop = p - off + 1
-            if cohort:
+            if cohort and ks.units.lagged is None:
                 stop = min(stop, last - m.maturing_in(settings) - off + 1)
             signal, trend = signals(ks, m, settings, u, stop)
             disp = (

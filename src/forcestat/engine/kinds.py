@@ -254,8 +254,20 @@ class ProportionStats(KindStats):
 
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         x, n = self.monthly(u, stop)
+        lag = self.chart_lag(stop)
+        if lag is not None:
+            # Cohort rates: every month counted at the latest month's maturity, so that the
+            # months still collecting outcomes do not read as a fall.
+            x = self._lag_cumulative()[u, :stop, lag]
         res = spc.laney_p_prime(x, n, **kw)
         return res.values, res
+
+    def chart_lag(self, stop: int) -> int | None:
+        """Cohort rates: the months from recording to outcome the monthly chart counts (those
+        the chart's latest month has had by the extract); None: the plain monthly rates."""
+        if self.units.lagged is None or self.units.extract is None:
+            return None
+        return int(np.clip(self.units.extract - self.units.first - (stop - 1), 0, LAG_CAP))
 
 
 class MedianStats(KindStats):

@@ -57,6 +57,9 @@ class MonthlySeries:
     base: np.ndarray
     method: str  # "xmr", "p_prime" or "p"
     icon: str  # the variation icon of the latest point (= measure_results spc_signal)
+    # Cohort outcome rates: each month counts the outcomes reached within this many months of
+    # recording (the latest month's maturity); None for other measures.
+    outcome_lag: int | None = None
 
     def point_types(self) -> list[str]:
         """Per point: "improvement", "concern", "neutral" (special cause) or "common_cause",
@@ -110,6 +113,7 @@ def _series(ks: KindStats, u: int, stop: int, settings: Any) -> MonthlySeries:
         base=_base(ks, u, stop),
         method=chart.method,
         icon=icon,
+        outcome_lag=ks.chart_lag(stop) if isinstance(ks, ProportionStats) else None,
     )
 
 
@@ -154,7 +158,7 @@ def monthly_series(
                 continue
             ks = stats_for(m, units, framework.settings)
             stop = target - units.first + 1
-            if m.basis == "cohort":  # as evaluate: a cohort rate's maturing months are left out
+            if m.basis == "cohort" and units.lagged is None:  # as evaluate
                 stop = min(stop, span[1] - m.maturing_in(framework.settings) - units.first + 1)
             if stop < 1:
                 continue

@@ -302,6 +302,16 @@ class _Builder:
         first, last = s.months[0], s.months[-1]
         span = f"{_month_text(first)} to {_month_text(last)}"
         caption = f"Monthly values, {span}. {charts.METHODS.get(s.method, s.method)}."
+        if s.outcome_lag is not None:
+            within = (
+                "the month of recording"
+                if s.outcome_lag == 0
+                else (f"{s.outcome_lag} month{'s' if s.outcome_lag != 1 else ''} of recording")
+            )
+            caption += (
+                f" Each month counts the outcomes reached within {within}, as far as the latest"
+                " month has had, so that months compare like for like."
+            )
         if s.trial[-1]:
             caption += f" Trial limits: fewer than {self.fw.settings.spc.min_points} points."
         c = Chart(
