@@ -479,31 +479,49 @@ def test_spc_signal_reads_the_monthly_series(results, raw, framework):
     assert row(results, "recorded_crime").spc_signal == spc_icon(chart, "neutral")
 
 
-def test_cohort_rate_chart_counts_every_month_at_the_latest_maturity(store_path, raw, framework):
-    """The outcome rate's monthly chart: each month's crimes with a positive outcome within L
-    months of recording, L the months the chart's last month has had by the extract (0 here:
-    the extract is the period's month), over the month's crimes (pandas, not the engine)."""
+@pytest.mark.parametrize(
+    ("measure", "maturity", "groups"),
+    [
+        ("outcome_rate_all_crime", 0, None),
+        ("outcome_rate_serious_sexual", 9, ["Rape offences", "Other sexual offences"]),
+    ],
+)
+def test_cohort_rate_chart_counts_every_month_at_one_maturity(
+    store_path, raw, framework, measure, maturity, groups
+):
+    """A cohort rate's monthly chart: each month's crimes with a positive outcome within L
+    months of recording over the month's crimes (pandas, not the engine). The chart ends
+    ``chart_maturity`` months before the extract (the latest outcome month) and L is what its
+    last month has had: 0 for all crime (to the extract), 9 for serious sexual offences."""
     from forcestat.engine.series import monthly_series
     from forcestat.store.store import open_store
 
     st = open_store(store_path, read_only=True)
     try:
-        s = monthly_series(st, framework, PERIOD, measures=["outcome_rate_all_crime"])
+        s = monthly_series(st, framework, PERIOD, measures=[measure])
     finally:
         st.close()
-    ser = s[("outcome_rate_all_crime", "force", "Cambridgeshire")]
+    ser = s[(measure, "force", "Cambridgeshire")]
     c = raw["crimes"]
     rec, out = month(c.recorded_at), month(c.outcome_at)
+    extract, first = int(out.max()), int(rec.min())
+    end = min(P, extract - maturity)
+    lag = extract - end
+    assert ser.outcome_lag == lag == max(maturity, extract - P)
+    assert ser.months[-1] == month_label_of(end)
     pp = c.outcome_type.isin([1, 2, 3, 4, 6, 7, 8]).fillna(False).astype(bool)
-    extract = int(out.max())
-    first = int(rec.min())
-    lag = extract - P
-    assert ser.outcome_lag == lag and ser.months[-1] == "2020-03"
+    inside = c.offence_group.isin(groups) if groups else pd.Series(True, index=c.index)
     expected = [
-        100 * (pp & (rec == t) & ((out - rec).fillna(0) <= lag)).sum() / (rec == t).sum()
-        for t in range(first, P + 1)
+        100
+        * (inside & pp & (rec == t) & ((out - rec).fillna(0) <= lag)).sum()
+        / (inside & (rec == t)).sum()
+        for t in range(first, end + 1)
     ]
     assert np.allclose(ser.values, expected)
+
+
+def month_label_of(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def test_suppressed_small_counts(results):

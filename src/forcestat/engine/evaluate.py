@@ -61,12 +61,9 @@ def rows_for(
             spans = {w: s for w, s in spans.items() if covered(s)}
             if not spans:
                 continue
-            # A cohort rate's chart counts every month at the latest month's maturity
-            # (``ProportionStats.chart``); without outcome dates it stops before the maturing
-            # months instead.
-            stop = p - off + 1
-            if cohort and ks.units.lagged is None:
-                stop = min(stop, last - m.maturing_in(settings) - off + 1)
+            # A cohort rate's chart counts every month at one maturity and may end early
+            # (``ProportionStats.chart_stop``, ``chart``).
+            stop = ks.chart_stop(p - off + 1, last - off)
             signal, trend = signals(ks, m, settings, u, stop)
             disp = (
                 ks.dispersion(u, p - off + 1 - BASELINE_GAP, last - off)

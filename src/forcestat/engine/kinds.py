@@ -86,6 +86,11 @@ class KindStats:
         mature return it unchanged)."""
         return bench
 
+    def chart_stop(self, stop: int, last: int) -> int:
+        """Where the chart of a unit's months ends, given the period's ``stop`` and the last
+        month of data (both relative): kinds whose latest months are incomplete end earlier."""
+        return stop
+
     def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         """Overdispersion of the unit's monthly series up to month ``stop`` (exclusive), from
         year-on-year differences (``stats.dispersion``; ``last``: the last month of data);
@@ -268,6 +273,15 @@ class ProportionStats(KindStats):
         if self.units.lagged is None or self.units.extract is None:
             return None
         return int(np.clip(self.units.extract - self.units.first - (stop - 1), 0, LAG_CAP))
+
+    def chart_stop(self, stop: int, last: int) -> int:
+        """Cohort rates: the chart ends ``chart_maturity`` months before the extract (without
+        outcome dates, ``maturing`` months before the last month of data)."""
+        if self.m.basis != "cohort":
+            return stop
+        if self.units.lagged is None or self.units.extract is None:
+            return min(stop, last - self.m.maturing_in(self.settings) + 1)
+        return min(stop, self.units.extract - self.units.first - self.m.chart_maturity + 1)
 
 
 class MedianStats(KindStats):

@@ -157,9 +157,7 @@ def monthly_series(
             if not units.labels:
                 continue
             ks = stats_for(m, units, framework.settings)
-            stop = target - units.first + 1
-            if m.basis == "cohort" and units.lagged is None:  # as evaluate
-                stop = min(stop, span[1] - m.maturing_in(framework.settings) - units.first + 1)
+            stop = ks.chart_stop(target - units.first + 1, span[1] - units.first)  # as evaluate
             if stop < 1:
                 continue
             for u, label in enumerate(units.labels):

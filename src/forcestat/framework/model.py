@@ -143,6 +143,10 @@ class Measure(_Strict):
     min_base: int | None = Field(None, ge=0)
     # Cohort outcome rates: months the latest windows stay 'maturing' (default: the setting).
     maturing_months: int | None = Field(None, ge=0)
+    # Cohort outcome rates: months of outcomes every month of the chart counts; the chart then
+    # stops that many months before the extract (0: to the extract, outcomes in the month of
+    # recording). Slow outcomes (rape: ~8 months) need more to give a usable monthly rate.
+    chart_maturity: int = Field(0, ge=0, le=36)
     caution_base: int | None = Field(None, ge=0)
     statement: str | None = None
     unit_label: str | None = None
