@@ -114,11 +114,14 @@ def plan(
     measures: Sequence[Measure],
     columns_of: dict[str, Sequence[str]],
     only: dict[str, Sequence[str]] | None = None,
+    *,
+    lagged: bool = True,
 ) -> tuple[list[Pass], Route]:
     """Group measures into passes: one per table, date and grouping (medians and daily means
     one per measure and grouping). Returns the passes and, for each (measure id, breakdown),
     the pass whose cube holds it. ``columns_of`` gives each table's columns on the backend;
-    ``only`` limits a measure's breakdowns (measure id -> breakdowns)."""
+    ``only`` limits a measure's breakdowns (measure id -> breakdowns). ``lagged=False`` leaves
+    out the cohort rates' months-to-outcome passes (window sums alone do not need them)."""
     passes: dict[tuple, Pass] = {}
     route: Route = {}
     for m in measures:
@@ -138,7 +141,8 @@ def plan(
             if all(x.id != m.id for x in p.measures):
                 p.measures.append(m)
             route[(m.id, b)] = p
-            if kind == "additive" and maturing(m) and OUTCOME_DATE in columns_of[m.table]:
+            has_outcome = OUTCOME_DATE in columns_of[m.table]
+            if lagged and kind == "additive" and maturing(m) and has_outcome:
                 if p.lagged is None:
                     p.lagged = Pass(m.table, m.date_column, "lagged", keys)
                 if all(x.id != m.id for x in p.lagged.measures):

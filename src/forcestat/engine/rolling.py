@@ -35,7 +35,10 @@ def rolling_sums(
     chosen = [m for m in chosen if m.kind in ("count", "rate_per_1000", "proportion")]
     cube.forget(backend)
     only = {k: list(v) for k, v in breakdowns.items()} if breakdowns else None
-    passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)), only)
+    # Rolling sums are the window totals as they stand: no "as at" benchmarks, no lagged pass.
+    passes, route = cube.plan(
+        chosen, cube.table_columns(backend, _tables(chosen)), only, lagged=False
+    )
     for p in passes:
         cube.run(p, backend)
     geo = Geography.load(backend)
