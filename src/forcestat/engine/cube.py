@@ -243,13 +243,21 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
     return rows.group_by([*keys, day]).aggregate(total=v.sum())
 
 
-def _linked_tables(node: Any, out: set[str]) -> set[str]:
-    if isinstance(node, fx.Linked):
-        out.add(node.table)
-    if isinstance(node, fx.Node):
-        for v in vars(node).values():
-            for x in v if isinstance(v, tuple) else (v,):
-                _linked_tables(x, out)
+def linked_tables(m: Measure) -> list[str]:
+    """Tables a measure's expressions read through ``linked(...)``, in order of appearance."""
+    out: list[str] = []
+
+    def walk(n: Any) -> None:
+        if isinstance(n, fx.Linked) and n.table not in out:
+            out.append(n.table)
+        if isinstance(n, fx.Node):
+            for v in vars(n).values():
+                for x in v if isinstance(v, tuple) else (v,):
+                    walk(x)
+
+    for node in (m.filter_expr, m.numerator_expr, m.value_expr, m.weight_expr):
+        if node is not None:
+            walk(node)
     return out
 
 
@@ -260,8 +268,7 @@ def _pass_key(p: Pass, backend: Any) -> tuple:
     parts = []
     for m in p.measures:
         exprs = (m.filter_expr, m.numerator_expr, m.value_expr, m.weight_expr)
-        for e in exprs:
-            _linked_tables(e, tables)
+        tables.update(linked_tables(m))
         parts.append((m.id, m.kind, m.per, m.bin_width, *map(repr, exprs)))
     schemas = tuple((t, tuple(table(backend, t).schema().items())) for t in sorted(tables))
     return (p.table, p.date, p.kind, p.keys, tuple(parts), schemas)

@@ -14,7 +14,6 @@ from forcestat.engine.kinds import stats_for
 from forcestat.engine.parallel import Task, evaluate_tasks
 from forcestat.engine.rollup import Geography, roll
 from forcestat.engine.windows import month_index
-from forcestat.framework import expr as fx
 from forcestat.framework.model import Framework, Measure
 
 Progress = Callable[[str, int, int], None]
@@ -39,27 +38,10 @@ def breakdown_order(m: Measure, route: cube.Route) -> list[str]:
 def _tables(measures: Sequence[Measure]) -> list[str]:
     names: list[str] = []
     for m in measures:
-        for name in [m.table, *_linked_tables(m)]:
+        for name in [m.table, *cube.linked_tables(m)]:
             if name not in names:
                 names.append(name)
     return names
-
-
-def _linked_tables(m: Measure) -> list[str]:
-    out: list[str] = []
-
-    def walk(n: Any) -> None:
-        if isinstance(n, fx.Linked):
-            out.append(n.table)
-        if isinstance(n, fx.Node):
-            for v in vars(n).values():
-                for x in v if isinstance(v, tuple) else (v,):
-                    walk(x)
-
-    for node in (m.filter_expr, m.numerator_expr, m.value_expr, m.weight_expr):
-        if node is not None:
-            walk(node)
-    return out
 
 
 def compute(
