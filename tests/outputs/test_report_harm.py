@@ -57,3 +57,14 @@ def test_harm_area_values_match_results(board, results):
         r = _row(results, "area", area)
         assert f"In {area} policing area, the total harm of recorded crime" in text
         assert _days(r["value"]) in text
+
+
+def test_cohort_rate_chart_caption_says_its_maturity(board):
+    """The outcome rate's monthly chart counts every month at the latest month's maturity
+    (outcomes in the month of recording at the extract month); its caption says so, because
+    those monthly values sit below the headline rate."""
+    text = parse(board.paths["html"].read_text(encoding="utf-8")).text
+    assert (
+        "Each month counts only the outcomes reached in its month of recording (the time the "
+        "latest month has had), so that months compare like for like." in text
+    )

@@ -304,13 +304,15 @@ class _Builder:
         caption = f"Monthly values, {span}. {charts.METHODS.get(s.method, s.method)}."
         if s.outcome_lag is not None:
             within = (
-                "the month of recording"
+                "in its month of recording"
                 if s.outcome_lag == 0
-                else (f"{s.outcome_lag} month{'s' if s.outcome_lag != 1 else ''} of recording")
+                else (
+                    f"within {s.outcome_lag} month{'s' if s.outcome_lag != 1 else ''} of recording"
+                )
             )
             caption += (
-                f" Each month counts the outcomes reached within {within}, as far as the latest"
-                " month has had, so that months compare like for like."
+                f" Each month counts only the outcomes reached {within} (the time the latest"
+                " month has had), so that months compare like for like."
             )
         if s.trial[-1]:
             caption += f" Trial limits: fewer than {self.fw.settings.spc.min_points} points."
