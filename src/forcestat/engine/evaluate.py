@@ -73,7 +73,7 @@ def rows_for(
             # Windows that cover the same months (fytd in March is the 12 months; year end is
             # then the previous year) share their statistics rather than recomputing them.
             points: dict[tuple[int, int], Any] = {}
-            tests: dict[tuple[tuple[int, int], tuple[int, int]], tuple] = {}
+            tests: dict[tuple, tuple] = {}  # (window, benchmark span, parts) -> result
             for w, (a, b) in spans.items():
                 cur = ks.window(u, a - off, b - off)
                 if (a, b) not in points:
