@@ -13,6 +13,7 @@ from forcestat.stats.intervals import (
     median_from_histogram,
     median_interval_from_histogram,
     median_rank_interval,
+    medians_of_histograms,
     newcombe_diff_interval,
     poisson_exact_interval,
     wilson_interval,
@@ -201,3 +202,22 @@ def test_median_from_histogram_float_counts_and_validation():
     for values, counts in [([1, 2], [1.5, 1]), ([1, np.inf], [1, 1]), ([1, 1], [1, 1])]:
         with pytest.raises(ValueError):
             median_from_histogram(values, counts)
+
+
+def test_medians_of_histograms_match_numpy_median_of_each_row():
+    rng = np.random.default_rng(7)
+    values = np.array([0.5, 1.0, 2.5, 4.0, 7.5, 12.0])
+    counts = rng.integers(0, 4, size=(40, values.size))
+    counts[3] = 0  # an empty month
+    counts[5] = [0, 0, 0, 1, 0, 0]  # a single record
+    got = medians_of_histograms(values, counts)
+    for row, m in zip(counts, got, strict=True):
+        data = np.repeat(values, row)
+        if data.size == 0:
+            assert np.isnan(m)
+        else:
+            assert m == np.median(data)
+    with pytest.raises(ValueError):
+        medians_of_histograms(values, counts[0])
+    with pytest.raises(ValueError):
+        medians_of_histograms(values, -counts)

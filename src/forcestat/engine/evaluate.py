@@ -55,6 +55,9 @@ def rows_for(
     def covered(span: tuple[int, int]) -> bool:
         return first <= span[0] and span[1] <= last
 
+    # A cohort window is still maturing while fewer than ``maturing`` months separate its end
+    # from the extract (outcomes are known to the latest outcome month, not the latest record).
+    extract = ks.extract_month(last - off) + off
     for u, label in enumerate(units.labels):
         for p in periods:
             spans = {w: window_span(w, p, fy) for w in windows}
@@ -121,5 +124,5 @@ def rows_for(
                 row["trend"] = trend
                 row["small_base"] = ks.small_base(pt.base)
                 row["suppressed"] = bool(pt.suppressed)
-                row["maturing"] = cohort and (last - b) < m.maturing_in(settings)
+                row["maturing"] = cohort and (extract - b) < m.maturing_in(settings)
                 yield row

@@ -91,6 +91,11 @@ class KindStats:
         month of data (both relative): kinds whose latest months are incomplete end earlier."""
         return stop
 
+    def extract_month(self, last: int) -> int:
+        """The (relative) month the data are complete to: ``last``, the last month of data, except
+        for cohort outcome rates (``ProportionStats``: the latest outcome month)."""
+        return last
+
     def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         """Overdispersion of the unit's monthly series up to month ``stop`` (exclusive), from
         year-on-year differences (``stats.dispersion``; ``last``: the last month of data);
@@ -233,6 +238,9 @@ class ProportionStats(KindStats):
             before[12:] = self._lag_cumulative()[u, t - 12, np.clip(last - t, 0, LAG_CAP)]
         return proportion_dispersion(np.minimum(x, n), n, x_year_before=before)
 
+    def extract_month(self, last: int) -> int:
+        return self._extract(last)
+
     def _extract(self, last: int) -> int:
         """The month (relative) outcomes are known to: the latest outcome month in the data
         when known, else ``last`` (the latest month of any date the table's measures read)."""
@@ -325,9 +333,7 @@ class MedianStats(KindStats):
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         if u not in self._monthly:
             values, counts = self.units.hist[u]
-            self._monthly[u] = np.array(
-                [intervals.median_from_histogram(values, row) for row in counts]
-            )
+            self._monthly[u] = intervals.medians_of_histograms(values, counts)
         y = self._monthly[u][:stop]
         return y, spc.xmr(y, **kw)
 

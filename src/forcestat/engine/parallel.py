@@ -1,47 +1,41 @@
-"""Evaluate the statistics of many breakdown units, in worker processes when it pays.
+"""Roll up and evaluate each measure while the backend is still aggregating the next table.
 
-Once the cube is rolled up, every (measure, breakdown) is independent: a list of units with
-their monthly arrays. The statistics (intervals, tests, charts, trends) cost a few milliseconds
-per unit and period, so on a machine with more than one core the units are shared between
-forked worker processes. Workers only compute on numpy arrays already in memory; they never
-touch the backend connection.
+Once a table's passes are in, every measure of that table is independent of the rest: its
+cube rolls up to breakdown units and the statistics (intervals, tests, charts, trends) run on
+numpy arrays. On a machine with more than one core, worker processes are forked *before* the
+passes run; as each table's passes finish, its measures are sent to them with just the cube
+columns they read, so the statistics of one table overlap the aggregation of the next, and
+the backend connection is only ever used by this process. With one worker everything runs
+here, in the same order, through the same function.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+import pandas as pd
+
+from forcestat.engine import cube
 from forcestat.engine.evaluate import rows_for
-from forcestat.engine.kinds import KindStats
+from forcestat.engine.kinds import stats_for
+from forcestat.engine.rollup import Geography, roll
 from forcestat.framework.model import Measure, Settings
 
-# Below this many unit-periods the pool's start-up costs more than it saves.
-MIN_PARALLEL_WORK = 200
+# Below this many (measure, breakdown, period) evaluations the pool's start-up (forking and
+# sending cubes) costs more than it saves: small stores in tests, one-measure CLI calls.
+MIN_PARALLEL_WORK = 60
 
-_TASKS: list[Task] = []
-_SETTINGS: list[Settings] = []
+Rows = list[dict[str, Any]]
+# (pass index, cube columns for the measure, its lagged pass's columns or None)
+Frames = list[tuple[int, pd.DataFrame, pd.DataFrame | None]]
 
-
-@dataclass
-class Task:
-    stats: KindStats
-    measure: Measure
-    periods: Sequence[int]
-    span: tuple[int, int]
-
-    @property
-    def work(self) -> int:
-        return len(self.stats.units.labels) * len(self.periods)
-
-
-def _run(i: int) -> list[dict[str, Any]]:
-    t = _TASKS[i]
-    return list(rows_for(t.stats, t.measure, _SETTINGS[0], t.periods, t.span))
+# What the forked workers inherit: set just before the pool forks, cleared after.
+_STATE: list[Any] = []
 
 
 def default_workers(work: int) -> int:
@@ -50,35 +44,106 @@ def default_workers(work: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def evaluate_tasks(
-    tasks: list[Task],
-    settings: Settings,
-    workers: int | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Rows of every task, in task order."""
-    work = sum(t.work for t in tasks)
-    n = default_workers(work) if workers is None else max(1, workers)
-    if n == 1 or len(tasks) < 2:
-        rows: list[dict[str, Any]] = []
-        for k, t in enumerate(tasks):
-            if progress:
-                progress(f"evaluating {t.measure.id}", k, len(tasks))
-            rows.extend(rows_for(t.stats, t.measure, settings, t.periods, t.span))
-        return rows
-    # Forked workers inherit the tasks; only their indices and the rows cross processes.
-    _TASKS[:] = tasks
-    _SETTINGS[:] = [settings]
-    # The biggest first, so that no worker is left with a long task at the end.
-    order = sorted(range(len(tasks)), key=lambda i: -tasks[i].work)
-    out: dict[int, list[dict[str, Any]]] = {}
-    try:
-        with ProcessPoolExecutor(n, mp_context=mp.get_context("fork")) as pool:
-            for done, (i, rows) in enumerate(zip(order, pool.map(_run, order), strict=True)):
-                out[i] = rows
-                if progress:
-                    progress(f"evaluated {tasks[i].measure.id}", done, len(tasks))
-    finally:
-        _TASKS.clear()
-        _SETTINGS.clear()
-    return [r for i in range(len(tasks)) for r in out[i]]
+def _columns_for(p: cube.Pass, m: Measure) -> list[str]:
+    keys = [cube.MONTH, *p.keys]
+    if p.kind == "additive":
+        return keys + [cube.metric(m, k) for k in cube.metrics_of(m)]
+    if p.kind == "lagged":
+        return [*keys, cube.LAG, cube.metric(m, "num")]
+    return list(p.frame.columns)  # type: ignore[union-attr]  # medians, daily: one measure
+
+
+def _evaluate(
+    mi: int,
+    jobs: Sequence[tuple[str, int]],
+    frames: Frames | None,
+    span: tuple[int, int],
+    periods: Sequence[int],
+) -> Rows:
+    """Rows of measure ``chosen[mi]`` for each (breakdown, pass index) in ``jobs``. In a worker
+    ``frames`` carries the cube columns of those passes (on copies of the inherited passes); in
+    this process (``frames`` None) the passes already hold their cubes."""
+    chosen, passes, geo, settings = _STATE
+    m: Measure = chosen[mi]
+    local: dict[int, cube.Pass] = {}
+    for pi, frame, lag_frame in frames or ():
+        p = passes[pi]
+        lagged = None
+        if p.lagged is not None and lag_frame is not None:
+            lagged = dataclasses.replace(p.lagged, frame=lag_frame)
+        local[pi] = dataclasses.replace(p, frame=frame, lagged=lagged)
+    rows: Rows = []
+    for b, pi in jobs:
+        p = local.get(pi, passes[pi])
+        units = roll(p, m, b, geo, span)
+        if units.labels:
+            rows.extend(rows_for(stats_for(m, units, settings), m, settings, periods, span))
+    return rows
+
+
+class Evaluator:
+    """Takes each measure as soon as its table's passes are done; ``rows()`` gives all the rows
+    in measure order."""
+
+    def __init__(
+        self,
+        chosen: Sequence[Measure],
+        passes: Sequence[cube.Pass],
+        geo: Geography,
+        settings: Settings,
+        workers: int,
+        progress: Callable[[str, int, int], None] | None = None,
+    ):
+        self.chosen = list(chosen)
+        self.index = {id(p): i for i, p in enumerate(passes)}
+        self.progress = progress
+        self.done: dict[int, Rows] = {}
+        self.futures: dict[int, Future[Rows]] = {}
+        self.pool: ProcessPoolExecutor | None = None
+        _STATE[:] = [self.chosen, list(passes), geo, settings]
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+            # Fork now, while the backend is idle: the workers start from this state.
+            self.pool.submit(int).result()
+
+    def submit(
+        self, mi: int, jobs: Sequence[tuple[str, cube.Pass]], span: tuple[int, int], periods
+    ) -> None:
+        m = self.chosen[mi]
+        if self.pool is None:
+            if self.progress:
+                self.progress(f"evaluating {m.id}", len(self.done), len(self.chosen))
+            idx = [(b, self.index[id(p)]) for b, p in jobs]
+            self.done[mi] = _evaluate(mi, idx, None, span, list(periods))
+            return
+        frames: Frames = []
+        for p in {id(p): p for _, p in jobs}.values():
+            assert p.frame is not None
+            lag = None
+            if p.lagged is not None and any(x.id == m.id for x in p.lagged.measures):
+                lag = p.lagged.frame
+            frames.append(
+                (
+                    self.index[id(p)],
+                    p.frame[_columns_for(p, m)],
+                    None if lag is None else lag[_columns_for(p.lagged, m)],  # type: ignore[arg-type]
+                )
+            )
+        idx = [(b, self.index[id(p)]) for b, p in jobs]
+        self.futures[mi] = self.pool.submit(_evaluate, mi, idx, frames, span, list(periods))
+
+    def rows(self) -> Rows:
+        try:
+            for k, (mi, fut) in enumerate(self.futures.items()):
+                self.done[mi] = fut.result()
+                if self.progress:
+                    self.progress(f"evaluated {self.chosen[mi].id}", k, len(self.futures))
+        finally:
+            self.close()
+        return [r for mi in sorted(self.done) for r in self.done[mi]]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        _STATE.clear()

@@ -10,9 +10,8 @@ from typing import Any
 import pandas as pd
 
 from forcestat.engine import cube, results
-from forcestat.engine.kinds import stats_for
-from forcestat.engine.parallel import Task, evaluate_tasks
-from forcestat.engine.rollup import Geography, roll
+from forcestat.engine.parallel import Evaluator, default_workers
+from forcestat.engine.rollup import Geography
 from forcestat.engine.windows import month_index
 from forcestat.framework.model import Framework, Measure
 
@@ -23,7 +22,11 @@ Progress = Callable[[str, int, int], None]
 class Timings:
     """Where the time went (seconds), for the benchmark and ``--verbose`` output."""
 
+    # aggregate: from the start until the last pass is in (rolling up and evaluating the tables
+    # done so far runs meanwhile, in worker processes); backend: the passes alone; evaluate:
+    # the evaluation still left after the last pass.
     aggregate: float = 0.0
+    backend: float = 0.0
     evaluate: float = 0.0
     passes: list[tuple[str, float, int]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -42,6 +45,23 @@ def _tables(measures: Sequence[Measure]) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
+
+
+def _dispatch(
+    ev: Evaluator,
+    chosen: Sequence[Measure],
+    measure_idx: Sequence[int],
+    route: cube.Route,
+    span: tuple[int, int],
+    target: int,
+    all_periods: bool,
+) -> None:
+    periods = list(range(span[0], span[1] + 1)) if all_periods else [target]
+    for mi in measure_idx:
+        m = chosen[mi]
+        jobs = [(b, route[(m.id, b)]) for b in breakdown_order(m, route)]
+        if jobs:
+            ev.submit(mi, jobs, span, periods)
 
 
 def compute(
@@ -84,37 +104,53 @@ def compute(
         chosen = [m for m in chosen if m.id not in timings.skipped]
     columns_of = cube.table_columns(backend, _tables(chosen))
     passes, route = cube.plan(chosen, columns_of)
-    for k, p in enumerate(passes):
-        if progress:
-            progress(f"aggregating {p.table}", k, len(passes))
-        s = time.perf_counter()
-        cube.run(p, backend)
-        timings.passes.append((p.name, time.perf_counter() - s, len(p.frame)))  # type: ignore[arg-type]
     geo = Geography.load(backend)
-    timings.aggregate = time.perf_counter() - t0
-
-    t1 = time.perf_counter()
-    table_span = cube.table_spans(passes)
-    spans = {id(p): table_span[p.table] for p in passes if p.table in table_span}
-    if period is None and not all_periods:
-        if not spans:
-            return results.to_frame([])
-        target = max(s[1] for s in spans.values())
-    else:
-        target = month_index(period) if period is not None else 0
-    tasks: list[Task] = []
+    # Passes grouped by table, the table with the most measures first: a table's measures are
+    # evaluated as soon as its passes are in (in worker processes, while the next table is
+    # aggregated), and the biggest share of the statistics should start earliest.
+    by_table: dict[str, list[cube.Pass]] = {}
+    for p in passes:
+        by_table.setdefault(p.table, []).append(p)
+    load = {t: sum(len(p.measures) for p in ps) for t, ps in by_table.items()}
+    order = sorted(by_table, key=lambda t: -load[t])
+    of_table: dict[str, list[int]] = {}
     for k, m in enumerate(chosen):
-        if progress:
-            progress(f"rolling up {m.id}", k, len(chosen))
-        for b in breakdown_order(m, route):
-            p = route[(m.id, b)]
-            if id(p) not in spans:
+        of_table.setdefault(m.table, []).append(k)
+    # Without a period the target is the latest month of any table: every pass must be in first.
+    defer = period is None and not all_periods
+    target = month_index(period) if period is not None else 0
+    if workers is None:
+        pairs = sum(len(breakdown_order(m, route)) for m in chosen)
+        workers = default_workers(pairs * (60 if all_periods else 1))
+    ev = Evaluator(chosen, passes, geo, framework.settings, max(1, workers), progress)
+    t_agg = 0.0
+    pending: list[tuple[str, tuple[int, int]]] = []
+    try:
+        k = 0
+        for t in order:
+            for p in by_table[t]:
+                if progress:
+                    progress(f"aggregating {p.table}", k, len(passes))
+                k += 1
+                s = time.perf_counter()
+                cube.run(p, backend)
+                t_agg += time.perf_counter() - s
+                timings.passes.append((p.name, time.perf_counter() - s, len(p.frame)))  # type: ignore[arg-type]
+            span = cube.table_spans(by_table[t]).get(t)
+            if span is None:
                 continue
-            span = spans[id(p)]
-            periods = list(range(span[0], span[1] + 1)) if all_periods else [target]
-            units = roll(p, m, b, geo, span)
-            if units.labels:
-                tasks.append(Task(stats_for(m, units, framework.settings), m, periods, span))
-    rows = evaluate_tasks(tasks, framework.settings, workers, progress)
+            pending.append((t, span))
+            if not defer:
+                _dispatch(ev, chosen, of_table.get(t, []), route, span, target, all_periods)
+        timings.aggregate = time.perf_counter() - t0
+        if defer and pending:
+            target = max(s[1] for _, s in pending)
+            for t, span in pending:
+                _dispatch(ev, chosen, of_table.get(t, []), route, span, target, all_periods)
+        t1 = time.perf_counter()
+        rows = ev.rows()
+    finally:
+        ev.close()
     timings.evaluate = time.perf_counter() - t1
+    timings.backend = t_agg
     return results.to_frame(rows)

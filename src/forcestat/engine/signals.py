@@ -81,21 +81,17 @@ def signals(ks: KindStats, m: Measure, settings: Settings, u: int, stop: int) ->
         kind = "count"
     # "Halted" first: a significant break from a long-term trend is the more specific reading
     # (the 12-month slope may still carry the months before the halt).
-    direction = "none"
-    for way in ("downwards", "upwards"):
-        if trends.trend_halted(
-            values,
-            kind=kind,
-            direction=way,
-            spc=chart,
-            halt_points=s.halt_points,
-            halt_window=s.halt_window,
-            alpha=settings.alpha,
-            halt_alpha=s.halt_alpha,
-            exposure=exposure,
-        ):
-            direction = f"halted_{way}"
-            break
+    way = trends.halted(
+        values,
+        kind=kind,
+        spc=chart,
+        halt_points=s.halt_points,
+        halt_window=s.halt_window,
+        alpha=settings.alpha,
+        halt_alpha=s.halt_alpha,
+        exposure=exposure,
+    )
+    direction = "none" if way is None else f"halted_{way}"
     if direction == "none":
         direction = trends.trend(
             values,

@@ -16,6 +16,7 @@ from scipy import special, stats
 __all__ = [
     "kish_effective_n",
     "median_from_histogram",
+    "medians_of_histograms",
     "median_interval_from_histogram",
     "median_rank_interval",
     "newcombe_diff_interval",
@@ -130,6 +131,31 @@ def median_from_histogram(
     if n % 2 == 1:
         return float(v[lo])
     return (float(v[lo]) + float(v[hi])) / 2.0
+
+
+def medians_of_histograms(
+    values: Sequence[float] | np.ndarray, counts: Sequence[Sequence[int]] | np.ndarray
+) -> np.ndarray:
+    """``median_from_histogram`` of each row of ``counts`` (e.g. one row per month) over the
+    same ``values``, in one pass: nan for an empty row."""
+    c = np.asarray(counts)
+    if c.ndim != 2:
+        raise ValueError("counts must be two-dimensional (one histogram per row)")
+    v, _, _ = _histogram(values, c.sum(axis=0))
+    if c.size and c.min() < 0:
+        raise ValueError("counts must be non-negative integers")
+    cum = np.cumsum(c.astype(np.int64, copy=False), axis=1)
+    n = cum[:, -1] if c.shape[1] else np.zeros(c.shape[0], dtype=np.int64)
+    out = np.full(c.shape[0], np.nan)
+    has = n > 0
+    if not has.any():
+        return out
+    cum, n = cum[has], n[has]
+    # The first bin whose cumulative count reaches each of the two middle ranks.
+    lo = np.argmax(cum >= ((n + 1) // 2)[:, None], axis=1)
+    hi = np.argmax(cum >= (n // 2 + 1)[:, None], axis=1)
+    out[has] = np.where(n % 2 == 1, v[lo], (v[lo] + v[hi]) / 2.0)
+    return out
 
 
 @functools.lru_cache(maxsize=4096)

@@ -127,6 +127,10 @@ def _mean_moving_range(base: np.ndarray, screen: bool, fallback: bool = True) ->
 # -- the rules ---------------------------------------------------------------------------------
 
 
+_RULE_NAMES = np.array([*RULES, None], dtype=object)
+_DIRECTIONS = np.array(["low", None, "high"], dtype=object)
+
+
 def _runs(flags: np.ndarray) -> list[tuple[int, int, int]]:
     """Maximal runs of equal non-zero values: (start, end_exclusive, value)."""
     if flags.size == 0:
@@ -191,11 +195,13 @@ def _detect(
 
     stacked = np.stack([flags[rule] for rule in RULES])  # rows in priority order
     fired = stacked != 0
-    first = np.argmax(fired, axis=0)
-    chosen = stacked[first, np.arange(n)]
-    signal = tuple(RULES[k] if f else None for k, f in zip(first, fired.any(axis=0), strict=True))
-    direction = tuple("high" if v > 0 else "low" if v < 0 else None for v in chosen)
-    return flags, tuple(signal), tuple(direction)
+    # The first rule that fired (priority order), or the "none" slot after the last rule.
+    first = np.where(fired.any(axis=0), np.argmax(fired, axis=0), len(RULES))
+    chosen = stacked[np.minimum(first, len(RULES) - 1), np.arange(n)]
+    # Names picked by index from object arrays: this runs for every unit and period.
+    signal = tuple(_RULE_NAMES[first].tolist())
+    direction = tuple(_DIRECTIONS[np.sign(chosen) + 1].tolist())
+    return flags, signal, direction
 
 
 def _build(

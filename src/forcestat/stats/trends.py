@@ -22,6 +22,7 @@ from forcestat.stats._glm import fit_poisson_trend
 from forcestat.stats.spc import XmrResult, xmr
 
 __all__ = [
+    "halted",
     "level_departure",
     "mann_kendall",
     "poisson_glm",
@@ -168,16 +169,47 @@ def seasonal_exposure(
     k = y.size if fit_stop is None else max(0, min(int(fit_stop), y.size))
     if k < max(min_months, 13) or len(set(moy[:k].tolist())) < 12 or not np.isfinite(y[:k]).all():
         return base
-    t = np.arange(k, dtype=float) - (k - 1) / 2.0
-    dummies = (moy[:k, None] == np.arange(1, 12)[None, :]).astype(float)  # January = reference
-    x = np.column_stack([np.ones(k), t / max(k, 1), dummies])
-    fit = poisson_glm(y[:k], x, np.log(d[:k]))
-    if fit is None:
+    s = _month_factors(y[:k], moy[:k], d[:k])
+    if s is None:
         return base
-    s = np.concatenate([[0.0], fit[0][2:]])
-    s -= s.mean()
-    e = d * np.exp(s[moy])
+    e = d * np.exp(s[moy] - s.mean())
     return e / e.mean()
+
+
+def _month_factors(y: np.ndarray, moy: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+    """Log month-of-year factors of the GLM log E[y_t] = log d_t + b t + s_(month of t), by
+    maximising the likelihood profiled over the factors (the same MLE as IRLS on the design
+    with twelve month dummies, which ``poisson_glm`` fits; this runs for every unit, period and
+    count measure). For a given b each factor has a closed form, exp(s_m) = Y_m / D_m(b) with
+    Y_m the month's total count and D_m(b) = sum over its months of d_t exp(b t), so only b is
+    found by Newton's method on the profile log-likelihood
+    b sum y_t t - sum_m Y_m log D_m(b), which is concave in b. None when a calendar month has
+    no counts (its factor has no finite estimate) or Newton does not converge."""
+    ym = np.bincount(moy, weights=y, minlength=12)
+    if np.any(ym <= 0):
+        return None
+    t = (np.arange(y.size, dtype=float) - (y.size - 1) / 2.0) / y.size
+    t2 = t * t
+    syt = float(y @ t)
+    b = 0.0
+    for _ in range(100):
+        w = d * np.exp(b * t)
+        d0 = np.bincount(moy, weights=w, minlength=12)
+        d1 = np.bincount(moy, weights=w * t, minlength=12)
+        d2 = np.bincount(moy, weights=w * t2, minlength=12)
+        m1 = d1 / d0
+        score = syt - float(ym @ m1)
+        info = float(ym @ (d2 / d0 - m1 * m1))
+        if not info > 0 or not math.isfinite(score):
+            return None
+        step = score / info
+        b += step
+        if abs(step) < 1e-12 * (1.0 + abs(b)):
+            break
+    else:
+        return None
+    w = d * np.exp(b * t)
+    return np.log(ym / np.bincount(moy, weights=w, minlength=12))
 
 
 def level_departure(
@@ -353,6 +385,33 @@ def trend_halted(
     """
     if direction not in _SIGN:
         raise ValueError(f"direction must be 'upwards' or 'downwards', got {direction!r}")
+    way = halted(
+        values,
+        kind=kind,
+        spc=spc,
+        halt_points=halt_points,
+        halt_window=halt_window,
+        alpha=alpha,
+        halt_alpha=halt_alpha,
+        exposure=exposure,
+    )
+    return way == direction
+
+
+def halted(
+    values: Sequence[float] | np.ndarray,
+    *,
+    kind: str,
+    spc: XmrResult | None = None,
+    halt_points: int = 7,
+    halt_window: int = 24,
+    alpha: float = 0.05,
+    halt_alpha: float = 0.01,
+    exposure: Sequence[float] | np.ndarray | None = None,
+) -> str | None:
+    """The direction ("upwards"/"downwards") of the long-term trend that has been halted at the
+    latest point (``trend_halted``'s three conditions), or None. The long-term slope can be
+    significant one way only, so both directions cost one slope test."""
     if halt_points < 1:
         raise ValueError("halt_points must be >= 1")
     y, spc, exp_ = _prepare(values, kind, spc, exposure)
@@ -360,14 +419,14 @@ def trend_halted(
     cut = n - halt_points
     start = max(0, cut - halt_window)
     if cut - start < 12:
-        return False
-    target = _SIGN[direction]
+        return None
     ex = None if exp_ is None else exp_[start:]
-    if _slope_sign(y[start:cut], kind, halt_alpha, None if ex is None else ex[: cut - start]) != (
-        target
-    ):
-        return False
+    target = _slope_sign(y[start:cut], kind, halt_alpha, None if ex is None else ex[: cut - start])
+    if target == 0:
+        return None
     if np.any(spc.rule_flags["trend"][cut:] == target):
-        return False
+        return None
     d, p = level_departure(y[start:], cut - start, kind=kind, exposure=ex)
-    return bool(math.isfinite(p) and d * target < 0 and p / 2.0 < alpha)
+    if math.isfinite(p) and d * target < 0 and p / 2.0 < alpha:
+        return "upwards" if target > 0 else "downwards"
+    return None
