@@ -11,6 +11,7 @@ here, in the same order, through the same function.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing as mp
 import os
@@ -30,12 +31,21 @@ from forcestat.framework.model import Measure, Settings
 # sending cubes) costs more than it saves: small stores in tests, one-measure CLI calls.
 MIN_PARALLEL_WORK = 60
 
+NICE = 10
+
 Rows = list[dict[str, Any]]
 # (pass index, cube columns for the measure, its lagged pass's columns or None)
 Frames = list[tuple[int, pd.DataFrame, pd.DataFrame | None]]
 
 # What the forked workers inherit: set just before the pool forks, cleared after.
 _STATE: list[Any] = []
+
+
+def _worker_start() -> None:
+    # The backend's passes are the critical path (every table's statistics wait for them):
+    # workers yield the CPU to them and take what is left.
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
 
 
 def default_workers(work: int) -> int:
@@ -102,7 +112,9 @@ class Evaluator:
         self.pool: ProcessPoolExecutor | None = None
         _STATE[:] = [self.chosen, list(passes), geo, settings]
         if workers > 1:
-            self.pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=mp.get_context("fork"), initializer=_worker_start
+            )
             # Fork now, while the backend is idle: the workers start from this state.
             self.pool.submit(int).result()
 

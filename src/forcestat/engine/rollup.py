@@ -235,35 +235,45 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
     if m.kind == "rate_per_1000":
         parts = p.__dict__.get("_cross_parts", {}).get(breakdown)
         units.population = _population(breakdown, labels, geo, parts)
+    n_units = len(labels)
+    # Dense [unit, month] sums by one bincount on the flat index (np.add.at is several times
+    # slower); cube rows sit inside the table's span, so every index is in range.
+    flat = ui * months + mi
     if p.kind == "additive":
         for name in metrics_of(m):
-            arr = np.zeros((len(labels), months))
-            np.add.at(arr, (ui, mi), f[metric(m, name)].to_numpy(dtype=float))
-            units.arrays[name] = arr
+            values = f[metric(m, name)].to_numpy(dtype=float)
+            units.arrays[name] = _bin_sum(flat, values, n_units * months).reshape(n_units, months)
         if p.lagged is not None and maturing(m) and p.lagged.frame is not None:
             units.lagged = _lagged(p.lagged, m, breakdown, geo, labels, first, months)
             units.extract = _extract_month(p.lagged)
     elif p.kind == "median":
-        work = pd.DataFrame({"u": ui, "m": mi, "b": f[BIN].to_numpy(), "c": f["count"].to_numpy()})
-        work = work.groupby(["u", "m", "b"], sort=True)["c"].sum().reset_index()
-        groups = {k: g for k, g in work.groupby("u", sort=True)}
-        for k in range(len(labels)):
-            w = groups.get(k, work.iloc[:0])
-            bins = np.unique(w["b"].to_numpy())
-            counts = np.zeros((months, bins.size), dtype=np.int64)
-            where = (w["m"].to_numpy(), np.searchsorted(bins, w["b"].to_numpy()))
-            np.add.at(counts, where, w["c"].to_numpy())
-            units.hist.append((bins.astype(float) * m.bin_width, counts))
+        # Per unit, its own bins: the (unit, bin) pairs present, sorted by unit then bin, and a
+        # [month, pair] count array whose columns split into the units' histograms.
+        bins = f[BIN].to_numpy(dtype=np.int64)
+        lo = int(bins.min()) if bins.size else 0
+        width = int(bins.max()) - lo + 1 if bins.size else 1
+        pairs, col = np.unique(ui * width + (bins - lo), return_inverse=True)
+        counts = _bin_sum(
+            mi * pairs.size + col, f["count"].to_numpy(dtype=float), months * pairs.size
+        ).reshape(months, pairs.size)
+        counts = np.rint(counts).astype(np.int64)
+        cuts = np.searchsorted(pairs // width, np.arange(n_units + 1))
+        for k in range(n_units):
+            a, b = cuts[k], cuts[k + 1]
+            values = (pairs[a:b] % width + lo).astype(float) * m.bin_width
+            units.hist.append((values, np.ascontiguousarray(counts[:, a:b])))
     else:  # daily: the day's total over the unit's records, then per month total and days
-        total_col = f["total"].to_numpy(dtype=float)
-        work = pd.DataFrame({"u": ui, "m": mi, "d": f[DAY].to_numpy(), "t": total_col})
-        per_day = work.groupby(["u", "m", "d"], sort=False)["t"].sum().reset_index()
-        total = np.zeros((len(labels), months))
-        days = np.zeros((len(labels), months))
-        np.add.at(total, (per_day["u"].to_numpy(), per_day["m"].to_numpy()), per_day["t"])
-        np.add.at(days, (per_day["u"].to_numpy(), per_day["m"].to_numpy()), 1.0)
-        units.arrays["s"] = total
-        units.arrays["days"] = days
+        day = f[DAY].to_numpy().astype("datetime64[D]").astype(np.int64)
+        d0 = int(day.min()) if day.size else 0
+        span_days = int(day.max()) - d0 + 1 if day.size else 1
+        # One entry per (unit, month, day) present: its total, then totals and days per month.
+        combos, inv = np.unique(flat * span_days + (day - d0), return_inverse=True)
+        per_day = _bin_sum(inv, f["total"].to_numpy(dtype=float), combos.size)
+        cell = combos // span_days
+        units.arrays["s"] = _bin_sum(cell, per_day, n_units * months).reshape(n_units, months)
+        units.arrays["days"] = (
+            np.bincount(cell, minlength=n_units * months).astype(float).reshape(n_units, months)
+        )
     return units
 
 
@@ -285,8 +295,15 @@ def _lagged(
     keep = (ui >= 0) & (mi >= 0) & (mi < months)
     lag = np.maximum(frame[LAG].to_numpy(dtype=np.int64), 0)
     num = frame[metric(m, "num")].to_numpy(dtype=float)
-    np.add.at(out, (ui[keep], mi[keep], lag[keep]), num[keep])
-    return out
+    flat = (ui[keep] * months + mi[keep]) * (LAG_CAP + 1) + lag[keep]
+    return _bin_sum(flat, num[keep], out.size).reshape(out.shape)
+
+
+def _bin_sum(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """Sums of ``weights`` by ``index`` into an array of ``size`` (np.add.at, faster)."""
+    if index.size == 0:
+        return np.zeros(size)
+    return np.bincount(index, weights=weights, minlength=size).astype(float, copy=False)
 
 
 def _extract_month(p: Pass) -> int | None:

@@ -131,14 +131,25 @@ _RULE_NAMES = np.array([*RULES, None], dtype=object)
 _DIRECTIONS = np.array(["low", None, "high"], dtype=object)
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int, int]]:
-    """Maximal runs of equal non-zero values: (start, end_exclusive, value)."""
-    if flags.size == 0:
-        return []
-    cuts = np.flatnonzero(np.diff(flags)) + 1
-    starts = np.concatenate(([0], cuts))
-    ends = np.concatenate((cuts, [flags.size]))
-    return [(int(a), int(b), int(flags[a])) for a, b in zip(starts, ends, strict=True) if flags[a]]
+def _long_runs(v: np.ndarray, length: int) -> np.ndarray:
+    """``v`` where a point is in a maximal run of ``length`` or more equal non-zero values, else
+    0 (vectorised: this runs for every chart of every unit and period)."""
+    if v.size == 0:
+        return v
+    start = np.empty(v.size, dtype=bool)
+    start[0] = True
+    np.not_equal(v[1:], v[:-1], out=start[1:])
+    run = np.cumsum(start) - 1
+    long_ = np.bincount(run)[run] >= length
+    return np.where(long_ & (v != 0), v, 0).astype(np.int8)
+
+
+def _signs(d: np.ndarray) -> np.ndarray:
+    """sign(d) as int8, 0 where d is missing (a missing value breaks runs)."""
+    with np.errstate(invalid="ignore"):
+        out = np.sign(d)
+    out[np.isnan(out)] = 0.0
+    return out.astype(np.int8)
 
 
 def _detect(
@@ -155,8 +166,8 @@ def _detect(
 ) -> tuple[dict[str, np.ndarray], tuple[str | None, ...], tuple[str | None, ...]]:
     n = y.size
     flags = {rule: np.zeros(n, dtype=np.int8) for rule in RULES}
+    rtm = _signs(y - centre)
     with np.errstate(invalid="ignore"):
-        rtm = np.nan_to_num(np.sign(y - centre)).astype(np.int8)  # a missing value breaks runs
         outside = (y > upper) | (y < lower)
         beyond_2s = (y > up2) | (y < lo2)
     close = beyond_2s if counts_outside else beyond_2s & ~outside
@@ -165,19 +176,18 @@ def _detect(
     for s, e in segments:
         # Shift: shift_length or more consecutive points on one side; a point on the mean
         # (sign 0) ends the run.
-        for a, b, v in _runs(rtm[s:e]):
-            if b - a >= shift_length:
-                flags["shift"][s + a : s + b] = v
+        flags["shift"][s:e] = _long_runs(rtm[s:e], shift_length)
 
         # Trend: trend_length points each strictly higher (lower) than the one before; a tie
-        # (difference 0) ends it. Runs are processed in time order, so a point shared by an
-        # increasing and a following decreasing trend takes the later direction, as
-        # NHSRplotthedots' "use the right-hand side" rule does.
-        with np.errstate(invalid="ignore"):
-            steps = np.nan_to_num(np.sign(np.diff(y[s:e]))).astype(np.int8)
-        for a, b, v in _runs(steps):
-            if b - a >= trend_length - 1:
-                flags["trend"][s + a : s + b + 1] = v
+        # (difference 0) ends it. A run of trend_length - 1 steps flags the points it joins;
+        # a point shared by an increasing and a following decreasing trend takes the later
+        # direction, as NHSRplotthedots' "use the right-hand side" rule does: each point takes
+        # its own step's run, else the run of the step into it.
+        if e - s >= 2:
+            steps = _long_runs(_signs(np.diff(y[s:e])), trend_length - 1)
+            trend = flags["trend"][s:e]
+            trend[:-1] = steps
+            trend[1:] = np.where(trend[1:] == 0, steps, trend[1:])
 
         # Two of three: a window of three consecutive points all on the same side of the mean,
         # at least two of them beyond 2 sigma; those beyond 2 sigma are flagged. The "all
