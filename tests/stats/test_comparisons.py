@@ -117,7 +117,8 @@ def test_e_test_matches_scipy_poisson_means_test(k1, t1, k2, t2):
 
 def test_e_test_large_counts_match_scipy():
     # force-level counts: the sum over x1 is truncated at 12 standard deviations
-    for k1, k2 in ((5000, 15400), (5000, 14600)):
+    # (20,000 runs X2's tails as running sums of its probabilities: CUMULATIVE_ROWS.)
+    for k1, k2 in ((5000, 15400), (5000, 14600), (20000, 61500)):
         expected = stats.poisson_means_test(k1, 1, k2, 3).pvalue
         assert poisson_e_test(k1, 1, k2, 3) == pytest.approx(expected, rel=1e-6, abs=1e-12)
 

@@ -74,13 +74,36 @@ def rows_for(
                 else NO_DISPERSION
             )
             # Windows that cover the same months (fytd in March is the 12 months; year end is
-            # then the previous year) share their statistics rather than recomputing them.
-            points: dict[tuple[int, int], Any] = {}
-            tests: dict[tuple, tuple] = {}  # (window, benchmark span, parts) -> result
+            # then the previous year) share their statistics rather than recomputing them. The
+            # comparisons are gathered first and tested together (``compare_many``).
+            cur_of = {ab: ks.window(u, ab[0] - off, ab[1] - off) for ab in spans.values()}
+            points = {ab: ks.point(u, cur) for ab, cur in cur_of.items()}
+            keys: dict[tuple[str, str], tuple | None] = {}
+            pending: dict[tuple, tuple[Any, Any, float]] = {}
             for w, (a, b) in spans.items():
-                cur = ks.window(u, a - off, b - off)
-                if (a, b) not in points:
-                    points[(a, b)] = ks.point(u, cur)
+                for c in comparators:
+                    bench = span_of(c, (a, b), fy, lt)
+                    if not covered(bench.span) or points[(a, b)].value is None:
+                        keys[(w, c)] = None
+                        continue
+                    key = ((a, b), bench.span, bench.parts)  # (window, span, parts)
+                    keys[(w, c)] = key
+                    if key in pending:
+                        continue
+                    if bench.parts is None:
+                        rel = (bench.span[0] - off, bench.span[1] - off)
+                        bw = ks.window(u, *rel)
+                        bw = ks.as_at(u, bw, rel, (a - off, b - off), last - off)
+                    else:
+                        bw = None
+                        for s0, s1 in bench.parts:
+                            w_ = ks.window(u, s0 - off, s1 - off)
+                            bw = w_ if bw is None else _add(bw, w_)
+                    pending[key] = (cur_of[(a, b)], bw, bench.windows)
+            tested = dict(
+                zip(pending, ks.compare_many(u, list(pending.values()), disp), strict=True)
+            )
+            for w, (a, b) in spans.items():
                 pt = points[(a, b)]
                 row: dict[str, Any] = {
                     "measure_id": m.id,
@@ -96,22 +119,8 @@ def rows_for(
                     "ci_high": pt.ci_high,
                 }
                 for c in comparators:
-                    bench = span_of(c, (a, b), fy, lt)
-                    value = diff = pval = None
-                    if covered(bench.span) and pt.value is not None:
-                        key = ((a, b), bench.span, bench.parts)
-                        if key not in tests:
-                            if bench.parts is None:
-                                rel = (bench.span[0] - off, bench.span[1] - off)
-                                bw = ks.window(u, *rel)
-                                bw = ks.as_at(u, bw, rel, (a - off, b - off), last - off)
-                            else:
-                                bw = None
-                                for s0, s1 in bench.parts:
-                                    w_ = ks.window(u, s0 - off, s1 - off)
-                                    bw = w_ if bw is None else _add(bw, w_)
-                            tests[key] = ks.compare(u, cur, bw, bench.windows, disp)
-                        value, diff, pval = tests[key]
+                    key = keys[(w, c)]
+                    value, diff, pval = (None, None, None) if key is None else tested[key]
                     if pt.base is not None and not ks.base_ok(pt.base):
                         pval = None
                     row[f"{c}_value"] = value

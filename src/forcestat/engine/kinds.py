@@ -76,6 +76,11 @@ class KindStats:
         dispersion at the period (``dispersion``), which count and proportion tests scale by."""
         raise NotImplementedError
 
+    def compare_many(self, u: int, items: list[tuple[Any, Any, float]], disp: Dispersion) -> list:
+        """``compare`` of each (current window, benchmark, benchmark windows) of a unit; kinds
+        whose test vectorises run them together."""
+        return [self.compare(u, cur, bench, w, disp) for cur, bench, w in items]
+
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         """Monthly values of months [0, stop) and their control chart."""
         raise NotImplementedError
@@ -142,13 +147,20 @@ class CountStats(KindStats):
         )
 
     def compare(self, u: int, k: float, kb: float, windows: float, disp: Dispersion) -> tuple:
+        return self.compare_many(u, [(k, kb, windows)], disp)[0]
+
+    def compare_many(self, u: int, items: list[tuple[Any, Any, float]], disp: Dispersion) -> list:
         s = self.scale(u)
-        bench = kb / windows
-        if math.isnan(s):
-            return (None, None, None)
+        if math.isnan(s) or not items:
+            return [(None, None, None)] * len(items)
+        k, kb, windows = (np.array(col, dtype=float) for col in zip(*items, strict=True))
         f = disp.scale
-        p = disp.p_value(comparisons.poisson_e_test(k / f, 1.0, kb / f, windows))
-        return (bench * s, (k - bench) * s, p)
+        ps = comparisons.poisson_e_tests(k / f, 1.0, kb / f, windows)
+        bench = kb / windows
+        return [
+            (float(bench[i] * s), float((k[i] - bench[i]) * s), disp.p_value(float(ps[i])))
+            for i in range(len(items))
+        ]
 
     def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         return count_dispersion(self.units.arrays["n"][u, :stop])

@@ -19,6 +19,7 @@ __all__ = [
     "dispersion_index",
     "median_test_from_histograms",
     "poisson_e_test",
+    "poisson_e_tests",
     "poisson_e_test_overdispersed",
     "two_proportion_test",
 ]
@@ -54,6 +55,41 @@ def _e_stat(x1: np.ndarray, t1: float, x2: np.ndarray, t2: float) -> np.ndarray:
         return (x1 / t1 - x2 / t2) / np.sqrt(x1 / t1**2 + x2 / t2**2)
 
 
+# From this many rows of x1 on, X2's tails are read from one run of its probabilities
+# (``_cdf_at``, ``_sf_at``) instead of an incomplete gamma per row, which costs about ten
+# log-gammas: a third less time for force-level counts. The probabilities come from log-gamma
+# like pmf1's, so the relative error of p stays of the order of 1e-15 x the counts (about 1e-10
+# at 100,000; measured against mpmath), where one ``pdtr`` per row gives about 1e-14.
+CUMULATIVE_ROWS = 200
+
+
+def _pmf_run(lo: int, hi: int, mu: float) -> np.ndarray:
+    k = np.arange(lo, hi + 1, dtype=float)
+    return np.exp(k * math.log(mu) - mu - special.gammaln(k + 1.0))
+
+
+def _cdf_at(k: np.ndarray, mu: float) -> np.ndarray:
+    """P(X <= k) for integers k >= 0, X ~ Poisson(mu): one incomplete gamma below the smallest
+    k, then running sums of the probabilities up to each k (summed upwards, so that a small
+    lower tail keeps its relative accuracy)."""
+    if k.size == 0:
+        return k
+    lo, hi = int(k.min()), int(k.max())
+    base = float(special.pdtr(lo - 1, mu)) if lo > 0 else 0.0
+    return base + np.cumsum(_pmf_run(lo, hi, mu))[(k - lo).astype(np.int64)]
+
+
+def _sf_at(k: np.ndarray, mu: float) -> np.ndarray:
+    """P(X > k) for integers k >= 0: running sums from above the largest k downwards (a small
+    upper tail keeps its relative accuracy), plus one incomplete gamma beyond it."""
+    if k.size == 0:
+        return k
+    lo, hi = int(k.min()), int(k.max())
+    top = float(special.pdtrc(hi + 1, mu))  # P(X > hi + 1)
+    tail = np.cumsum(_pmf_run(lo + 1, hi + 1, mu)[::-1])[::-1]  # P(k < X <= hi + 1), k >= lo
+    return top + tail[(k - lo).astype(np.int64)]
+
+
 def poisson_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
     """Two-sided E-test of Krishnamoorthy & Thomson (2004) for equal Poisson rates.
 
@@ -71,41 +107,60 @@ def poisson_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
     (checked against T directly to settle floating-point ties). That makes the cost
     O(sqrt(count)) rather than O(count), which matters when the engine runs this for every
     measure, breakdown and period. Values of X1 with probability below 1e-17 of the most likely
-    one are left out, so p is exact to about 1e-15 (absolute). Observed counts may be
+    one are left out, so p is exact to about 1e-15 (absolute) but for the rounding of the
+    Poisson probabilities themselves (relative, about 1e-15 x the counts: ``CUMULATIVE_ROWS``).
+    Observed counts may be
     non-integer (see ``poisson_e_test_overdispersed``).
     """
-    if min(k1, k2) < 0 or t1 <= 0 or t2 <= 0:
+    return float(poisson_e_tests([k1], [t1], [k2], [t2])[0])
+
+
+def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
+    """``poisson_e_test`` of each element of the (broadcast) arrays, in one vectorised pass.
+
+    The engine runs a dozen of these per unit and period (windows x comparators), most on
+    small counts, where numpy's per-call overhead rather than the arithmetic is the cost: the
+    rows of x1 of every test are laid end to end and summed per test.
+    """
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k1, t1, k2, t2)))
+    k1, t1, k2, t2 = (a.ravel() for a in arrays)
+    if np.any(np.minimum(k1, k2) < 0) or np.any(t1 <= 0) or np.any(t2 <= 0):
         raise ValueError("counts must be >= 0 and exposures > 0")
-    if k1 == 0 and k2 == 0:
-        return 1.0
-    # The observed statistic in plain floats (same IEEE operations as ``_e_stat``).
-    c = abs((k1 / t1 - k2 / t2) / math.sqrt(k1 / t1**2 + k2 / t2**2))
+    out = np.ones(k1.size)
+    todo = np.flatnonzero((k1 != 0) | (k2 != 0))  # no counts at all: p = 1
+    if todo.size == 0:
+        return out
+    k1, t1, k2, t2 = k1[todo], t1[todo], k2[todo], t2[todo]
+    n = todo.size
+    # The observed statistic of each test.
+    c = np.abs((k1 / t1 - k2 / t2) / np.sqrt(k1 / t1**2 + k2 / t2**2))
     lam = (k1 + k2) / (t1 + t2)
-    mu1, mu2 = t1 * lam, t2 * lam
+    mu1, mu2 = t1 * lam, t2 * lam  # > 0: some count is
     # x1 beyond 12 standard deviations (+15 for small means) carries < 1e-20 of probability.
-    spread = 12.0 * math.sqrt(mu1) + 15.0
-    x1 = np.arange(max(0, math.floor(mu1 - spread)), math.ceil(mu1 + spread) + 1, dtype=float)
-    if mu1 > 0:
-        pmf1 = np.exp(x1 * math.log(mu1) - mu1 - special.gammaln(x1 + 1.0))
-        # Rows whose probability is below 1e-17 of the largest add less than about 1e-15 to p in
-        # all (p is a sum of pmf1 x a probability): skip their Poisson tails, which are the cost.
-        keep = pmf1 >= 1e-17 * pmf1.max()
-        x1, pmf1 = x1[keep], pmf1[keep]
-    else:
-        pmf1 = (x1 == 0).astype(float)
-    a = x1 / t1
-    v1 = x1 / t1**2
+    spread = 12.0 * np.sqrt(mu1) + 15.0
+    lo = np.maximum(0.0, np.floor(mu1 - spread))
+    sizes = (np.ceil(mu1 + spread) - lo + 1.0).astype(np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    g = np.repeat(np.arange(n), sizes)  # the test each row belongs to
+    x1 = lo[g] + (np.arange(g.size) - starts[g])
+    pmf1 = np.exp(x1 * np.log(mu1)[g] - mu1[g] - special.gammaln(x1 + 1.0))
+    # Rows whose probability is below 1e-17 of their test's largest add less than about 1e-15
+    # to its p in all (p is a sum of pmf1 x a probability): their Poisson tails are the cost.
+    keep = pmf1 >= 1e-17 * np.maximum.reduceat(pmf1, starts)[g]
+    x1, pmf1, g = x1[keep], pmf1[keep], g[keep]
+    tt1, tt2, cc = t1[g], t2[g], c[g]
+    a = x1 / tt1
+    v1 = x1 / tt1**2
     # (a - y)^2 = c^2 (v1 + y / t2) in y = x2 / t2; discriminant is >= 0 by construction.
-    b = 2.0 * a + c * c / t2
-    disc = 4.0 * a * c * c / t2 + c**4 / t2**2 + 4.0 * c * c * v1
+    b = 2.0 * a + cc * cc / tt2
+    disc = 4.0 * a * cc * cc / tt2 + cc**4 / tt2**2 + 4.0 * cc * cc * v1
     root = np.sqrt(np.maximum(disc, 0.0))
-    low_x2 = np.floor((b - root) / 2.0 * t2)
-    up_x2 = np.ceil((b + root) / 2.0 * t2)
-    tol = c * (1.0 - 1e-10)
+    low_x2 = np.floor((b - root) / 2.0 * tt2)
+    up_x2 = np.ceil((b + root) / 2.0 * tt2)
+    tol = cc * (1.0 - 1e-10)
 
     def e_stat(x2: np.ndarray) -> np.ndarray:
-        # _e_stat(x1, t1, x2, t2) without its per-call errstate (set once below).
-        return (a - x2 / t2) / np.sqrt(v1 + x2 / t2**2)
+        return (a - x2 / tt2) / np.sqrt(v1 + x2 / tt2**2)
 
     # Settle ties at the boundary with the statistic itself (the observed point is in the region).
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -117,20 +172,33 @@ def poisson_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
     zero = x1 == 0
     low_x2 = np.where(zero, -1.0, low_x2)
     up_x2 = np.where(zero, np.maximum(up_x2, 1.0), up_x2)
-    # scipy.special's Poisson cdf/sf are plain ufuncs: much cheaper than scipy.stats.poisson,
-    # which matters because the engine runs this test for every unit, period and comparator.
-    # They are the bulk of the cost for large counts, so they are evaluated only on the rows that
-    # need them: a row whose region is every x2 is 1; no lower tail is P = 0, no upper tail 1.
+    # P(X2 <= low) + P(X2 >= up) per row, evaluated only where needed: a row whose region is
+    # every x2 is 1; no lower tail is P = 0, no upper tail 1. scipy.special's Poisson cdf/sf
+    # are plain ufuncs (much cheaper than scipy.stats.poisson); for large counts X2's tails
+    # come from running sums of its probabilities instead (``CUMULATIVE_ROWS``).
     row = np.ones_like(x1)
     split = low_x2 < up_x2 - 1.0
     below = split & (low_x2 >= 0)
     above = split & (up_x2 >= 1)
     row[split] = 0.0
-    row[below] = special.pdtr(low_x2[below], mu2)
-    row[above] = row[above] + special.pdtrc(up_x2[above] - 1.0, mu2)
+    bounds = np.searchsorted(g, np.arange(n + 1))
+    large = np.diff(bounds) >= CUMULATIVE_ROWS
+    plain = ~large[g]
+    m2 = mu2[g]
+    sel = below & plain
+    row[sel] = special.pdtr(low_x2[sel], m2[sel])
+    sel = above & plain
+    row[sel] = row[sel] + special.pdtrc(up_x2[sel] - 1.0, m2[sel])
+    for j in np.flatnonzero(large):
+        r = slice(bounds[j], bounds[j + 1])
+        bl, ab = below[r], above[r]
+        part = row[r]
+        part[bl] = _cdf_at(low_x2[r][bl], float(mu2[j]))
+        part[ab] = part[ab] + _sf_at(up_x2[r][ab] - 1.0, float(mu2[j]))
     row[split & ~above] = row[split & ~above] + 1.0
-    p = float(np.sum(pmf1 * row))
-    return min(1.0, max(0.0, p))
+    p = np.bincount(g, weights=pmf1 * row, minlength=n)
+    out[todo] = np.clip(p, 0.0, 1.0)
+    return out
 
 
 def dispersion_index(
