@@ -15,6 +15,7 @@ from forcestat.stats.comparisons import (
     median_test_from_histograms,
     poisson_e_test,
     poisson_e_test_overdispersed,
+    poisson_e_tests,
     two_proportion_test,
 )
 
@@ -251,3 +252,19 @@ def test_two_proportion_equals_scipy_norm_sf_on_a_grid():
                         expected = 2 * stats.norm.sf(abs(z))
                     got = two_proportion_test(x1, n1, x2, n2)
                     assert got == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_e_tests_vectorised_match_statsmodels_case_by_case():
+    # One call for all the cases (small and large counts, different exposures, zeros).
+    cases = [*E_TEST_CASES, (5000, 1, 15400, 3), (0, 1, 0, 3)]
+    k1, t1, k2, t2 = (np.array(col, dtype=float) for col in zip(*cases, strict=True))
+    got = poisson_e_tests(k1, t1, k2, t2)
+    for (a, b, c, d), p in zip(cases, got, strict=True):
+        if a == 0 and c == 0:
+            assert p == 1.0
+            continue
+        sm_p = sm_rates.test_poisson_2indep(a, b, c, d, method="etest-wald").pvalue
+        assert p == pytest.approx(sm_p, rel=1e-8, abs=1e-14), (a, b, c, d)
+    with pytest.raises(ValueError):
+        poisson_e_tests([1.0, -1.0], 1.0, [2.0, 2.0], 1.0)
