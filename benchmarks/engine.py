@@ -83,9 +83,23 @@ def scenario_framework(store: str, period: str, all_periods: bool, repeat: int) 
         "skipped_measures": tm.skipped,
     }
     if repeat > 0:
-        tm = Timings()
-        warm, _ = _timed(lambda: compute(st, fw, period, timings=tm, **kw), repeat)
-        out.update(warm_s=warm, warm_aggregate_s=tm.aggregate, warm_evaluate_s=tm.evaluate)
+        # Each warm call on its own: the best, and the median as the typical figure (a shared
+        # 2-core machine varies by +-20% from call to call).
+        warm_runs = []
+        for _ in range(repeat):
+            tm = Timings()
+            t = time.perf_counter()
+            compute(st, fw, period, timings=tm, **kw)
+            warm_runs.append((time.perf_counter() - t, tm.aggregate, tm.backend, tm.evaluate))
+        best = min(warm_runs)
+        out.update(
+            warm_s=best[0],
+            warm_median_s=sorted(r[0] for r in warm_runs)[len(warm_runs) // 2],
+            warm_runs=len(warm_runs),
+            warm_aggregate_s=best[1],
+            warm_backend_s=best[2],
+            warm_evaluate_s=best[3],
+        )
     out["peak_rss_mib"] = peak_rss_mib()
     return out
 
@@ -281,7 +295,7 @@ def main() -> None:
     ap.add_argument("--store", default=str(ROOT / "demo" / "demo.duckdb"))
     ap.add_argument("--national", default=None, help="43-force Parquet folder (synth --forces 43)")
     ap.add_argument("--period", default="2020-03")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--skip-all-periods", action="store_true")
     ap.add_argument("--json", default=None, help="also write the figures here")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -312,9 +326,11 @@ def main() -> None:
     if "error" not in f:
         print(
             f"one force, full framework ({f['measures']} measures, {f['rows']:,} rows), one "
-            f"period: cold {fmt(f['cold_s'])}, warm {fmt(f['warm_s'])} "
-            f"(aggregate {fmt(f['warm_aggregate_s'])} + evaluate {fmt(f['warm_evaluate_s'])}); "
-            f"peak RSS {f['peak_rss_mib']:.0f} MiB; target <= 2 s warm",
+            f"period: cold {fmt(f['cold_s'])}, warm best {fmt(f['warm_s'])}, median "
+            f"{fmt(f['warm_median_s'])} of {f['warm_runs']} (last pass in at "
+            f"{fmt(f['warm_aggregate_s'])}, backend {fmt(f['warm_backend_s'])}, evaluation "
+            f"left after it {fmt(f['warm_evaluate_s'])}); peak RSS {f['peak_rss_mib']:.0f} MiB; "
+            "target <= 2 s warm",
             flush=True,
         )
     else:
@@ -325,8 +341,9 @@ def main() -> None:
         if "error" not in f:
             print(
                 f"one force, full framework, all periods ({f['rows']:,} rows): "
-                f"{fmt(f['cold_s'])} (aggregate {fmt(f['cold_aggregate_s'])} + evaluate "
-                f"{fmt(f['cold_evaluate_s'])}); peak RSS {f['peak_rss_mib']:.0f} MiB",
+                f"{fmt(f['cold_s'])} (last pass in at {fmt(f['cold_aggregate_s'])}, evaluation "
+                f"left after it {fmt(f['cold_evaluate_s'])}); peak RSS "
+                f"{f['peak_rss_mib']:.0f} MiB",
                 flush=True,
             )
         else:
@@ -356,7 +373,9 @@ def main() -> None:
         if "error" not in n:
             print(
                 f"national ({a.national}), full framework, one period: cold {fmt(n['cold_s'])}, "
-                f"warm {fmt(n.get('warm_s'))}; peak RSS {n['peak_rss_mib'] / 1024:.2f} GiB; "
+                f"warm {fmt(n.get('warm_s'))} (last pass in at {fmt(n.get('warm_aggregate_s'))}, "
+                f"evaluation left after it {fmt(n.get('warm_evaluate_s'))}); "
+                f"peak RSS {n['peak_rss_mib'] / 1024:.2f} GiB; "
                 "targets <= 60 s, <= 8 GiB",
                 flush=True,
             )

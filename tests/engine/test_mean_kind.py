@@ -553,13 +553,6 @@ SOUTH = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cube.build_query's daily pass keeps only the measure's filtered rows with a value, "
-    "so cube.table_spans takes its months as the table's: a filtered per-day mean computed on "
-    "its own covers its own records' months, not the table's (docs/framework.md: 'a table "
-    "covers the months from its first to its last record')",
-)
 def test_a_daily_mean_covers_its_tables_months_whatever_runs_with_it(workload_store, snaps):
     """CID South's snapshots end in May 2019; the table's in August 2019. The per-record mean
     of the same filter, or the per-day mean run with any other measure of the table, reports

@@ -349,14 +349,41 @@ def table_columns(backend: Any, tables: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
-def table_spans(passes) -> dict[str, tuple[int, int]]:
+def table_spans(passes, backend: Any = None) -> dict[str, tuple[int, int]]:
     """The months each table covers: from its earliest to its latest record over every date its
-    measures read (a month with no records of one kind is a zero, not missing data)."""
+    measures read (a month with no records of one kind is a zero, not missing data).
+
+    An additive pass groups every dated row, so its cube gives its date's months. Median and
+    daily passes keep only their measure's rows with a value: a date only they read is asked
+    of the backend (its first and last month over the whole table), so that a measure covers
+    the same months whichever measures run with it. Without ``backend``, the cubes alone."""
     spans: dict[str, tuple[int, int]] = {}
+
+    def widen(table: str, lo: int, hi: int) -> None:
+        old = spans.get(table, (lo, hi))
+        spans[table] = (min(lo, old[0]), max(hi, old[1]))
+
+    from_cube = {(p.table, p.date) for p in passes if p.kind == "additive"}
+    asked: set[tuple[str, str]] = set()
     for p in passes:
+        if backend is not None and p.kind != "additive" and (p.table, p.date) not in from_cube:
+            if (p.table, p.date) not in asked:
+                asked.add((p.table, p.date))
+                got = date_span(backend, p.table, p.date)
+                if got is not None:
+                    widen(p.table, *got)
+            continue
         if p.frame is None or not len(p.frame):
             continue
-        lo, hi = int(p.frame[MONTH].min()), int(p.frame[MONTH].max())
-        old = spans.get(p.table, (lo, hi))
-        spans[p.table] = (min(lo, old[0]), max(hi, old[1]))
+        widen(p.table, int(p.frame[MONTH].min()), int(p.frame[MONTH].max()))
     return spans
+
+
+def date_span(backend: Any, name: str, date: str) -> tuple[int, int] | None:
+    """First and last month of a table's date column (None: no dated rows)."""
+    t = table(backend, name)
+    month = _month(t[date])
+    row = t.aggregate(lo=month.min(), hi=month.max()).to_pyarrow().to_pylist()[0]
+    if row["lo"] is None:
+        return None
+    return int(row["lo"]), int(row["hi"])

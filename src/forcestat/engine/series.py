@@ -140,7 +140,7 @@ def monthly_series(
     for p in passes:
         cube.run(p, backend)
     geo = Geography.load(backend)
-    table_span = cube.table_spans(passes)  # the coverage rule run.compute uses
+    table_span = cube.table_spans(passes, backend)  # the coverage rule run.compute uses
     if not table_span:
         return {}
     target = month_index(period) if period else max(s[1] for s in table_span.values())

@@ -11,6 +11,7 @@ and a 28-day February is 10% below a 31-day March without anything having change
 from __future__ import annotations
 
 import calendar
+import functools
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,11 @@ def _spc_kwargs(settings: Settings, first: int, stop: int) -> dict[str, Any]:
 
 def days_in_months(first: int, n: int) -> np.ndarray:
     """Days in each of the ``n`` months from month index ``first`` (year * 12 + month - 1)."""
+    return _days_in_months(first, n).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _days_in_months(first: int, n: int) -> np.ndarray:
     return np.array(
         [calendar.monthrange(i // 12, i % 12 + 1)[1] for i in range(first, first + n)],
         dtype=float,

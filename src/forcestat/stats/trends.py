@@ -12,6 +12,7 @@ significantly off its continuation.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -36,6 +37,12 @@ KINDS = ("proportion", "count", "median", "mean", "rate_per_1000", "total")
 _SIGN = {"upwards": 1, "downwards": -1}
 
 
+@functools.lru_cache(maxsize=64)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs i < j of n points (the engine asks for the same few n again and again)."""
+    return np.triu_indices(n, 1)
+
+
 def mann_kendall(
     values: Sequence[float] | np.ndarray, *, continuity: bool = True
 ) -> tuple[float, float]:
@@ -52,8 +59,9 @@ def mann_kendall(
     n = x.size
     if n < 2:
         return (math.nan, math.nan)
-    # sum over i < j of sign(x_j - x_i): the upper triangle of the antisymmetric sign matrix.
-    s = float(np.sign(x[None, :] - x[:, None])[np.triu_indices(n, 1)].sum())
+    # sum over i < j of sign(x_j - x_i)
+    i, j = _pairs(n)
+    s = float(np.sign(x[j] - x[i]).sum())
     # Tie group sizes from the sorted values (np.unique's extra bookkeeping costs more here).
     xs = np.sort(x)
     bounds = np.flatnonzero(np.diff(xs)) + 1
