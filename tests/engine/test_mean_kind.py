@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# At import, as the other engine tests do: later, "conftest" may name another folder's module.
+from conftest import PERIOD
+
 FORCE = "Cambridgeshire"  # the packaged geography's sole force (the table has no district)
 START, END = "2015-04-01", "2019-08-31"
 UNITS = ["CID North", "CID South", "Cold case", "IMU", "Steady"]
@@ -627,8 +630,6 @@ value = "cchi_days"
 
 @pytest.fixture(scope="module")
 def harm(store_path) -> pd.DataFrame:
-    from conftest import PERIOD
-
     assert PERIOD == "2020-03"
     return run(store_path, HARM, PERIOD)
 
