@@ -268,3 +268,8 @@ def test_e_tests_vectorised_match_statsmodels_case_by_case():
         assert p == pytest.approx(sm_p, rel=1e-8, abs=1e-14), (a, b, c, d)
     with pytest.raises(ValueError):
         poisson_e_tests([1.0, -1.0], 1.0, [2.0, 2.0], 1.0)
+
+
+def test_e_tests_reject_missing_counts_by_name():
+    with pytest.raises(ValueError, match="finite"):
+        poisson_e_tests([1.0, math.nan], 1.0, [2.0, 2.0], 1.0)

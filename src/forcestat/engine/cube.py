@@ -46,6 +46,9 @@ class Pass:
     # An additive pass with cohort outcome rates: the companion "lagged" pass that splits their
     # numerators by months from recording to outcome (see ``maturing``).
     lagged: Pass | None = None
+    # A lagged pass: the extract's month, the latest month of any outcome in the table (set by
+    # ``set_extracts``; without it, the latest in the pass's own rows).
+    extract: int | None = None
 
     @property
     def name(self) -> str:
@@ -416,6 +419,20 @@ def table_spans(passes, backend: Any = None) -> dict[str, tuple[int, int]]:
             continue
         widen(p.table, int(p.frame[MONTH].min()), int(p.frame[MONTH].max()))
     return spans
+
+
+def set_extracts(passes: Sequence[Pass], backend: Any) -> None:
+    """Give every lagged pass its table's extract month: the latest month of any outcome date in
+    the table, so that "as at" benchmarks and the maturing flag do not depend on which measures
+    run together (a lagged pass only holds the rows its measures' numerators count)."""
+    months: dict[str, int | None] = {}
+    for p in passes:
+        if p.lagged is None:
+            continue
+        if p.table not in months:
+            got = date_span(backend, p.table, OUTCOME_DATE)
+            months[p.table] = None if got is None else got[1]
+        p.lagged.extract = months[p.table]
 
 
 def date_span(backend: Any, name: str, date: str) -> tuple[int, int] | None:

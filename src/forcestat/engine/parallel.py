@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
@@ -37,15 +38,29 @@ Rows = list[dict[str, Any]]
 # (pass index, cube columns for the measure, its lagged pass's columns or None)
 Frames = list[tuple[int, pd.DataFrame, pd.DataFrame | None]]
 
-# What the forked workers inherit: set just before the pool forks, cleared after.
-_STATE: list[Any] = []
+# (measures, passes, geography, settings) of the run, in a worker process only: set by the
+# pool's initializer (fork passes it on without pickling). The parent passes its own state
+# explicitly, so that runs in several threads of one process do not share it.
+_STATE: tuple[Any, ...] = ()
 
 
-def _worker_start() -> None:
+def _worker_start(state: tuple[Any, ...]) -> None:
+    global _STATE
+    _STATE = state
     # The backend's passes are the critical path (every table's statistics wait for them):
     # workers yield the CPU to them and take what is left.
     with contextlib.suppress(OSError):
         os.nice(NICE)
+
+
+def _in_worker(
+    mi: int,
+    jobs: Sequence[tuple[str, int]],
+    frames: Frames,
+    span: tuple[int, int],
+    periods: Sequence[int],
+) -> Rows:
+    return _evaluate(_STATE, mi, jobs, frames, span, periods)
 
 
 def default_workers(work: int) -> int:
@@ -64,6 +79,7 @@ def _columns_for(p: cube.Pass, m: Measure) -> list[str]:
 
 
 def _evaluate(
+    state: tuple[Any, ...],
     mi: int,
     jobs: Sequence[tuple[str, int]],
     frames: Frames | None,
@@ -73,8 +89,26 @@ def _evaluate(
     """Rows of measure ``chosen[mi]`` for each (breakdown, pass index) in ``jobs``. In a worker
     ``frames`` carries the cube columns of those passes (on copies of the inherited passes); in
     this process (``frames`` None) the passes already hold their cubes."""
-    chosen, passes, geo, settings = _STATE
+    chosen, passes, geo, settings = state
     m: Measure = chosen[mi]
+    try:
+        return _rows_of(m, passes, geo, settings, jobs, frames, span, periods)
+    except Exception as exc:
+        # A worker's error comes back without saying what it was doing.
+        exc.add_note(f"while evaluating measure {m.id!r}")
+        raise
+
+
+def _rows_of(
+    m: Measure,
+    passes: Sequence[cube.Pass],
+    geo: Geography,
+    settings: Settings,
+    jobs: Sequence[tuple[str, int]],
+    frames: Frames | None,
+    span: tuple[int, int],
+    periods: Sequence[int],
+) -> Rows:
     local: dict[int, cube.Pass] = {}
     for pi, frame, lag_frame in frames or ():
         p = passes[pi]
@@ -110,13 +144,28 @@ class Evaluator:
         self.done: dict[int, Rows] = {}
         self.futures: dict[int, Future[Rows]] = {}
         self.pool: ProcessPoolExecutor | None = None
-        _STATE[:] = [self.chosen, list(passes), geo, settings]
+        self.state = (self.chosen, list(passes), geo, settings)
         if workers > 1:
-            self.pool = ProcessPoolExecutor(
-                workers, mp_context=mp.get_context("fork"), initializer=_worker_start
-            )
-            # Fork now, while the backend is idle: the workers start from this state.
-            self.pool.submit(int).result()
+            try:
+                self.pool = ProcessPoolExecutor(
+                    workers,
+                    mp_context=mp.get_context("fork"),
+                    initializer=_worker_start,
+                    initargs=(self.state,),
+                )
+                # Fork now, while the backend is idle: the workers start from this state. What
+                # exists at the fork is frozen out of the garbage collector, so that no worker
+                # finalises an inherited backend object (a py4j proxy would tell Spark to drop
+                # it over the parent's own connection, while the parent is using it).
+                gc.collect()
+                gc.freeze()
+                try:
+                    self.pool.submit(int).result()
+                finally:
+                    gc.unfreeze()
+            except BaseException:
+                self.close()
+                raise
 
     def submit(
         self, mi: int, jobs: Sequence[tuple[str, cube.Pass]], span: tuple[int, int], periods
@@ -126,7 +175,7 @@ class Evaluator:
             if self.progress:
                 self.progress(f"evaluating {m.id}", len(self.done), len(self.chosen))
             idx = [(b, self.index[id(p)]) for b, p in jobs]
-            self.done[mi] = _evaluate(mi, idx, None, span, list(periods))
+            self.done[mi] = _evaluate(self.state, mi, idx, None, span, list(periods))
             return
         frames: Frames = []
         for p in {id(p): p for _, p in jobs}.values():
@@ -142,7 +191,7 @@ class Evaluator:
                 )
             )
         idx = [(b, self.index[id(p)]) for b, p in jobs]
-        self.futures[mi] = self.pool.submit(_evaluate, mi, idx, frames, span, list(periods))
+        self.futures[mi] = self.pool.submit(_in_worker, mi, idx, frames, span, list(periods))
 
     def rows(self) -> Rows:
         try:
@@ -158,4 +207,3 @@ class Evaluator:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-        _STATE.clear()

@@ -231,13 +231,20 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
     f = frame.loc[keep] if not keep.all() else frame
     ui = all_ui[keep]
     mi = f[MONTH].to_numpy(dtype=np.int64) - first
+    if mi.size and (mi.min() < 0 or mi.max() >= months):
+        # The sums below index unit x month cells by position: a month outside the span would
+        # land in another unit's cells.
+        raise ValueError(
+            f"{p.name}: cube months {int(mi.min()) + first}..{int(mi.max()) + first} fall outside "
+            f"the table's span {first}..{last}"
+        )
     units = Units(breakdown, labels, first)
     if m.kind == "rate_per_1000":
         parts = p.__dict__.get("_cross_parts", {}).get(breakdown)
         units.population = _population(breakdown, labels, geo, parts)
     n_units = len(labels)
     # Dense [unit, month] sums by one bincount on the flat index (np.add.at is several times
-    # slower); cube rows sit inside the table's span, so every index is in range.
+    # slower); every month is inside the span (checked above).
     flat = ui * months + mi
     if p.kind == "additive":
         for name in metrics_of(m):
@@ -245,7 +252,8 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
             units.arrays[name] = _bin_sum(flat, values, n_units * months).reshape(n_units, months)
         if p.lagged is not None and maturing(m) and p.lagged.frame is not None:
             units.lagged = _lagged(p.lagged, m, breakdown, geo, labels, first, months)
-            units.extract = _extract_month(p.lagged)
+            e = p.lagged.extract
+            units.extract = e if e is not None else _extract_month(p.lagged)
     elif p.kind == "median":
         # Per unit, its own bins: the (unit, bin) pairs present, sorted by unit then bin, and a
         # [month, pair] count array whose columns split into the units' histograms.

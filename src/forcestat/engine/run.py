@@ -136,6 +136,7 @@ def compute(
                 cube.run(p, backend)
                 t_agg += time.perf_counter() - s
                 timings.passes.append((p.name, time.perf_counter() - s, len(p.frame)))  # type: ignore[arg-type]
+            cube.set_extracts(by_table[t], backend)
             span = cube.table_spans(by_table[t], backend).get(t)
             if span is None:
                 continue

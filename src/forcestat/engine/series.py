@@ -139,6 +139,7 @@ def monthly_series(
     passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)), only=only)
     for p in passes:
         cube.run(p, backend)
+    cube.set_extracts(passes, backend)
     geo = Geography.load(backend)
     table_span = cube.table_spans(passes, backend)  # the coverage rule run.compute uses
     if not table_span:

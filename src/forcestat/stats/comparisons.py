@@ -124,6 +124,10 @@ def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
     """
     arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k1, t1, k2, t2)))
     k1, t1, k2, t2 = (a.ravel() for a in arrays)
+    if not (np.isfinite(k1).all() and np.isfinite(k2).all() and np.isfinite(t1).all()):
+        raise ValueError("counts and exposures must be finite numbers")
+    if not np.isfinite(t2).all():
+        raise ValueError("counts and exposures must be finite numbers")
     if np.any(np.minimum(k1, k2) < 0) or np.any(t1 <= 0) or np.any(t2 <= 0):
         raise ValueError("counts must be >= 0 and exposures > 0")
     out = np.ones(k1.size)
