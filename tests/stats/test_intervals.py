@@ -221,3 +221,7 @@ def test_medians_of_histograms_match_numpy_median_of_each_row():
         medians_of_histograms(values, counts[0])
     with pytest.raises(ValueError):
         medians_of_histograms(values, -counts)
+    halves = counts.astype(float)
+    halves[0, 0], halves[1, 0] = 1.5, 0.5  # the column total stays whole
+    with pytest.raises(ValueError):
+        medians_of_histograms(values, halves)

@@ -142,7 +142,7 @@ def medians_of_histograms(
     if c.ndim != 2:
         raise ValueError("counts must be two-dimensional (one histogram per row)")
     v, _, _ = _histogram(values, c.sum(axis=0))
-    if c.size and c.min() < 0:
+    if c.size and (c.min() < 0 or (c.dtype.kind == "f" and (c != np.floor(c)).any())):
         raise ValueError("counts must be non-negative integers")
     cum = np.cumsum(c.astype(np.int64, copy=False), axis=1)
     n = cum[:, -1] if c.shape[1] else np.zeros(c.shape[0], dtype=np.int64)
