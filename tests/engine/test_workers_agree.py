@@ -79,3 +79,15 @@ def test_runs_in_two_threads_do_not_share_state(store_path, framework, results):
         outs = list(pool.map(run, picks * 3))
     for measures, out in zip(picks * 3, outs, strict=True):
         _same(out, results[results["measure_id"].isin(measures)])
+
+
+def test_an_error_names_the_measure(store, framework, monkeypatch):
+    from forcestat.engine import parallel
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(parallel, "roll", broken)
+    with pytest.raises(ZeroDivisionError) as err:
+        compute(store, framework, PERIOD, measures=["calls_999"], workers=1)
+    assert "while evaluating measure 'calls_999'" in "".join(err.value.__notes__)

@@ -92,37 +92,24 @@ def _evaluate(
     chosen, passes, geo, settings = state
     m: Measure = chosen[mi]
     try:
-        return _rows_of(m, passes, geo, settings, jobs, frames, span, periods)
+        local: dict[int, cube.Pass] = {}
+        for pi, frame, lag_frame in frames or ():
+            p = passes[pi]
+            lagged = None
+            if p.lagged is not None and lag_frame is not None:
+                lagged = dataclasses.replace(p.lagged, frame=lag_frame)
+            local[pi] = dataclasses.replace(p, frame=frame, lagged=lagged)
+        rows: Rows = []
+        for b, pi in jobs:
+            p = local.get(pi, passes[pi])
+            units = roll(p, m, b, geo, span)
+            if units.labels:
+                rows.extend(rows_for(stats_for(m, units, settings), m, settings, periods, span))
+        return rows
     except Exception as exc:
         # A worker's error comes back without saying what it was doing.
         exc.add_note(f"while evaluating measure {m.id!r}")
         raise
-
-
-def _rows_of(
-    m: Measure,
-    passes: Sequence[cube.Pass],
-    geo: Geography,
-    settings: Settings,
-    jobs: Sequence[tuple[str, int]],
-    frames: Frames | None,
-    span: tuple[int, int],
-    periods: Sequence[int],
-) -> Rows:
-    local: dict[int, cube.Pass] = {}
-    for pi, frame, lag_frame in frames or ():
-        p = passes[pi]
-        lagged = None
-        if p.lagged is not None and lag_frame is not None:
-            lagged = dataclasses.replace(p.lagged, frame=lag_frame)
-        local[pi] = dataclasses.replace(p, frame=frame, lagged=lagged)
-    rows: Rows = []
-    for b, pi in jobs:
-        p = local.get(pi, passes[pi])
-        units = roll(p, m, b, geo, span)
-        if units.labels:
-            rows.extend(rows_for(stats_for(m, units, settings), m, settings, periods, span))
-    return rows
 
 
 class Evaluator:
