@@ -314,7 +314,7 @@ def _pass_key(p: Pass, backend: Any) -> tuple:
 # Compiled SQL per backend and pass: Ibis' compilation of a pass costs about as much as DuckDB
 # running it on one force's data, and a warm run (the dashboard, --all-periods after a report)
 # asks for the same passes again.
-_SQL: weakref.WeakKeyDictionary[Any, dict[tuple, str]] = weakref.WeakKeyDictionary()
+_SQL: weakref.WeakKeyDictionary[Any, dict[tuple, Any]] = weakref.WeakKeyDictionary()
 
 
 def _arrow(p: Pass, backend: Any) -> tuple[Any, dict[str, str]]:
@@ -465,8 +465,25 @@ def set_extracts(passes: Sequence[Pass], backend: Any) -> None:
 def date_span(backend: Any, name: str, date: str) -> tuple[int, int] | None:
     """First and last month of a table's date column (None: no dated rows)."""
     t = table(backend, name)
-    month = _month(t[date])
-    row = t.aggregate(lo=month.min(), hi=month.max()).to_pyarrow().to_pylist()[0]
-    if row["lo"] is None:
+
+    def query() -> ir.Table:
+        month = _month(t[date])
+        return t.aggregate(lo=month.min(), hi=month.max())
+
+    con = getattr(backend, "con", None)
+    if getattr(backend, "name", None) == "duckdb" and con is not None:
+        # Compiled once, as the passes are (Ibis' compilation costs more than the query).
+        try:
+            cache = _SQL.setdefault(backend, {})
+        except TypeError:
+            cache = {}
+        key = ("date_span", name, date, tuple(t.schema().items()))
+        if key not in cache:
+            cache[key] = str(backend.compile(query()))
+        lo, hi = con.sql(cache[key]).fetchone()
+    else:
+        row = query().to_pyarrow().to_pylist()[0]
+        lo, hi = row["lo"], row["hi"]
+    if lo is None:
         return None
-    return int(row["lo"]), int(row["hi"])
+    return int(lo), int(hi)
