@@ -242,7 +242,7 @@ class ProportionStats(KindStats):
     def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         x, n = self.monthly(u, stop)
         before = None
-        last = self._extract(last)
+        last = self.extract_month(last)
         if self.units.lagged is not None and stop > 12:
             # Cohort rates: month m against month m - 12 as it stood as long after it.
             t = np.arange(12, stop)
@@ -251,9 +251,6 @@ class ProportionStats(KindStats):
         return proportion_dispersion(np.minimum(x, n), n, x_year_before=before)
 
     def extract_month(self, last: int) -> int:
-        return self._extract(last)
-
-    def _extract(self, last: int) -> int:
         """The month (relative) outcomes are known to: the latest outcome month in the data
         when known, else ``last`` (the latest month of any date the table's measures read)."""
         e = self.units.extract
@@ -272,7 +269,7 @@ class ProportionStats(KindStats):
         read as a fall (docs/methods.md)."""
         if self.units.lagged is None:
             return bench
-        last = self._extract(last)
+        last = self.extract_month(last)
         t = np.arange(span[0], span[1] + 1)
         lag = np.clip(last - (cur[0] + (t - span[0]) % (cur[1] - cur[0] + 1)), 0, LAG_CAP)
         return {**bench, "num": float(self._lag_cumulative()[u, t, lag].sum())}

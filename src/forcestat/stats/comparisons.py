@@ -50,11 +50,6 @@ def two_proportion_test(x1: float, n1: float, x2: float, n2: float) -> float:
     return float(2.0 * special.ndtr(-abs(z)))
 
 
-def _e_stat(x1: np.ndarray, t1: float, x2: np.ndarray, t2: float) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (x1 / t1 - x2 / t2) / np.sqrt(x1 / t1**2 + x2 / t2**2)
-
-
 # From this many rows of x1 on, X2's tails are read from one run of its probabilities
 # (``_cdf_at``, ``_sf_at``) instead of an incomplete gamma per row, which costs about ten
 # log-gammas: a third less time for force-level counts. The probabilities come from log-gamma
