@@ -42,12 +42,7 @@ def rolling_sums(
     for p in passes:
         cube.run(p, backend)
     geo = Geography.load(backend)
-    span_of: dict[str, tuple[int, int]] = {}
-    for p in passes:
-        if p.frame is not None and len(p.frame):
-            lo, hi = int(p.frame[cube.MONTH].min()), int(p.frame[cube.MONTH].max())
-            old = span_of.get(p.table, (lo, hi))
-            span_of[p.table] = (min(lo, old[0]), max(hi, old[1]))
+    span_of = cube.table_spans(passes)  # additive passes only: their cubes give the months
     frames = []
     for m in chosen:
         if m.table not in span_of:

@@ -134,8 +134,9 @@ def compute(
                 k += 1
                 s = time.perf_counter()
                 cube.run(p, backend)
-                t_agg += time.perf_counter() - s
-                timings.passes.append((p.name, time.perf_counter() - s, len(p.frame)))  # type: ignore[arg-type]
+                took = time.perf_counter() - s
+                t_agg += took
+                timings.passes.append((p.name, took, len(p.frame)))  # type: ignore[arg-type]
             cube.set_extracts(by_table[t], backend)
             span = cube.table_spans(by_table[t], backend).get(t)
             if span is None:
