@@ -236,29 +236,21 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
     coded = unit_codes(p, breakdown, geo)
     if coded is None or not coded[1]:
         return Units(breakdown, [], first)
-    all_ui, labels = coded
-    keep = all_ui >= 0
-    f = frame.loc[keep] if not keep.all() else frame
-    ui = all_ui[keep]
-    mi = f[MONTH].to_numpy(dtype=np.int64) - first
-    if mi.size and (mi.min() < 0 or mi.max() >= months):
-        # The sums below index unit x month cells by position: a month outside the span would
-        # land in another unit's cells.
-        raise ValueError(
-            f"{p.name}: cube months {int(mi.min()) + first}..{int(mi.max()) + first} fall outside "
-            f"the table's span {first}..{last}"
-        )
+    labels = coded[1]
+    keep, ui, mi, flat = _layout(p, breakdown, geo, span)
+
+    def column(name: str, dtype: Any = float) -> np.ndarray:
+        values = frame[name].to_numpy(dtype=dtype)
+        return values if keep is None else values[keep]
+
     units = Units(breakdown, labels, first)
     if m.kind == "rate_per_1000":
         parts = p.__dict__.get("_cross_parts", {}).get(breakdown)
         units.population = _population(breakdown, labels, geo, parts)
     n_units = len(labels)
-    # Dense [unit, month] sums by one bincount on the flat index (np.add.at is several times
-    # slower); every month is inside the span (checked above).
-    flat = ui * months + mi
     if p.kind == "additive":
         for name in metrics_of(m):
-            values = f[metric(m, name)].to_numpy(dtype=float)
+            values = column(metric(m, name))
             units.arrays[name] = _bin_sum(flat, values, n_units * months).reshape(n_units, months)
         if p.lagged is not None and maturing(m) and p.lagged.frame is not None:
             units.lagged = _lagged(p.lagged, m, breakdown, geo, labels, first, months)
@@ -267,12 +259,12 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
     elif p.kind == "median":
         # Per unit, its own bins: the (unit, bin) pairs present, sorted by unit then bin, and a
         # [month, pair] count array whose columns split into the units' histograms.
-        bins = f[BIN].to_numpy(dtype=np.int64)
+        bins = column(BIN, np.int64)
         lo = int(bins.min()) if bins.size else 0
         width = int(bins.max()) - lo + 1 if bins.size else 1
         pairs, col = np.unique(ui * width + (bins - lo), return_inverse=True)
         counts = _bin_sum(
-            mi * pairs.size + col, f["count"].to_numpy(dtype=float), months * pairs.size
+            mi * pairs.size + col, column("count"), months * pairs.size
         ).reshape(months, pairs.size)
         counts = np.rint(counts).astype(np.int64)
         cuts = np.searchsorted(pairs // width, np.arange(n_units + 1))
@@ -281,18 +273,53 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
             values = (pairs[a:b] % width + lo).astype(float) * m.bin_width
             units.hist.append((values, np.ascontiguousarray(counts[:, a:b])))
     else:  # daily: the day's total over the unit's records, then per month total and days
-        day = f[DAY].to_numpy().astype("datetime64[D]").astype(np.int64)
+        day = column(DAY, None).astype("datetime64[D]").astype(np.int64)
         d0 = int(day.min()) if day.size else 0
         span_days = int(day.max()) - d0 + 1 if day.size else 1
         # One entry per (unit, month, day) present: its total, then totals and days per month.
         combos, inv = np.unique(flat * span_days + (day - d0), return_inverse=True)
-        per_day = _bin_sum(inv, f["total"].to_numpy(dtype=float), combos.size)
+        per_day = _bin_sum(inv, column("total"), combos.size)
         cell = combos // span_days
         units.arrays["s"] = _bin_sum(cell, per_day, n_units * months).reshape(n_units, months)
         units.arrays["days"] = (
             np.bincount(cell, minlength=n_units * months).astype(float).reshape(n_units, months)
         )
     return units
+
+
+def _layout(
+    p: Pass, breakdown: str, geo: Geography, span: tuple[int, int]
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """(rows kept or None for all, their unit, their month within ``span``, their flat
+    unit x month cell) of the pass's cube for a breakdown: shared by every measure of the pass
+    (cached on it), so each measure's roll-up is one bincount per metric."""
+    cache = p.__dict__.setdefault("_layout", {})
+    key = (breakdown, span)
+    if key in cache:
+        return cache[key]
+    frame = p.frame
+    assert frame is not None
+    first, last = span
+    months = last - first + 1
+    all_ui, _labels = unit_codes(p, breakdown, geo)  # type: ignore[misc]
+    keep: np.ndarray | None = all_ui >= 0
+    if keep.all():  # type: ignore[union-attr]
+        keep = None
+    ui = all_ui if keep is None else all_ui[keep]
+    mi = frame[MONTH].to_numpy(dtype=np.int64)
+    mi = (mi if keep is None else mi[keep]) - first
+    if mi.size and (mi.min() < 0 or mi.max() >= months):
+        # The sums index unit x month cells by position: a month outside the span would land in
+        # another unit's cells.
+        raise ValueError(
+            f"{p.name}: cube months {int(mi.min()) + first}..{int(mi.max()) + first} fall outside "
+            f"the table's span {first}..{last}"
+        )
+    # Dense [unit, month] sums by one bincount on the flat index (np.add.at is several times
+    # slower); every month is inside the span (checked above).
+    out = (keep, ui, mi, ui * months + mi)
+    cache[key] = out
+    return out
 
 
 def _lagged(
