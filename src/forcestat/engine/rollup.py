@@ -263,9 +263,9 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
         lo = int(bins.min()) if bins.size else 0
         width = int(bins.max()) - lo + 1 if bins.size else 1
         pairs, col = np.unique(ui * width + (bins - lo), return_inverse=True)
-        counts = _bin_sum(
-            mi * pairs.size + col, column("count"), months * pairs.size
-        ).reshape(months, pairs.size)
+        counts = _bin_sum(mi * pairs.size + col, column("count"), months * pairs.size).reshape(
+            months, pairs.size
+        )
         counts = np.rint(counts).astype(np.int64)
         cuts = np.searchsorted(pairs // width, np.arange(n_units + 1))
         for k in range(n_units):
