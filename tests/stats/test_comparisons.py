@@ -13,10 +13,12 @@ from statsmodels.stats import rates as sm_rates
 from forcestat.stats.comparisons import (
     dispersion_index,
     median_test_from_histograms,
+    median_tests_on_grid,
     poisson_e_test,
     poisson_e_test_overdispersed,
     poisson_e_tests,
     two_proportion_test,
+    two_proportion_tests,
 )
 
 # -- two proportions ---------------------------------------------------------------------------
@@ -273,3 +275,60 @@ def test_e_tests_vectorised_match_statsmodels_case_by_case():
 def test_e_tests_reject_missing_counts_by_name():
     with pytest.raises(ValueError, match="finite"):
         poisson_e_tests([1.0, math.nan], 1.0, [2.0, 2.0], 1.0)
+
+
+# -- vectorised forms the engine calls -----------------------------------------------------------
+
+
+def test_two_proportion_tests_match_statsmodels_elementwise():
+    rng = np.random.default_rng(5)
+    n1 = rng.integers(1, 2000, 300)
+    n2 = rng.integers(1, 2000, 300)
+    x1 = rng.binomial(n1, 0.7)
+    x2 = rng.binomial(n2, 0.72)
+    got = two_proportion_tests(x1, n1, x2, n2)
+    for i in range(300):
+        if x1[i] + x2[i] in (0, n1[i] + n2[i]):
+            assert got[i] == 1.0
+            continue
+        _, expected = sm_proportion.proportions_ztest([x1[i], x2[i]], [n1[i], n2[i]])
+        assert got[i] == pytest.approx(expected, rel=1e-10)
+
+
+def test_two_proportion_tests_edge_cases_and_broadcasting():
+    got = two_proportion_tests([0, 50, 0, 30], [50, 50, 0, 100], [0, 60, 3, 20], [60, 60, 10, 100])
+    assert got[0] == 1.0 and got[1] == 1.0 and math.isnan(got[2])
+    assert got[3] == pytest.approx(0.102470, abs=1e-6)  # the hand-worked case above
+    assert two_proportion_tests(30, 100, [20, 30], 100).shape == (2,)
+    with pytest.raises(ValueError):
+        two_proportion_tests([11], [10], [3], [10])
+
+
+def test_median_tests_on_grid_match_scipy_on_expanded_samples():
+    rng = np.random.default_rng(12)
+    values = np.array([0, 1, 2, 3, 5, 8, 13, 21, 34, 55], dtype=float)
+    c1 = rng.poisson(2, size=(60, values.size)) * (rng.random((60, values.size)) < 0.6)
+    c2 = rng.poisson(3, size=(60, values.size))
+    c1[0] = 0  # an empty window: undefined
+    got = median_tests_on_grid(values, c1, c2)
+    for i in range(60):
+        try:
+            expected = stats.median_test(_expand(values, c1[i]), _expand(values, c2[i])).pvalue
+        except ValueError:
+            expected = math.nan
+        if math.isnan(expected):
+            assert math.isnan(got[i])
+        else:
+            assert got[i] == pytest.approx(expected, rel=1e-10)
+    assert math.isnan(got[0])
+
+
+def test_median_tests_on_grid_hand_worked_and_checks():
+    # The hand-worked case above on one grid 1..10: p = 0.0832645.
+    c1 = np.array([[1, 1, 1, 1, 1, 1, 0, 0, 0, 0]])
+    c2 = np.array([[0, 0, 0, 0, 1, 1, 1, 1, 1, 1]])
+    assert median_tests_on_grid(np.arange(1, 11), c1, c2)[0] == pytest.approx(0.0832645, abs=1e-6)
+    with pytest.raises(ValueError):
+        median_tests_on_grid([2, 1], [[1, 1]], [[1, 1]])
+    with pytest.raises(ValueError):
+        median_tests_on_grid([1, 2], [[1, 1]], [[1, 1, 1]])

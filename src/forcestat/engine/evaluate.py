@@ -58,6 +58,9 @@ def rows_for(
     # A cohort window is still maturing while fewer than ``maturing`` months separate its end
     # from the extract (outcomes are known to the latest outcome month, not the latest record).
     extract = ks.extract_month(last - off) + off
+    # First every unit and period's windows and benchmarks, then their tests in one batch per
+    # breakdown (``compare_batch``), then the rows.
+    todo: list[tuple] = []
     for u, label in enumerate(units.labels):
         for p in periods:
             spans = {w: window_span(w, p, fy) for w in windows}
@@ -74,8 +77,7 @@ def rows_for(
                 else NO_DISPERSION
             )
             # Windows that cover the same months (fytd in March is the 12 months; year end is
-            # then the previous year) share their statistics rather than recomputing them. The
-            # comparisons are gathered first and tested together (``compare_many``).
+            # then the previous year) share their statistics rather than recomputing them.
             cur_of = {ab: ks.window(u, ab[0] - off, ab[1] - off) for ab in spans.values()}
             points = {ab: ks.point(u, cur) for ab, cur in cur_of.items()}
             keys: dict[tuple[str, str], tuple | None] = {}
@@ -100,38 +102,41 @@ def rows_for(
                             w_ = ks.window(u, s0 - off, s1 - off)
                             bw = w_ if bw is None else _add(bw, w_)
                     pending[key] = (cur_of[(a, b)], bw, bench.windows)
-            tested = dict(
-                zip(pending, ks.compare_many(u, list(pending.values()), disp), strict=True)
-            )
-            for w, (a, b) in spans.items():
-                pt = points[(a, b)]
-                row: dict[str, Any] = {
-                    "measure_id": m.id,
-                    "breakdown": units.breakdown,
-                    "unit": label,
-                    "period_end": month_label(p),
-                    "window": w,
-                    "value": pt.value,
-                    "numerator": pt.numerator,
-                    "denominator": pt.denominator,
-                    "n": pt.n,
-                    "ci_low": pt.ci_low,
-                    "ci_high": pt.ci_high,
-                }
-                for c in comparators:
-                    key = keys[(w, c)]
-                    value, diff, pval = (None, None, None) if key is None else tested[key]
-                    if pt.base is not None and not ks.base_ok(pt.base):
-                        pval = None
-                    row[f"{c}_value"] = value
-                    row[f"{c}_diff"] = diff
-                    row[f"{c}_p"] = pval
-                    row[f"{c}_verdict"] = verdicts.verdict(
-                        pval, math.nan if diff is None else diff, settings.alpha
-                    )
-                row["spc_signal"] = signal
-                row["trend"] = trend
-                row["small_base"] = ks.small_base(pt.base)
-                row["suppressed"] = bool(pt.suppressed)
-                row["maturing"] = cohort and (extract - b) < m.maturing_in(settings)
-                yield row
+            todo.append((u, label, p, spans, signal, trend, disp, points, keys, pending))
+    results = ks.compare_batch([(t[0], list(t[9].values()), t[6]) for t in todo])
+    for (_u, label, p, spans, signal, trend, _d, points, keys, pending), res in zip(
+        todo, results, strict=True
+    ):
+        tested = dict(zip(pending, res, strict=True))
+        for w, (a, b) in spans.items():
+            pt = points[(a, b)]
+            row: dict[str, Any] = {
+                "measure_id": m.id,
+                "breakdown": units.breakdown,
+                "unit": label,
+                "period_end": month_label(p),
+                "window": w,
+                "value": pt.value,
+                "numerator": pt.numerator,
+                "denominator": pt.denominator,
+                "n": pt.n,
+                "ci_low": pt.ci_low,
+                "ci_high": pt.ci_high,
+            }
+            for c in comparators:
+                key = keys[(w, c)]
+                value, diff, pval = (None, None, None) if key is None else tested[key]
+                if pt.base is not None and not ks.base_ok(pt.base):
+                    pval = None
+                row[f"{c}_value"] = value
+                row[f"{c}_diff"] = diff
+                row[f"{c}_p"] = pval
+                row[f"{c}_verdict"] = verdicts.verdict(
+                    pval, math.nan if diff is None else diff, settings.alpha
+                )
+            row["spc_signal"] = signal
+            row["trend"] = trend
+            row["small_base"] = ks.small_base(pt.base)
+            row["suppressed"] = bool(pt.suppressed)
+            row["maturing"] = cohort and (extract - b) < m.maturing_in(settings)
+            yield row

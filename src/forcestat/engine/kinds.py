@@ -81,6 +81,12 @@ class KindStats:
         whose test vectorises run them together."""
         return [self.compare(u, cur, bench, w, disp) for cur, bench, w in items]
 
+    def compare_batch(self, groups: list[tuple[int, list[tuple[Any, Any, float]], Dispersion]]):
+        """``compare_many`` of each (unit, items, the unit's dispersion): one breakdown's units
+        and periods at once, so that kinds whose test vectorises pay numpy's per-call cost once
+        rather than per unit."""
+        return [self.compare_many(u, items, disp) for u, items, disp in groups]
+
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         """Monthly values of months [0, stop) and their control chart."""
         raise NotImplementedError
@@ -150,17 +156,33 @@ class CountStats(KindStats):
         return self.compare_many(u, [(k, kb, windows)], disp)[0]
 
     def compare_many(self, u: int, items: list[tuple[Any, Any, float]], disp: Dispersion) -> list:
-        s = self.scale(u)
-        if math.isnan(s) or not items:
-            return [(None, None, None)] * len(items)
-        k, kb, windows = (np.array(col, dtype=float) for col in zip(*items, strict=True))
-        f = disp.scale
-        ps = comparisons.poisson_e_tests(k / f, 1.0, kb / f, windows)
+        return self.compare_batch([(u, items, disp)])[0]
+
+    def compare_batch(self, groups: list[tuple[int, list[tuple[Any, Any, float]], Dispersion]]):
+        out: list[list] = [[(None, None, None)] * len(items) for _, items, _ in groups]
+        where, cols, disps = [], [], []
+        for gi, (u, items, disp) in enumerate(groups):
+            s = self.scale(u)
+            if math.isnan(s):
+                continue
+            for j, (k, kb, w) in enumerate(items):
+                where.append((gi, j))
+                cols.append((k, kb, w, disp.scale, s))
+                disps.append(disp)
+        if not cols:
+            return out
+        k, kb, windows, f, s = np.array(cols, dtype=float).T
+        ps = np.concatenate(
+            [
+                comparisons.poisson_e_tests(k[a:b] / f[a:b], 1.0, kb[a:b] / f[a:b], windows[a:b])
+                for a, b in _chunks(len(cols))
+            ]
+        )
         bench = kb / windows
-        return [
-            (float(bench[i] * s), float((k[i] - bench[i]) * s), disp.p_value(float(ps[i])))
-            for i in range(len(items))
-        ]
+        value, diff = bench * s, (k - bench) * s
+        for i, (gi, j) in enumerate(where):
+            out[gi][j] = (float(value[i]), float(diff[i]), disps[i].p_value(float(ps[i])))
+        return out
 
     def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         return count_dispersion(self.units.arrays["n"][u, :stop])
@@ -219,16 +241,34 @@ class ProportionStats(KindStats):
         )
 
     def compare(self, u: int, cur: dict, bench: dict, windows: float, disp: Dispersion) -> tuple:
-        x1, n1 = self.effective(cur)
-        x2, n2 = self.effective(bench)
-        if n2 <= 0 or n1 <= 0:
-            return (None, None, None)
-        v1, v2 = 100.0 * cur["num"] / cur["den"], 100.0 * bench["num"] / bench["den"]
-        f = disp.scale
-        p = disp.p_value(comparisons.two_proportion_test(x1 / f, n1 / f, x2 / f, n2 / f))
-        if not (self.base_ok(n1) and self.base_ok(n2)):
-            p = None
-        return (v2, v1 - v2, p)
+        return self.compare_batch([(u, [(cur, bench, windows)], disp)])[0][0]
+
+    def compare_many(self, u: int, items: list[tuple[Any, Any, float]], disp: Dispersion) -> list:
+        return self.compare_batch([(u, items, disp)])[0]
+
+    def compare_batch(self, groups: list[tuple[int, list[tuple[Any, Any, float]], Dispersion]]):
+        out: list[list] = [[(None, None, None)] * len(items) for _, items, _ in groups]
+        where, cols, disps = [], [], []
+        for gi, (_u, items, disp) in enumerate(groups):
+            f = disp.scale
+            for j, (cur, bench, _w) in enumerate(items):
+                x1, n1 = self.effective(cur)
+                x2, n2 = self.effective(bench)
+                if n2 <= 0 or n1 <= 0:
+                    continue
+                where.append((gi, j, cur, bench, n1, n2))
+                cols.append((x1 / f, n1 / f, x2 / f, n2 / f))
+                disps.append(disp)
+        if not cols:
+            return out
+        ps = comparisons.two_proportion_tests(*np.array(cols, dtype=float).T)
+        for i, (gi, j, cur, bench, n1, n2) in enumerate(where):
+            v1, v2 = 100.0 * cur["num"] / cur["den"], 100.0 * bench["num"] / bench["den"]
+            p = disps[i].p_value(float(ps[i]))
+            if not (self.base_ok(n1) and self.base_ok(n2)):
+                p = None
+            out[gi][j] = (v2, v1 - v2, p)
+        return out
 
     def monthly(self, u: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         a = {k: v[u, :stop] for k, v in self.units.arrays.items()}
@@ -329,15 +369,30 @@ class MedianStats(KindStats):
     def compare(
         self, u: int, cur: np.ndarray, bench: np.ndarray, windows: float, disp: Dispersion
     ) -> tuple:
+        return self.compare_many(u, [(cur, bench, windows)], disp)[0]
+
+    def compare_many(self, u: int, items: list[tuple[Any, Any, float]], disp: Dispersion) -> list:
+        """A unit's windows share its bins: their medians and tests run as [window, bin]
+        arrays."""
         values = self.units.hist[u][0]
-        if bench.sum() == 0 or cur.sum() == 0:
-            return (None, None, None)
-        m1 = intervals.median_from_histogram(values, cur)
-        m2 = intervals.median_from_histogram(values, bench)
-        p = comparisons.median_test_from_histograms(values, cur, values, bench)
-        if not (self.base_ok(float(cur.sum())) and self.base_ok(float(bench.sum()))):
-            p = None
-        return (m2, m1 - m2, _num(p))
+        if not items or values.size == 0:
+            return [(None, None, None)] * len(items)
+        cur = np.array([c for c, _, _ in items], dtype=np.int64)
+        bench = np.array([b for _, b, _ in items], dtype=np.int64)
+        m1 = intervals.medians_of_histograms(values, cur)
+        m2 = intervals.medians_of_histograms(values, bench)
+        ps = comparisons.median_tests_on_grid(values, cur, bench)
+        n1, n2 = cur.sum(axis=1), bench.sum(axis=1)
+        out: list[tuple] = []
+        for i in range(len(items)):
+            if n1[i] == 0 or n2[i] == 0:
+                out.append((None, None, None))
+                continue
+            p = _num(float(ps[i]))
+            if not (self.base_ok(float(n1[i])) and self.base_ok(float(n2[i]))):
+                p = None
+            out.append((float(m2[i]), float(m1[i] - m2[i]), p))
+        return out
 
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
         if u not in self._monthly:
@@ -373,6 +428,15 @@ class MeanStats(KindStats):
         with np.errstate(invalid="ignore", divide="ignore"):
             y = np.where(n > 0, self.units.arrays["s"][u, :stop] / n, np.nan)
         return y, spc.xmr(y, **kw)
+
+
+# E-tests run together at most this many at a time: their rows of x1 are laid end to end, and
+# a breakdown's units over every period would otherwise make arrays of millions of rows.
+CHUNK = 256
+
+
+def _chunks(n: int) -> list[tuple[int, int]]:
+    return [(a, min(n, a + CHUNK)) for a in range(0, n, CHUNK)]
 
 
 def stats_for(m: Measure, units: Units, settings: Settings) -> KindStats:

@@ -18,10 +18,12 @@ from forcestat.stats.intervals import median_from_histogram
 __all__ = [
     "dispersion_index",
     "median_test_from_histograms",
+    "median_tests_on_grid",
     "poisson_e_test",
     "poisson_e_tests",
     "poisson_e_test_overdispersed",
     "two_proportion_test",
+    "two_proportion_tests",
 ]
 
 
@@ -48,6 +50,27 @@ def two_proportion_test(x1: float, n1: float, x2: float, n2: float) -> float:
     z = (x1 / n1 - x2 / n2) / math.sqrt(var)
     # norm.sf(x) is ndtr(-x); the ufunc directly skips scipy.stats' per-call overhead.
     return float(2.0 * special.ndtr(-abs(z)))
+
+
+def two_proportion_tests(x1, n1, x2, n2) -> np.ndarray:
+    """``two_proportion_test`` of each element of the (broadcast) arrays: the engine runs a
+    dozen per unit and period. Same rules: 0% or 100% on both sides gives 1, an empty group
+    nan."""
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x1, n1, x2, n2)))
+    x1, n1, x2, n2 = (a.ravel() for a in arrays)
+    if np.any(n1 < 0) | np.any(n2 < 0) | np.any(x1 < 0) | np.any(x2 < 0):
+        raise ValueError("need 0 <= x <= n for every test")
+    if np.any(x1 > n1) | np.any(x2 > n2):
+        raise ValueError("need 0 <= x <= n for every test")
+    out = np.full(x1.size, np.nan)
+    ok = (n1 > 0) & (n2 > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = (x1 + x2) / (n1 + n2)
+        var = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)
+        z = (x1 / n1 - x2 / n2) / np.sqrt(var)
+        p = 2.0 * special.ndtr(-np.abs(z))
+    out[ok] = np.where(var[ok] <= 0.0, 1.0, p[ok])
+    return out
 
 
 # From this many rows of x1 on, X2's tails are read from one run of its probabilities
@@ -294,3 +317,49 @@ def median_test_from_histograms(
         observed = observed + np.sign(diff) * np.minimum(0.5, np.abs(diff))
     chi2 = float(np.sum((observed - expected) ** 2 / expected))
     return float(special.chdtrc(1, chi2))  # chi2.sf(chi2, 1)
+
+
+def median_tests_on_grid(
+    values: Sequence[float] | np.ndarray,
+    counts1: np.ndarray,
+    counts2: np.ndarray,
+) -> np.ndarray:
+    """``median_test_from_histograms`` (ties below, Yates' correction) of each row pair of two
+    [test, bin] count arrays over the same bin ``values``, in one pass: the engine tests a
+    unit's windows against their benchmarks on the unit's own bins."""
+    v = np.asarray(values, dtype=float)
+    c1 = np.asarray(counts1, dtype=np.int64)
+    c2 = np.asarray(counts2, dtype=np.int64)
+    if c1.ndim != 2 or c1.shape != c2.shape or c1.shape[1] != v.size:
+        raise ValueError("counts must be [test, bin] arrays over the same values")
+    if v.size > 1 and not (v[1:] > v[:-1]).all():
+        raise ValueError("values must be strictly increasing (one bin per value)")
+    if c1.size and (c1.min() < 0 or c2.min() < 0):
+        raise ValueError("counts must be non-negative integers")
+    out = np.full(c1.shape[0], np.nan)
+    if c1.shape[0] == 0 or v.size == 0:
+        return out
+    pooled = np.cumsum(c1 + c2, axis=1)
+    n = pooled[:, -1]
+    has = n > 0
+    # The grand median's bins: the first reaching each of the two middle ranks.
+    lo = np.argmax(pooled >= ((n + 1) // 2)[:, None], axis=1)
+    hi = np.argmax(pooled >= (n // 2 + 1)[:, None], axis=1)
+    grand = np.where(n % 2 == 1, v[lo], (v[lo] + v[hi]) / 2.0)
+    # "Not above" the grand median: every bin whose value is <= it (ties count below).
+    below_bins = v[None, :] <= grand[:, None]
+    b1 = np.where(below_bins, c1, 0).sum(axis=1).astype(float)
+    b2 = np.where(below_bins, c2, 0).sum(axis=1).astype(float)
+    a1 = c1.sum(axis=1) - b1
+    a2 = c2.sum(axis=1) - b2
+    observed = np.stack([np.stack([a1, a2], 1), np.stack([b1, b2], 1)], 1)  # [test, row, col]
+    total = observed.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rows, cols = observed.sum(axis=2), observed.sum(axis=1)
+        expected = rows[:, :, None] * cols[:, None, :] / total[:, None, None]
+        diff = expected - observed
+        corrected = observed + np.sign(diff) * np.minimum(0.5, np.abs(diff))
+        chi2 = ((corrected - expected) ** 2 / expected).sum(axis=(1, 2))
+    defined = has & (expected > 0).all(axis=(1, 2))
+    out[defined] = special.chdtrc(1, chi2[defined])
+    return out
