@@ -145,11 +145,13 @@ def _long_runs(v: np.ndarray, length: int) -> np.ndarray:
 
 
 def _signs(d: np.ndarray) -> np.ndarray:
-    """sign(d) as int8, 0 where d is missing (a missing value breaks runs)."""
-    with np.errstate(invalid="ignore"):
-        out = np.sign(d)
-    out[np.isnan(out)] = 0.0
-    return out.astype(np.int8)
+    """sign(d) as int8, 0 where d is missing (a missing value breaks runs). Comparisons with nan
+    are False, so no masking is needed (and this runs for every chart of every unit)."""
+    return (d > 0).view(np.int8) - (d < 0).view(np.int8)
+
+
+_RULE_INDEX = {rule: k for k, rule in enumerate(RULES)}
+_OUTSIDE, _TREND, _TWO, _SHIFT = (_RULE_INDEX[r] for r in RULES)
 
 
 def _detect(
@@ -165,18 +167,18 @@ def _detect(
     counts_outside: bool,
 ) -> tuple[dict[str, np.ndarray], tuple[str | None, ...], tuple[str | None, ...]]:
     n = y.size
-    flags = {rule: np.zeros(n, dtype=np.int8) for rule in RULES}
+    stacked = np.zeros((len(RULES), n), dtype=np.int8)  # one row per rule, in priority order
     rtm = _signs(y - centre)
-    with np.errstate(invalid="ignore"):
-        outside = (y > upper) | (y < lower)
-        beyond_2s = (y > up2) | (y < lo2)
+    # Comparisons with a missing value or limit are False: such a point is never outside.
+    outside = (y > upper) | (y < lower)
+    beyond_2s = (y > up2) | (y < lo2)
     close = beyond_2s if counts_outside else beyond_2s & ~outside
-    flags["outside"][outside] = rtm[outside]
+    np.copyto(stacked[_OUTSIDE], rtm, where=outside)
 
     for s, e in segments:
         # Shift: shift_length or more consecutive points on one side; a point on the mean
         # (sign 0) ends the run.
-        flags["shift"][s:e] = _long_runs(rtm[s:e], shift_length)
+        stacked[_SHIFT, s:e] = _long_runs(rtm[s:e], shift_length)
 
         # Trend: trend_length points each strictly higher (lower) than the one before; a tie
         # (difference 0) ends it. A run of trend_length - 1 steps flags the points it joins;
@@ -184,8 +186,9 @@ def _detect(
         # direction, as NHSRplotthedots' "use the right-hand side" rule does: each point takes
         # its own step's run, else the run of the step into it.
         if e - s >= 2:
-            steps = _long_runs(_signs(np.diff(y[s:e])), trend_length - 1)
-            trend = flags["trend"][s:e]
+            seg = y[s:e]
+            steps = _long_runs(_signs(seg[1:] - seg[:-1]), trend_length - 1)
+            trend = stacked[_TREND, s:e]
             trend[:-1] = steps
             trend[1:] = np.where(trend[1:] == 0, steps, trend[1:])
 
@@ -193,7 +196,7 @@ def _detect(
         # at least two of them beyond 2 sigma; those beyond 2 sigma are flagged. The "all
         # three on the same side" condition is NHSRplotthedots' (abs(sum(sign)) == 3).
         if e - s >= 3:
-            c = close[s:e].astype(np.int8)
+            c = close[s:e].view(np.int8)
             r = rtm[s:e]
             window = (np.abs(r[:-2] + r[1:-1] + r[2:]) == 3) & (c[:-2] + c[1:-1] + c[2:] >= 2)
             covered = np.zeros(e - s, dtype=bool)
@@ -201,16 +204,18 @@ def _detect(
             covered[1:-1] |= window
             covered[2:] |= window
             hit = covered & close[s:e]
-            flags["two_of_three"][s:e][hit] = r[hit]
+            np.copyto(stacked[_TWO, s:e], r, where=hit)
 
-    stacked = np.stack([flags[rule] for rule in RULES])  # rows in priority order
     fired = stacked != 0
     # The first rule that fired (priority order), or the "none" slot after the last rule.
-    first = np.where(fired.any(axis=0), np.argmax(fired, axis=0), len(RULES))
+    first = np.argmax(fired, axis=0)
+    none = ~fired[first, np.arange(n)]
+    first[none] = len(RULES)
     chosen = stacked[np.minimum(first, len(RULES) - 1), np.arange(n)]
     # Names picked by index from object arrays: this runs for every unit and period.
     signal = tuple(_RULE_NAMES[first].tolist())
-    direction = tuple(_DIRECTIONS[np.sign(chosen) + 1].tolist())
+    direction = tuple(_DIRECTIONS[chosen + 1].tolist())
+    flags = {rule: stacked[k] for k, rule in enumerate(RULES)}
     return flags, signal, direction
 
 
