@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from forcestat.stats.spc import laney_p_prime, p_chart, spc_icon, xmr
+from forcestat.stats.spc import (
+    laney_p_prime,
+    laney_p_prime_rows,
+    p_chart,
+    spc_icon,
+    xmr,
+    xmr_rows,
+)
 
 # R: set.seed(123); rnorm(20): the series of NHSRplotthedots' test-ptd_spc_standard.R
 RNORM_123 = [
@@ -363,3 +370,61 @@ def test_proportion_charts_treat_empty_months_as_missing():
     r = p_chart([10, 0, 12, 11], [100, 0, 100, 100])
     assert math.isnan(r.values[1]) and r.signal[1] is None
     assert r.mean[0] == pytest.approx(33 / 300)
+
+
+# -- many charts at once (the engine draws every unit of a breakdown together) -------------------
+
+
+def _same_chart(a, b):
+    assert a.signal == b.signal and a.direction == b.direction
+    for rule in a.rule_flags:
+        np.testing.assert_array_equal(a.rule_flags[rule], b.rule_flags[rule])
+    for field in ("values", "mean", "ucl", "lcl", "upper_2s", "lower_2s"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-12)
+    np.testing.assert_array_equal(a.trial, b.trial)
+    assert (a.method, a.segment_methods, a.screening) == (b.method, b.segment_methods, b.screening)
+    np.testing.assert_allclose(a.sigma_z, b.sigma_z, rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_xmr_rows_are_each_row_charted_alone(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.poisson(rng.choice([3, 40, 600], size=(25, 1)), size=(25, 50)).astype(float)
+    y[rng.random(y.shape) < 0.05] = np.nan
+    y[5:7] = rng.poisson(40, size=(2, 50))
+    y[3] = 7.0  # a flat row: nothing to screen
+    y[4, :] = np.nan  # no data at all
+    y[5, 20:] += 300  # a step: shifts and points outside
+    y[6, 10:17] = np.arange(7) * 100  # a trend
+    kw = {"baseline": 20 if seed % 2 else None, "rebase_at": [35] if seed % 3 else []}
+    together = xmr_rows(y, **kw)
+    assert len(together) == 25
+    for row, chart in zip(y, together, strict=True):
+        _same_chart(chart, xmr(row, **kw))
+    assert {"shift", "outside"} & set(together[5].signal)
+    assert (together[6].rule_flags["trend"][10:17] == 1).all()
+
+
+def test_runs_do_not_cross_rows():
+    # Row 0 ends with four points above its mean, row 1 starts with four above its own: neither
+    # is a run of seven.
+    y = np.array([[1.0] * 10 + [5.0] * 4, [5.0] * 4 + [1.0] * 10])
+    for chart in xmr_rows(y, shift_length=7):
+        assert "shift" not in chart.signal
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_laney_rows_are_each_row_charted_alone(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = rng.integers(20, 400, size=(18, 40)).astype(float)
+    n[rng.random(n.shape) < 0.05] = 0.0
+    p = np.clip(rng.normal(0.3, 0.05, size=(18, 1)) + rng.normal(0, 0.04, size=n.shape), 0, 1)
+    x = np.round(n * p)
+    x[2] = 0.0  # p-bar 0: the plain p chart
+    n[3] = 0.0
+    x[3] = 0.0  # no subgroup at all
+    kw = {"baseline": 24 if seed % 2 else None, "rebase_at": [30] if seed % 3 else []}
+    together = laney_p_prime_rows(x, n, **kw)
+    for xi, ni, chart in zip(x, n, together, strict=True):
+        _same_chart(chart, laney_p_prime(xi, ni, **kw))
+    assert {c.method for c in together} >= {"p", "p_prime"}

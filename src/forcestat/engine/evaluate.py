@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from forcestat.engine.kinds import KindStats
-from forcestat.engine.signals import signals
+from forcestat.engine.signals import signals_all
 from forcestat.engine.windows import (
     comparator_span,
     matched_span,
@@ -60,17 +60,22 @@ def rows_for(
     extract = ks.extract_month(last - off) + off
     # First every unit and period's windows and benchmarks, then their tests in one batch per
     # breakdown (``compare_batch``), then the rows.
+    # The windows a period has data for, and every unit's SPC icon and trend at it: the units'
+    # series end at the same month, so their charts are drawn together (``signals_all``).
+    span_at: dict[int, dict[str, tuple[int, int]]] = {}
+    signals_at: dict[int, list[tuple[str, str]]] = {}
+    for p in periods:
+        spans = {w: window_span(w, p, fy) for w in windows}
+        spans = {w: s for w, s in spans.items() if covered(s)}
+        if spans:
+            span_at[p] = spans
+            # A cohort rate's chart counts every month at one maturity and may end early
+            # (``ProportionStats.chart_stop``, ``charts``).
+            signals_at[p] = signals_all(ks, m, settings, ks.chart_stop(p - off + 1, last - off))
     todo: list[tuple] = []
     for u, label in enumerate(units.labels):
-        for p in periods:
-            spans = {w: window_span(w, p, fy) for w in windows}
-            spans = {w: s for w, s in spans.items() if covered(s)}
-            if not spans:
-                continue
-            # A cohort rate's chart counts every month at one maturity and may end early
-            # (``ProportionStats.chart_stop``, ``chart``).
-            stop = ks.chart_stop(p - off + 1, last - off)
-            signal, trend = signals(ks, m, settings, u, stop)
+        for p, spans in span_at.items():
+            signal, trend = signals_at[p][u]
             disp = (
                 ks.dispersion(u, p - off + 1 - BASELINE_GAP, last - off)
                 if settings.overdispersion

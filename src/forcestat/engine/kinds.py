@@ -25,6 +25,11 @@ from forcestat.stats.dispersion import (
 NAN = math.nan
 
 
+def _rows(units: Units, which: Any) -> list[int]:
+    """Unit positions: ``which``, or every unit."""
+    return list(range(len(units.labels))) if which is None else list(which)
+
+
 def _cum(a: np.ndarray) -> np.ndarray:
     """Cumulative sums along months with a leading zero: window (i..j) = c[j+1] - c[i]."""
     return np.concatenate([np.zeros(a.shape[:-1] + (1,)), np.cumsum(a, axis=-1)], axis=-1)
@@ -88,7 +93,15 @@ class KindStats:
         return [self.compare_many(u, items, disp) for u, items, disp in groups]
 
     def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
-        """Monthly values of months [0, stop) and their control chart."""
+        """Monthly values of months [0, stop) of unit ``u`` and their control chart."""
+        values, charts = self.charts(stop, [u], **kw)
+        return values[0], charts[0]
+
+    def charts(
+        self, stop: int, units: Any = None, **kw: Any
+    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        """[unit, month] values of months [0, stop) and each unit's control chart, for the units
+        at positions ``units`` (default: all), drawn together (``spc.xmr_rows``)."""
         raise NotImplementedError
 
     def as_at(self, u: int, bench: Any, span: tuple[int, int], cur: tuple[int, int], last: int):
@@ -187,9 +200,13 @@ class CountStats(KindStats):
     def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         return count_dispersion(self.units.arrays["n"][u, :stop])
 
-    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
-        y = self.units.arrays["n"][u, :stop] * self.scale(u)
-        return y, spc.xmr(y, **kw)
+    def charts(
+        self, stop: int, units: Any = None, **kw: Any
+    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        rows = _rows(self.units, units)
+        scales = np.array([self.scale(u) for u in rows], dtype=float)
+        y = self.units.arrays["n"][rows, :stop] * scales[:, None]
+        return y, spc.xmr_rows(y, **kw)
 
 
 class RateStats(CountStats):
@@ -314,15 +331,19 @@ class ProportionStats(KindStats):
         lag = np.clip(last - (cur[0] + (t - span[0]) % (cur[1] - cur[0] + 1)), 0, LAG_CAP)
         return {**bench, "num": float(self._lag_cumulative()[u, t, lag].sum())}
 
-    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
-        x, n = self.monthly(u, stop)
+    def charts(
+        self, stop: int, units: Any = None, **kw: Any
+    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        rows = _rows(self.units, units)
+        x, n = self.monthly(rows, stop)  # type: ignore[arg-type]
         lag = self.chart_lag(stop)
         if lag is not None:
             # Cohort rates: every month counted at the latest month's maturity, so that the
             # months still collecting outcomes do not read as a fall.
-            x = self._lag_cumulative()[u, :stop, lag]
-        res = spc.laney_p_prime(x, n, **kw)
-        return res.values, res
+            x = self._lag_cumulative()[rows, :stop, lag]
+        res = spc.laney_p_prime_rows(x, n, **kw)
+        values = np.stack([r.values for r in res]) if res else np.zeros((0, stop))
+        return values, res
 
     def chart_lag(self, stop: int) -> int | None:
         """Cohort rates: the months from recording to outcome the monthly chart counts (those
@@ -394,12 +415,19 @@ class MedianStats(KindStats):
             out.append((float(m2[i]), float(m1[i] - m2[i]), p))
         return out
 
-    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+    def monthly_median(self, u: int) -> np.ndarray:
         if u not in self._monthly:
             values, counts = self.units.hist[u]
             self._monthly[u] = intervals.medians_of_histograms(values, counts)
-        y = self._monthly[u][:stop]
-        return y, spc.xmr(y, **kw)
+        return self._monthly[u]
+
+    def charts(
+        self, stop: int, units: Any = None, **kw: Any
+    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        rows = _rows(self.units, units)
+        y = np.array([self.monthly_median(u)[:stop] for u in rows], dtype=float)
+        y = y.reshape(len(rows), stop)
+        return y, spc.xmr_rows(y, **kw)
 
 
 class MeanStats(KindStats):
@@ -423,11 +451,14 @@ class MeanStats(KindStats):
             return (None, None, None)
         return (m2, m1 - m2, None)
 
-    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
-        n = self.units.arrays["days" if "days" in self.units.arrays else "n"][u, :stop]
+    def charts(
+        self, stop: int, units: Any = None, **kw: Any
+    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        rows = _rows(self.units, units)
+        n = self.units.arrays["days" if "days" in self.units.arrays else "n"][rows, :stop]
         with np.errstate(invalid="ignore", divide="ignore"):
-            y = np.where(n > 0, self.units.arrays["s"][u, :stop] / n, np.nan)
-        return y, spc.xmr(y, **kw)
+            y = np.where(n > 0, self.units.arrays["s"][rows, :stop] / n, np.nan)
+        return y, spc.xmr_rows(y, **kw)
 
 
 # E-tests run together at most this many at a time: their rows of x1 are laid end to end, and
@@ -482,6 +513,8 @@ class TotalStats(KindStats):
         a = self.units.arrays
         return count_dispersion(totals.scaled_counts(a["s"][u, :stop], a["ss"][u, :stop]))
 
-    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
-        y = self.units.arrays["s"][u, :stop]
-        return y, spc.xmr(y, **kw)
+    def charts(
+        self, stop: int, units: Any = None, **kw: Any
+    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        y = self.units.arrays["s"][_rows(self.units, units), :stop]
+        return y, spc.xmr_rows(y, **kw)

@@ -56,56 +56,82 @@ def count_trend_inputs(
     trend reading: exposure = days x seasonal factor (``trends.seasonal_exposure``, fitted on
     the months before the last ``slope_window``), or days only when ``settings.spc.seasonal`` is
     off. Rates per 1,000 are tested on their counts (the population is a constant)."""
-    counts = np.asarray(ks.units.arrays["n"][u, :stop], dtype=float)
+    counts, exposure, charts = count_trend_inputs_all(ks, stop, settings, kw, [u])
+    return counts[0], exposure[0], charts[0]
+
+
+def count_trend_inputs_all(
+    ks: KindStats, stop: int, settings: Settings, kw: dict[str, Any], units: Any = None
+) -> tuple[np.ndarray, np.ndarray, list[spc.XmrResult]]:
+    """``count_trend_inputs`` of several units (default: all) as [unit, month] arrays, their
+    charts drawn together."""
+    rows = list(range(len(ks.units.labels))) if units is None else list(units)
+    counts = np.asarray(ks.units.arrays["n"][rows, :stop], dtype=float)
     first = ks.units.first
     days = days_in_months(first, stop)
     s = settings.spc
     if s.seasonal:
         fit_stop = stop - s.slope_window if stop - s.slope_window >= 24 else stop
-        exposure = trends.seasonal_exposure(
-            counts, (first + np.arange(stop)) % 12, days, fit_stop=fit_stop
-        )
+        moy = (first + np.arange(stop)) % 12
+        exposure = np.array(
+            [trends.seasonal_exposure(c, moy, days, fit_stop=fit_stop) for c in counts]
+        ).reshape(counts.shape)
     else:
-        exposure = days / days.mean()
-    return counts, exposure, spc.xmr(counts / exposure, **kw)
+        exposure = np.broadcast_to(days / days.mean(), counts.shape)
+    return counts, exposure, spc.xmr_rows(counts / exposure, **kw)
 
 
 def signals(ks: KindStats, m: Measure, settings: Settings, u: int, stop: int) -> tuple[str, str]:
-    """(spc_signal, trend) at the month before ``stop`` from the monthly series since the data
-    start, with the framework's rebase dates and rule lengths."""
+    """(spc_signal, trend) of unit ``u`` at the month before ``stop`` (``signals_all``)."""
+    return signals_all(ks, m, settings, stop, [u])[0]
+
+
+def signals_all(
+    ks: KindStats, m: Measure, settings: Settings, stop: int, units: Any = None
+) -> list[tuple[str, str]]:
+    """(spc_signal, trend) of each unit (default: all) at the month before ``stop``, from the
+    monthly series since the data start, with the framework's rebase dates and rule lengths.
+    Every unit's series ends at the same month, so their charts are drawn together."""
+    rows = list(range(len(ks.units.labels))) if units is None else list(units)
     if stop < 1:
-        return "none", "none"
+        return [("none", "none")] * len(rows)
     kw = _spc_kwargs(settings, ks.units.first, stop)
-    values, chart = ks.chart(u, stop, **kw)
-    if not np.isfinite(values).any():
-        return "none", "none"
-    icon = spc.spc_icon(chart, m.polarity)
+    values, charts = ks.charts(stop, rows, **kw)
     s = settings.spc
     kind, exposure = m.kind, None
+    series, trend_charts = values, charts
     if m.kind in COUNT_KINDS:
-        values, exposure, chart = count_trend_inputs(ks, u, stop, settings, kw)
+        series, exposure, trend_charts = count_trend_inputs_all(ks, stop, settings, kw, rows)
         kind = "count"
-    # "Halted" first: a significant break from a long-term trend is the more specific reading
-    # (the 12-month slope may still carry the months before the halt).
-    way = trends.halted(
-        values,
-        kind=kind,
-        spc=chart,
-        halt_points=s.halt_points,
-        halt_window=s.halt_window,
-        alpha=settings.alpha,
-        halt_alpha=s.halt_alpha,
-        exposure=exposure,
-    )
-    direction = "none" if way is None else f"halted_{way}"
-    if direction == "none":
-        direction = trends.trend(
-            values,
+    out: list[tuple[str, str]] = []
+    for i in range(len(rows)):
+        if not np.isfinite(values[i]).any():
+            out.append(("none", "none"))
+            continue
+        icon = spc.spc_icon(charts[i], m.polarity)
+        ex = None if exposure is None else exposure[i]
+        # "Halted" first: a significant break from a long-term trend is the more specific
+        # reading (the 12-month slope may still carry the months before the halt).
+        way = trends.halted(
+            series[i],
             kind=kind,
-            spc=chart,
-            recent=s.recent_points,
+            spc=trend_charts[i],
+            halt_points=s.halt_points,
+            halt_window=s.halt_window,
             alpha=settings.alpha,
-            slope_window=s.slope_window,
-            exposure=exposure,
+            halt_alpha=s.halt_alpha,
+            exposure=ex,
         )
-    return icon, direction
+        direction = "none" if way is None else f"halted_{way}"
+        if direction == "none":
+            direction = trends.trend(
+                series[i],
+                kind=kind,
+                spc=trend_charts[i],
+                recent=s.recent_points,
+                alpha=settings.alpha,
+                slope_window=s.slope_window,
+                exposure=ex,
+            )
+        out.append((icon, direction))
+    return out

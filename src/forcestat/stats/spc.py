@@ -18,9 +18,11 @@ __all__ = [
     "RULES",
     "XmrResult",
     "laney_p_prime",
+    "laney_p_prime_rows",
     "p_chart",
     "spc_icon",
     "xmr",
+    "xmr_rows",
 ]
 
 RULES = ("outside", "trend", "two_of_three", "shift")  # in priority order
@@ -107,21 +109,40 @@ def _mean_moving_range(base: np.ndarray, screen: bool, fallback: bool = True) ->
     and the unscreened mean moving range is kept ("fallback"). ``fallback=False`` is
     NHSRplotthedots.
     """
-    mr = np.abs(np.diff(base))
-    mr = mr[np.isfinite(mr)]
-    if mr.size == 0:
-        return math.nan, "unscreened"
-    amr = float(mr.mean())
-    if not screen or amr == 0:
-        # A flat series (amr == 0) has nothing to screen; NHSRplotthedots would return NaN here.
-        return amr, "unscreened"
-    keep = mr < SCREEN_FACTOR * amr
-    if keep.all():
-        return amr, "unscreened"
-    screened = float(mr[keep].mean())
-    if fallback and (screened == 0 or (1.0 - float(keep.mean())) > SCREEN_MAX_SHARE):
-        return amr, "fallback"
-    return screened, "screened"
+    amr, how = _mean_moving_ranges(base[None, :], screen, fallback)
+    return float(amr[0]), how[0]
+
+
+_HOW = np.array(["unscreened", "screened", "fallback"], dtype=object)
+
+
+def _mean_moving_ranges(
+    base: np.ndarray, screen: bool, fallback: bool = True
+) -> tuple[np.ndarray, list[str]]:
+    """``_mean_moving_range`` of each row of a [row, point] array at once."""
+    mr = np.abs(base[:, 1:] - base[:, :-1])
+    ok = np.isfinite(mr)
+    m = ok.sum(axis=1)
+    mr0 = np.where(ok, mr, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        amr = np.where(m > 0, mr0.sum(axis=1) / m, np.nan)
+        how = np.zeros(base.shape[0], dtype=np.int64)  # unscreened
+        if not screen:
+            return amr, _HOW[how].tolist()
+        keep = ok & (mr < SCREEN_FACTOR * amr[:, None])
+        kept = keep.sum(axis=1)
+        screened = np.where(kept > 0, np.where(keep, mr, 0.0).sum(axis=1) / kept, np.nan)
+    # Screening applies where there is something to screen: moving ranges, a non-zero mean and
+    # at least one dropped.
+    applies = (m > 0) & (amr != 0) & (kept < m)
+    out = np.where(applies, screened, amr)
+    how[applies] = 1
+    if fallback:
+        share_dropped = np.where(m > 0, 1.0 - kept / np.maximum(m, 1), 0.0)
+        back = applies & ((screened == 0) | (share_dropped > SCREEN_MAX_SHARE))
+        out = np.where(back, amr, out)
+        how[back] = 2
+    return out, _HOW[how].tolist()
 
 
 # -- the rules ---------------------------------------------------------------------------------
@@ -132,21 +153,22 @@ _DIRECTIONS = np.array(["low", None, "high"], dtype=object)
 
 
 def _long_runs(v: np.ndarray, length: int) -> np.ndarray:
-    """``v`` where a point is in a maximal run of ``length`` or more equal non-zero values, else
-    0 (vectorised: this runs for every chart of every unit and period)."""
+    """``v`` where a point is in a maximal run of ``length`` or more equal non-zero values along
+    its row, else 0 (vectorised over rows and points: this runs for every chart of every unit
+    and period)."""
     if v.size == 0:
         return v
-    start = np.empty(v.size, dtype=bool)
-    start[0] = True
-    np.not_equal(v[1:], v[:-1], out=start[1:])
-    run = np.cumsum(start) - 1
-    long_ = np.bincount(run)[run] >= length
+    start = np.empty(v.shape, dtype=bool)
+    start[:, 0] = True  # every row starts a run: runs never cross rows
+    np.not_equal(v[:, 1:], v[:, :-1], out=start[:, 1:])
+    run = np.cumsum(start.ravel()) - 1
+    long_ = (np.bincount(run)[run] >= length).reshape(v.shape)
     return np.where(long_ & (v != 0), v, 0).astype(np.int8)
 
 
 def _signs(d: np.ndarray) -> np.ndarray:
     """sign(d) as int8, 0 where d is missing (a missing value breaks runs). Comparisons with nan
-    are False, so no masking is needed (and this runs for every chart of every unit)."""
+    are False, so no masking is needed."""
     return (d > 0).view(np.int8) - (d < 0).view(np.int8)
 
 
@@ -165,9 +187,11 @@ def _detect(
     shift_length: int,
     trend_length: int,
     counts_outside: bool,
-) -> tuple[dict[str, np.ndarray], tuple[str | None, ...], tuple[str | None, ...]]:
-    n = y.size
-    stacked = np.zeros((len(RULES), n), dtype=np.int8)  # one row per rule, in priority order
+) -> tuple[np.ndarray, list[list[str | None]], list[list[str | None]]]:
+    """The rules on [chart, point] arrays: (flags [rule, chart, point] in ``RULES`` order, and
+    per chart the signal and direction of each point)."""
+    rows, n = y.shape
+    stacked = np.zeros((len(RULES), rows, n), dtype=np.int8)
     rtm = _signs(y - centre)
     # Comparisons with a missing value or limit are False: such a point is never outside.
     outside = (y > upper) | (y < lower)
@@ -178,7 +202,7 @@ def _detect(
     for s, e in segments:
         # Shift: shift_length or more consecutive points on one side; a point on the mean
         # (sign 0) ends the run.
-        stacked[_SHIFT, s:e] = _long_runs(rtm[s:e], shift_length)
+        stacked[_SHIFT, :, s:e] = _long_runs(rtm[:, s:e], shift_length)
 
         # Trend: trend_length points each strictly higher (lower) than the one before; a tie
         # (difference 0) ends it. A run of trend_length - 1 steps flags the points it joins;
@@ -186,37 +210,37 @@ def _detect(
         # direction, as NHSRplotthedots' "use the right-hand side" rule does: each point takes
         # its own step's run, else the run of the step into it.
         if e - s >= 2:
-            seg = y[s:e]
-            steps = _long_runs(_signs(seg[1:] - seg[:-1]), trend_length - 1)
-            trend = stacked[_TREND, s:e]
-            trend[:-1] = steps
-            trend[1:] = np.where(trend[1:] == 0, steps, trend[1:])
+            seg = y[:, s:e]
+            steps = _long_runs(_signs(seg[:, 1:] - seg[:, :-1]), trend_length - 1)
+            trend = stacked[_TREND, :, s:e]
+            trend[:, :-1] = steps
+            trend[:, 1:] = np.where(trend[:, 1:] == 0, steps, trend[:, 1:])
 
         # Two of three: a window of three consecutive points all on the same side of the mean,
         # at least two of them beyond 2 sigma; those beyond 2 sigma are flagged. The "all
         # three on the same side" condition is NHSRplotthedots' (abs(sum(sign)) == 3).
         if e - s >= 3:
-            c = close[s:e].view(np.int8)
-            r = rtm[s:e]
-            window = (np.abs(r[:-2] + r[1:-1] + r[2:]) == 3) & (c[:-2] + c[1:-1] + c[2:] >= 2)
-            covered = np.zeros(e - s, dtype=bool)
-            covered[:-2] |= window
-            covered[1:-1] |= window
-            covered[2:] |= window
-            hit = covered & close[s:e]
-            np.copyto(stacked[_TWO, s:e], r, where=hit)
+            c = close[:, s:e].view(np.int8)
+            r = rtm[:, s:e]
+            window = (np.abs(r[:, :-2] + r[:, 1:-1] + r[:, 2:]) == 3) & (
+                c[:, :-2] + c[:, 1:-1] + c[:, 2:] >= 2
+            )
+            covered = np.zeros((rows, e - s), dtype=bool)
+            covered[:, :-2] |= window
+            covered[:, 1:-1] |= window
+            covered[:, 2:] |= window
+            hit = covered & close[:, s:e]
+            np.copyto(stacked[_TWO, :, s:e], r, where=hit)
 
     fired = stacked != 0
     # The first rule that fired (priority order), or the "none" slot after the last rule.
     first = np.argmax(fired, axis=0)
-    none = ~fired[first, np.arange(n)]
-    first[none] = len(RULES)
-    chosen = stacked[np.minimum(first, len(RULES) - 1), np.arange(n)]
+    first[~fired.any(axis=0)] = len(RULES)
+    chosen = np.take_along_axis(stacked, np.minimum(first, len(RULES) - 1)[None], axis=0)[0]
     # Names picked by index from object arrays: this runs for every unit and period.
-    signal = tuple(_RULE_NAMES[first].tolist())
-    direction = tuple(_DIRECTIONS[chosen + 1].tolist())
-    flags = {rule: stacked[k] for k, rule in enumerate(RULES)}
-    return flags, signal, direction
+    signal = _RULE_NAMES[first].tolist()
+    direction = _DIRECTIONS[chosen + 1].tolist()
+    return stacked, signal, direction
 
 
 def _build(
@@ -224,19 +248,20 @@ def _build(
     centre: np.ndarray,
     half3: np.ndarray,
     segments: list[tuple[int, int]],
-    basis: list[int],
+    basis: np.ndarray,
     *,
     shift_length: int,
     trend_length: int,
     counts_outside: bool,
     min_points: int,
     clip: tuple[float, float] | None = None,
-    method: str,
-    segment_methods: tuple[str, ...],
-    sigma_z: tuple[float, ...] = (),
-    screening: tuple[str, ...] = (),
-) -> XmrResult:
-    """Limits at centre +/- half3 (3 sigma) and +/- 2/3 of it (2 sigma), then the rules."""
+    method: list[str],
+    segment_methods: list[tuple[str, ...]],
+    sigma_z: list[tuple[float, ...]] | None = None,
+    screening: list[tuple[str, ...]] | None = None,
+) -> list[XmrResult]:
+    """Limits at centre +/- half3 (3 sigma) and +/- 2/3 of it (2 sigma), then the rules, for
+    each row of [chart, point] arrays (``basis``: [chart, segment] points in the baseline)."""
     ucl, lcl = centre + half3, centre - half3
     up2, lo2 = centre + half3 * 2.0 / 3.0, centre - half3 * 2.0 / 3.0
     if clip is not None:
@@ -245,30 +270,34 @@ def _build(
     flags, signal, direction = _detect(
         y, centre, ucl, lcl, up2, lo2, segments, shift_length, trend_length, counts_outside
     )
-    segment = np.zeros(y.size, dtype=np.int64)
-    trial = np.zeros(y.size, dtype=bool)
-    for k, ((s, e), m) in enumerate(zip(segments, basis, strict=True)):
+    rows, n = y.shape
+    segment = np.zeros(n, dtype=np.int64)
+    trial = np.zeros((rows, n), dtype=bool)
+    for k, (s, e) in enumerate(segments):
         segment[s:e] = k
-        trial[s:e] = m < min_points
-    return XmrResult(
-        values=y,
-        mean=centre,
-        ucl=ucl,
-        lcl=lcl,
-        upper_2s=up2,
-        lower_2s=lo2,
-        signal=signal,
-        direction=direction,
-        rule_flags=flags,
-        segment=segment,
-        trial=trial,
-        trial_limits=bool(trial.any()),
-        method=method,
-        segment_methods=segment_methods,
-        sigma_z=sigma_z,
-        min_points=min_points,
-        screening=screening,
-    )
+        trial[:, s:e] = (basis[:, k] < min_points)[:, None]
+    return [
+        XmrResult(
+            values=y[r],
+            mean=centre[r],
+            ucl=ucl[r],
+            lcl=lcl[r],
+            upper_2s=up2[r],
+            lower_2s=lo2[r],
+            signal=tuple(signal[r]),
+            direction=tuple(direction[r]),
+            rule_flags={rule: flags[k, r] for k, rule in enumerate(RULES)},
+            segment=segment,
+            trial=trial[r],
+            trial_limits=bool(trial[r].any()),
+            method=method[r],
+            segment_methods=segment_methods[r],
+            sigma_z=() if sigma_z is None else sigma_z[r],
+            min_points=min_points,
+            screening=() if screening is None else screening[r],
+        )
+        for r in range(rows)
+    ]
 
 
 # -- charts ------------------------------------------------------------------------------------
@@ -297,24 +326,62 @@ def xmr(
     drop more than 20% of the moving ranges, or all the non-zero ones, is not applied
     (``result.screening`` says "fallback" for that segment).
     """
-    _check_common(baseline, shift_length, trend_length, min_points)
     y = np.asarray(values, dtype=float)
     if y.ndim != 1:
         raise ValueError("values must be one-dimensional")
-    segments = _segments(y.size, rebase_at)
-    centre = np.full(y.size, np.nan)
-    half3 = np.full(y.size, np.nan)
-    basis, screening = [], []
-    for s, e in segments:
-        base = y[s : e if baseline is None else min(e, s + baseline)]
-        finite = base[np.isfinite(base)]
-        basis.append(int(finite.size))
-        how = "unscreened"
-        if finite.size:
-            amr, how = _mean_moving_range(base, screen_moving_ranges, screen_fallback)
-            centre[s:e] = finite.mean()
-            half3[s:e] = constant * amr
-        screening.append(how)
+    return xmr_rows(
+        y[None, :],
+        baseline=baseline,
+        rebase_at=rebase_at,
+        shift_length=shift_length,
+        trend_length=trend_length,
+        two_of_three_counts_outside=two_of_three_counts_outside,
+        screen_moving_ranges=screen_moving_ranges,
+        constant=constant,
+        min_points=min_points,
+        screen_fallback=screen_fallback,
+    )[0]
+
+
+def xmr_rows(
+    values: np.ndarray,
+    *,
+    baseline: int | None = None,
+    rebase_at: Sequence[int] = (),
+    shift_length: int = 7,
+    trend_length: int = 7,
+    two_of_three_counts_outside: bool = False,
+    screen_moving_ranges: bool = True,
+    constant: float = XMR_CONSTANT,
+    min_points: int = 13,
+    screen_fallback: bool = True,
+) -> list[XmrResult]:
+    """``xmr`` of each row of a [chart, point] array (e.g. every unit of a breakdown over the
+    same months), in one pass: the engine draws a chart per unit and period, and numpy's
+    per-call cost, not the arithmetic, is what one chart of 60 points costs."""
+    _check_common(baseline, shift_length, trend_length, min_points)
+    y = np.asarray(values, dtype=float)
+    if y.ndim != 2:
+        raise ValueError("values must be two-dimensional (one chart per row)")
+    rows, n = y.shape
+    segments = _segments(n, rebase_at)
+    centre = np.full(y.shape, np.nan)
+    half3 = np.full(y.shape, np.nan)
+    basis = np.zeros((rows, len(segments)), dtype=np.int64)
+    screening: list[list[str]] = [[] for _ in range(rows)]
+    for k, (s, e) in enumerate(segments):
+        base = y[:, s : e if baseline is None else min(e, s + baseline)]
+        finite = np.isfinite(base)
+        count = finite.sum(axis=1)
+        basis[:, k] = count
+        amr, how = _mean_moving_ranges(base, screen_moving_ranges, screen_fallback)
+        has = count > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(finite, base, 0.0).sum(axis=1) / count
+        centre[has, s:e] = mean[has, None]
+        half3[has, s:e] = (constant * amr)[has, None]
+        for r in range(rows):
+            screening[r].append(how[r] if has[r] else "unscreened")
     return _build(
         y,
         centre,
@@ -325,17 +392,17 @@ def xmr(
         trend_length=trend_length,
         counts_outside=two_of_three_counts_outside,
         min_points=min_points,
-        method="xmr",
-        segment_methods=("xmr",) * len(segments),
-        screening=tuple(screening),
+        method=["xmr"] * rows,
+        segment_methods=[("xmr",) * len(segments)] * rows,
+        screening=[tuple(x) for x in screening],
     )
 
 
 def _proportions(x, n) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs = np.asarray(x, dtype=float)
     ns = np.asarray(n, dtype=float)
-    if xs.ndim != 1 or xs.shape != ns.shape:
-        raise ValueError("x and n must be one-dimensional and of equal length")
+    if xs.ndim != 2 or xs.shape != ns.shape:
+        raise ValueError("x and n must be of equal shape")
     if np.any(ns < 0) or np.any(xs < 0) or np.any(xs > ns):
         raise ValueError("need 0 <= x <= n for every point")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -343,9 +410,10 @@ def _proportions(x, n) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xs, ns, p
 
 
-def _binomial_sigma(pbar: float, ns: np.ndarray) -> np.ndarray:
+def _binomial_sigma(pbar: np.ndarray, ns: np.ndarray) -> np.ndarray:
+    """sqrt(pbar (1 - pbar) / n) of each chart's points (``pbar`` per chart)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ns > 0, np.sqrt(pbar * (1.0 - pbar) / ns), np.nan)
+        return np.where(ns > 0, np.sqrt((pbar * (1.0 - pbar))[:, None] / ns), np.nan)
 
 
 def _proportion_chart(
@@ -361,40 +429,47 @@ def _proportion_chart(
     screen_moving_ranges: bool,
     min_points: int,
     small_n: float,
-) -> XmrResult:
+) -> list[XmrResult]:
+    """p or P' charts of each row of [chart, point] arrays x and n."""
     _check_common(baseline, shift_length, trend_length, min_points)
     xs, ns, p = _proportions(x, n)
-    segments = _segments(p.size, rebase_at)
-    centre = np.full(p.size, np.nan)
-    half3 = np.full(p.size, np.nan)
-    basis, methods, sigmas = [], [], []
-    for s, e in segments:
+    rows, size = p.shape
+    segments = _segments(size, rebase_at)
+    centre = np.full(p.shape, np.nan)
+    half3 = np.full(p.shape, np.nan)
+    basis = np.zeros((rows, len(segments)), dtype=np.int64)
+    methods: list[list[str]] = [[] for _ in range(rows)]
+    sigmas: list[list[float]] = [[] for _ in range(rows)]
+    for k, (s, e) in enumerate(segments):
         stop = e if baseline is None else min(e, s + baseline)
-        bx, bn = xs[s:stop], ns[s:stop]
+        bx, bn = xs[:, s:stop], ns[:, s:stop]
         used = bn > 0
-        basis.append(int(used.sum()))
-        if not used.any():
-            methods.append("p")
-            sigmas.append(math.nan)
-            continue
-        pbar = float(bx[used].sum() / bn[used].sum())
-        sigma = _binomial_sigma(pbar, ns[s:e])
-        sigma_z = math.nan
-        use_prime = False
-        if prime and 0.0 < pbar < 1.0:
-            z = (p[s:stop] - pbar) / _binomial_sigma(pbar, bn)
-            mr_bar, _ = _mean_moving_range(z, screen_moving_ranges)
-            sigma_z = mr_bar / D2
+        count = used.sum(axis=1)
+        basis[:, k] = count
+        any_used = count > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # Points with n = 0 have x = 0: summing every point is summing the used ones.
+            pbar = np.where(any_used, bx.sum(axis=1) / bn.sum(axis=1), np.nan)
+        sigma = _binomial_sigma(pbar, ns[:, s:e])
+        sigma_z = np.full(rows, np.nan)
+        use_prime = np.zeros(rows, dtype=bool)
+        inside = any_used & (pbar > 0.0) & (pbar < 1.0)
+        if prime and inside.any():
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (p[:, s:stop] - pbar[:, None]) / _binomial_sigma(pbar, bn)
+                mr_bar, _ = _mean_moving_ranges(z, screen_moving_ranges)
+                sigma_z = np.where(inside, mr_bar / D2, np.nan)
+                mean_n = bn.sum(axis=1) / count
             # Laney's P' only widens limits for overdispersion: with sigma_z <= 1 (no extra
             # variation) or small subgroups (where the binomial p chart is already adequate
             # and z is poorly estimated) the plain p chart is used.
-            use_prime = (
-                math.isfinite(sigma_z) and sigma_z > 1.0 and float(bn[used].mean()) >= small_n
-            )
-        centre[s:e] = pbar
-        half3[s:e] = 3.0 * sigma * (sigma_z if use_prime else 1.0)
-        methods.append("p_prime" if use_prime else "p")
-        sigmas.append(sigma_z)
+            use_prime = inside & np.isfinite(sigma_z) & (sigma_z > 1.0) & (mean_n >= small_n)
+        widen = np.where(use_prime, sigma_z, 1.0)
+        centre[any_used, s:e] = pbar[any_used, None]
+        half3[any_used, s:e] = (3.0 * sigma * widen[:, None])[any_used]
+        for r in range(rows):
+            methods[r].append("p_prime" if use_prime[r] else "p")
+            sigmas[r].append(float(sigma_z[r]))
     return _build(
         p,
         centre,
@@ -406,10 +481,18 @@ def _proportion_chart(
         counts_outside=two_of_three_counts_outside,
         min_points=min_points,
         clip=(0.0, 1.0),
-        method=methods[-1] if methods else ("p_prime" if prime else "p"),
-        segment_methods=tuple(methods),
-        sigma_z=tuple(sigmas),
+        method=[m[-1] if m else ("p_prime" if prime else "p") for m in methods],
+        segment_methods=[tuple(m) for m in methods],
+        sigma_z=[tuple(x) for x in sigmas],
     )
+
+
+def _one_chart(x, n) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.asarray(x, dtype=float)
+    ns = np.asarray(n, dtype=float)
+    if xs.ndim != 1 or xs.shape != ns.shape:
+        raise ValueError("x and n must be one-dimensional and of equal length")
+    return xs[None, :], ns[None, :]
 
 
 def p_chart(
@@ -426,9 +509,10 @@ def p_chart(
     """Shewhart p chart: p-bar = sum x / sum n over the baseline, limits
     p-bar +/- 3 sqrt(p-bar (1 - p-bar) / n_i), clipped to [0, 1]. Values are proportions 0-1.
     Months with n = 0 are missing (nan) and break runs."""
+    xs, ns = _one_chart(x, n)
     return _proportion_chart(
-        x,
-        n,
+        xs,
+        ns,
         prime=False,
         baseline=baseline,
         rebase_at=rebase_at,
@@ -438,7 +522,7 @@ def p_chart(
         screen_moving_ranges=False,
         min_points=min_points,
         small_n=0.0,
-    )
+    )[0]
 
 
 def laney_p_prime(
@@ -463,6 +547,37 @@ def laney_p_prime(
     Laney does not screen moving ranges; ``screen_moving_ranges=True`` applies the XmR
     screening to the z moving ranges.
     """
+    xs, ns = _one_chart(x, n)
+    return laney_p_prime_rows(
+        xs,
+        ns,
+        baseline=baseline,
+        rebase_at=rebase_at,
+        shift_length=shift_length,
+        trend_length=trend_length,
+        two_of_three_counts_outside=two_of_three_counts_outside,
+        screen_moving_ranges=screen_moving_ranges,
+        min_points=min_points,
+        small_n=small_n,
+    )[0]
+
+
+def laney_p_prime_rows(
+    x: np.ndarray,
+    n: np.ndarray,
+    *,
+    baseline: int | None = None,
+    rebase_at: Sequence[int] = (),
+    shift_length: int = 7,
+    trend_length: int = 7,
+    two_of_three_counts_outside: bool = False,
+    screen_moving_ranges: bool = False,
+    min_points: int = 13,
+    small_n: float = 50,
+) -> list[XmrResult]:
+    """``laney_p_prime`` of each row of [chart, point] arrays x and n, in one pass."""
+    if np.ndim(x) != 2:
+        raise ValueError("x and n must be two-dimensional (one chart per row)")
     return _proportion_chart(
         x,
         n,
