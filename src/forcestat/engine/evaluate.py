@@ -58,8 +58,6 @@ def rows_for(
     # A cohort window is still maturing while fewer than ``maturing`` months separate its end
     # from the extract (outcomes are known to the latest outcome month, not the latest record).
     extract = ks.extract_month(last - off) + off
-    # First every unit and period's windows and benchmarks, then their tests in one batch per
-    # breakdown (``compare_batch``), then the rows.
     # The windows a period has data for, and every unit's SPC icon and trend at it: the units'
     # series end at the same month, so their charts are drawn together (``signals_all``).
     span_at: dict[int, dict[str, tuple[int, int]]] = {}
@@ -72,6 +70,8 @@ def rows_for(
             # A cohort rate's chart counts every month at one maturity and may end early
             # (``ProportionStats.chart_stop``, ``charts``).
             signals_at[p] = signals_all(ks, m, settings, ks.chart_stop(p - off + 1, last - off))
+    # Then every unit and period's windows and benchmarks, their tests in one batch per kind
+    # (``compare_batch``), and the rows.
     todo: list[tuple] = []
     for u, label in enumerate(units.labels):
         for p, spans in span_at.items():

@@ -287,7 +287,9 @@ class ProportionStats(KindStats):
             out[gi][j] = (v2, v1 - v2, p)
         return out
 
-    def monthly(self, u: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    def monthly(self, u: Any, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """(effective numerators, effective bases) of months [0, stop) of unit ``u`` (or of the
+        units at positions ``u``, a list: [unit, month] arrays)."""
         a = {k: v[u, :stop] for k, v in self.units.arrays.items()}
         if "w2" not in a:
             return a["num"], a["den"]
@@ -335,7 +337,7 @@ class ProportionStats(KindStats):
         self, stop: int, units: Any = None, **kw: Any
     ) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
-        x, n = self.monthly(rows, stop)  # type: ignore[arg-type]
+        x, n = self.monthly(rows, stop)
         lag = self.chart_lag(stop)
         if lag is not None:
             # Cohort rates: every month counted at the latest month's maturity, so that the
