@@ -17,6 +17,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 from ibis import _
 from ibis.common.deferred import Deferred
 
@@ -393,6 +394,10 @@ def run(p: Pass, backend: Any) -> pd.DataFrame:
     if p.kind == "median":
         df[BIN] = df[BIN].astype("int64")
         df["count"] = df["count"].astype("int64")
+    if p.kind == "daily":
+        # Days since 1970 as integers, as the roll-up bins them (pandas would hold Python dates).
+        df[DAY] = arrow.column(DAY).cast(pa.int32()).to_numpy(zero_copy_only=False)
+        df[DAY] = df[DAY].astype("int64")
     p.frame = df
     if p.lagged is not None:
         run(p.lagged, backend)

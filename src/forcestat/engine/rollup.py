@@ -240,7 +240,11 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
     keep, ui, mi, flat = _layout(p, breakdown, geo, span)
 
     def column(name: str, dtype: Any = float) -> np.ndarray:
-        values = frame[name].to_numpy(dtype=dtype)
+        # Each measure reads its columns once per breakdown: pandas' column access is the cost.
+        cache = p.__dict__.setdefault("_np", {})
+        if (name, dtype) not in cache:
+            cache[(name, dtype)] = frame[name].to_numpy(dtype=dtype)
+        values = cache[(name, dtype)]
         return values if keep is None else values[keep]
 
     units = Units(breakdown, labels, first)
@@ -262,18 +266,17 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
         bins = column(BIN, np.int64)
         lo = int(bins.min()) if bins.size else 0
         width = int(bins.max()) - lo + 1 if bins.size else 1
-        pairs, col = np.unique(ui * width + (bins - lo), return_inverse=True)
-        counts = _bin_sum(mi * pairs.size + col, column("count"), months * pairs.size).reshape(
-            months, pairs.size
-        )
-        counts = np.rint(counts).astype(np.int64)
+        pairs, col = _present(ui * width + (bins - lo), n_units * width)
+        # Sums of integer counts are exact in float64: no rounding needed.
+        counts = _bin_sum(mi * pairs.size + col, column("count"), months * pairs.size)
+        counts = counts.astype(np.int64).reshape(months, pairs.size)
         cuts = np.searchsorted(pairs // width, np.arange(n_units + 1))
         for k in range(n_units):
             a, b = cuts[k], cuts[k + 1]
             values = (pairs[a:b] % width + lo).astype(float) * m.bin_width
             units.hist.append((values, np.ascontiguousarray(counts[:, a:b])))
     else:  # daily: the day's total over the unit's records, then per month total and days
-        day = column(DAY, None).astype("datetime64[D]").astype(np.int64)
+        day = column(DAY, np.int64)  # days since 1970 (``cube.run``)
         d0 = int(day.min()) if day.size else 0
         span_days = int(day.max()) - d0 + 1 if day.size else 1
         # One entry per (unit, month, day) present: its total, then totals and days per month.
@@ -342,6 +345,17 @@ def _lagged(
     num = frame[metric(m, "num")].to_numpy(dtype=float)
     flat = (ui[keep] * months + mi[keep]) * (LAG_CAP + 1) + lag[keep]
     return _bin_sum(flat, num[keep], out.size).reshape(out.shape)
+
+
+def _present(ids: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True)`` for non-negative ids below ``space``: by a
+    presence table rather than a sort when the id space is not much bigger than the ids."""
+    if space > max(4 * ids.size, 1 << 16):
+        return np.unique(ids, return_inverse=True)
+    seen = np.zeros(space, dtype=bool)
+    seen[ids] = True
+    rank = np.cumsum(seen) - 1
+    return np.flatnonzero(seen), rank[ids]
 
 
 def _bin_sum(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
