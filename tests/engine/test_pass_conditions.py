@@ -67,3 +67,22 @@ def test_projected_cube_matches_direct_sql(store_path, framework):
             got[theirs].astype(float), want[mine].astype(float), check_names=False
         )
     assert want["da_num"].sum() > 0 and want["burglary_num"].sum() > 0
+
+
+def test_the_connections_row_order_setting_is_restored(store_path, framework):
+    from forcestat.engine import compute
+
+    st = open_store(store_path, read_only=True)
+    try:
+        setting = "SELECT current_setting('preserve_insertion_order')"
+        for before in (True, False):
+            st.duck.execute(f"SET preserve_insertion_order = {str(before).lower()}")
+            seen = []
+            with cube.unordered(st.ibis):
+                seen.append(st.duck.execute(setting).fetchone()[0])
+            assert seen == [False]
+            assert st.duck.execute(setting).fetchone()[0] is before
+        compute(st, framework, "2020-03", measures=["recorded_crime"], workers=1)
+        assert st.duck.execute(setting).fetchone()[0] is False  # as the user left it
+    finally:
+        st.close()

@@ -127,23 +127,24 @@ def compute(
     pending: list[tuple[str, tuple[int, int]]] = []
     try:
         k = 0
-        for t in order:
-            for p in by_table[t]:
-                if progress:
-                    progress(f"aggregating {p.table}", k, len(passes))
-                k += 1
-                s = time.perf_counter()
-                cube.run(p, backend)
-                took = time.perf_counter() - s
-                t_agg += took
-                timings.passes.append((p.name, took, len(p.frame)))  # type: ignore[arg-type]
-            cube.set_extracts(by_table[t], backend)
-            span = cube.table_spans(by_table[t], backend).get(t)
-            if span is None:
-                continue
-            pending.append((t, span))
-            if not defer:
-                _dispatch(ev, chosen, of_table.get(t, []), route, span, target, all_periods)
+        with cube.unordered(backend):
+            for t in order:
+                for p in by_table[t]:
+                    if progress:
+                        progress(f"aggregating {p.table}", k, len(passes))
+                    k += 1
+                    s = time.perf_counter()
+                    cube.run(p, backend)
+                    took = time.perf_counter() - s
+                    t_agg += took
+                    timings.passes.append((p.name, took, len(p.frame)))  # type: ignore[arg-type]
+                cube.set_extracts(by_table[t], backend)
+                span = cube.table_spans(by_table[t], backend).get(t)
+                if span is None:
+                    continue
+                pending.append((t, span))
+                if not defer:
+                    _dispatch(ev, chosen, of_table.get(t, []), route, span, target, all_periods)
         timings.aggregate = time.perf_counter() - t0
         if defer and pending:
             target = max(s[1] for _, s in pending)
