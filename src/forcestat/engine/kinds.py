@@ -54,6 +54,11 @@ def _num(x: float) -> float | None:
 class KindStats:
     """Window sums over one breakdown's units. Month positions are relative to ``units.first``."""
 
+    # Tests already run in this run, by their inputs (set by the engine, one per process and
+    # run): a count and its rate per 1,000, or a force's rapes and the rape offence group of
+    # recorded crime, make the same E-tests, and exact E-tests on force-level counts are dear.
+    tested: dict | None = None
+
     def __init__(self, m: Measure, units: Units, settings: Settings):
         self.m = m
         self.units = units
@@ -185,17 +190,23 @@ class CountStats(KindStats):
         if not cols:
             return out
         k, kb, windows, f, s = np.array(cols, dtype=float).T
-        ps = np.concatenate(
-            [
-                comparisons.poisson_e_tests(k[a:b] / f[a:b], 1.0, kb[a:b] / f[a:b], windows[a:b])
-                for a, b in _chunks(len(cols))
-            ]
-        )
+        ps = self._e_tests(k / f, kb / f, windows)
         bench = kb / windows
         value, diff = bench * s, (k - bench) * s
         for i, (gi, j) in enumerate(where):
             out[gi][j] = (float(value[i]), float(diff[i]), disps[i].p_value(float(ps[i])))
         return out
+
+    def _e_tests(self, k: np.ndarray, kb: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        """``poisson_e_tests(k, 1, kb, windows)``, each distinct test run once per run."""
+        done = {} if self.tested is None else self.tested
+        keys = list(zip(k.tolist(), kb.tolist(), windows.tolist(), strict=True))
+        todo = list(dict.fromkeys(key for key in keys if key not in done))
+        for a, b in _chunks(len(todo)):
+            x1, x2, w = np.array(todo[a:b], dtype=float).T
+            ps = comparisons.poisson_e_tests(x1, 1.0, x2, w).tolist()
+            done.update(zip(todo[a:b], ps, strict=True))
+        return np.array([done[key] for key in keys], dtype=float)
 
     def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
         return count_dispersion(self.units.arrays["n"][u, :stop])

@@ -38,8 +38,8 @@ Rows = list[dict[str, Any]]
 # (pass index, cube columns for the measure, its lagged pass's columns or None)
 Frames = list[tuple[int, pd.DataFrame, pd.DataFrame | None]]
 
-# (measures, passes, geography, settings) of the run, in a worker process only: set by the
-# pool's initializer (fork passes it on without pickling). The parent passes its own state
+# (measures, passes, geography, settings, tests run) of the run, in a worker process only: set
+# by the pool's initializer (fork passes it on without pickling). The parent passes its own state
 # explicitly, so that runs in several threads of one process do not share it.
 _STATE: tuple[Any, ...] = ()
 
@@ -96,7 +96,7 @@ def _evaluate(
     """Rows of measure ``chosen[mi]`` for each (breakdown, pass index) in ``jobs``. In a worker
     ``frames`` carries the cube columns of those passes (on copies of the inherited passes); in
     this process (``frames`` None) the passes already hold their cubes."""
-    chosen, passes, geo, settings = state
+    chosen, passes, geo, settings, tested = state
     m: Measure = chosen[mi]
     try:
         local: dict[int, cube.Pass] = {}
@@ -115,7 +115,9 @@ def _evaluate(
             p = local.get(pi, passes[pi])
             units = roll(p, m, b, geo, span)
             if units.labels:
-                rows.extend(rows_for(stats_for(m, units, settings), m, settings, periods, span))
+                ks = stats_for(m, units, settings)
+                ks.tested = tested
+                rows.extend(rows_for(ks, m, settings, periods, span))
         return rows
     except Exception as exc:
         # A worker's error comes back without saying what it was doing.
@@ -142,7 +144,8 @@ class Evaluator:
         self.done: dict[int, Rows] = {}
         self.futures: dict[int, Future[Rows]] = {}
         self.pool: ProcessPoolExecutor | None = None
-        self.state = (self.chosen, list(passes), geo, settings)
+        # The last element: E-tests already run in this run (``KindStats.tested``), per process.
+        self.state = (self.chosen, list(passes), geo, settings, {})
         if workers > 1:
             try:
                 self.pool = ProcessPoolExecutor(
