@@ -121,3 +121,61 @@ def test_poisson_slope_undefined_cases():
     for counts in ([0, 0, 0, 0], [0, 0, 0, 5], [3, 4]):
         slope, p = poisson_slope(counts)
         assert math.isnan(slope) and math.isnan(p)
+
+
+# -- many series at once (the engine tests every unit of a breakdown together) -------------------
+
+from forcestat.stats import trends as _trends  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_poisson_slopes_rows_match_statsmodels_and_one_at_a_time(seed):
+    rng = np.random.default_rng(seed)
+    rows, n = 30, 24
+    level = rng.choice([0.5, 5.0, 80.0, 2000.0], size=(rows, 1))
+    growth = np.exp(rng.normal(0, 0.02, size=(rows, 1)) * np.arange(n))
+    y = rng.poisson(level * growth).astype(float)
+    y[0] = 0.0  # no counts: no fit
+    y[1, :12] = 0.0  # zeros at one end only
+    exposure = rng.uniform(0.8, 1.2, size=(rows, n))
+    slopes, ps = _trends.poisson_slopes(y, exposure)
+    for r in range(rows):
+        one = poisson_slope(y[r], exposure[r])
+        np.testing.assert_allclose([slopes[r], ps[r]], one, rtol=1e-12, equal_nan=True)
+        if r > 1 and y[r].sum() > 0:
+            x = sm.add_constant(np.arange(n, dtype=float))
+            res = sm.GLM(y[r], x, family=sm.families.Poisson(), exposure=exposure[r]).fit(
+                scale="X2"
+            )
+            assert slopes[r] == pytest.approx(res.params[1], rel=1e-6, abs=1e-9)
+    assert math.isnan(ps[0])
+
+
+def test_mann_kendalls_rows_match_one_at_a_time_and_scipy():
+    rng = np.random.default_rng(9)
+    x = rng.integers(0, 6, size=(40, 12)).astype(float)  # many ties
+    x[3] = 2.0  # all tied
+    x[4, [2, 7]] = np.nan  # missing values: that row alone
+    x[5] = np.arange(12.0)
+    z, p = _trends.mann_kendalls(x)
+    for r in range(40):
+        np.testing.assert_allclose([z[r], p[r]], mann_kendall(x[r]), rtol=1e-12, equal_nan=True)
+    tau = stats.kendalltau(np.arange(12), x[5])
+    assert tau.statistic == pytest.approx(1.0) and p[5] < 1e-3 and (z[3], p[3]) == (0.0, 1.0)
+
+
+def test_precomputed_slope_signs_give_the_same_readings():
+    rng = np.random.default_rng(4)
+    y = rng.poisson(np.linspace(200, 120, 48)[None, :] * np.ones((12, 1))).astype(float)
+    y[:6, -7:] = rng.poisson(200, size=(6, 7))  # a halt for half of them
+    long = _trends.slope_signs(y[:, 17:41], "count", 0.01)
+    recent = _trends.slope_signs(y[:, -24:], "count", 0.05)
+    for r in range(12):
+        assert _trends.halted(y[r], kind="count", long_sign=int(long[r])) == _trends.halted(
+            y[r], kind="count"
+        )
+        assert _trends.trend(
+            y[r], kind="count", slope_window=24, slope_sign=int(recent[r])
+        ) == _trends.trend(y[r], kind="count", slope_window=24)
+    assert (long == -1).sum() >= 9  # the long fall is found in most series
+    assert any(_trends.halted(y[r], kind="count") == "downwards" for r in range(6))

@@ -103,6 +103,19 @@ def signals_all(
     if m.kind in COUNT_KINDS:
         series, exposure, trend_charts = count_trend_inputs_all(ks, stop, settings, kw, rows)
         kind = "count"
+    # The slope tests of every unit at once: the long-term one "halted" reads and the recent
+    # one "trend" falls back on (all units' series have the same months).
+    cut = stop - s.halt_points
+    start = max(0, cut - s.halt_window)
+    w = min(s.slope_window, stop)
+    long_signs: list[int | None] = [None] * len(rows)
+    slope_signs: list[int | None] = [None] * len(rows)
+    if s.halt_points >= 1 and cut - start >= 12:
+        ex = None if exposure is None else exposure[:, start:cut]
+        long_signs = trends.slope_signs(series[:, start:cut], kind, s.halt_alpha, ex).tolist()
+    if stop >= 3:
+        ex = None if exposure is None else exposure[:, stop - w :]
+        slope_signs = trends.slope_signs(series[:, stop - w :], kind, settings.alpha, ex).tolist()
     out: list[tuple[str, str]] = []
     for i in range(len(rows)):
         if not np.isfinite(values[i]).any():
@@ -121,6 +134,7 @@ def signals_all(
             alpha=settings.alpha,
             halt_alpha=s.halt_alpha,
             exposure=ex,
+            long_sign=long_signs[i],
         )
         direction = "none" if way is None else f"halted_{way}"
         if direction == "none":
@@ -132,6 +146,7 @@ def signals_all(
                 alpha=settings.alpha,
                 slope_window=s.slope_window,
                 exposure=ex,
+                slope_sign=slope_signs[i],
             )
         out.append((icon, direction))
     return out

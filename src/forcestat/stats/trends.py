@@ -19,15 +19,17 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special
 
-from forcestat.stats._glm import fit_poisson_trend
+from forcestat.stats._glm import fit_poisson_trend, fit_poisson_trends
 from forcestat.stats.spc import XmrResult, xmr
 
 __all__ = [
     "halted",
     "level_departure",
     "mann_kendall",
+    "mann_kendalls",
     "poisson_glm",
     "poisson_slope",
+    "poisson_slopes",
     "seasonal_exposure",
     "trend",
     "trend_halted",
@@ -98,15 +100,64 @@ def poisson_slope(
     exp_ = None if exposure is None else np.asarray(exposure, dtype=float)
     if exp_ is not None and (exp_.shape != y.shape or np.any(exp_ <= 0)):
         raise ValueError("exposure must be positive and the same length as counts")
+    if overdispersion:
+        slopes, ps = poisson_slopes(y[None, :], None if exp_ is None else exp_[None, :])
+        return (float(slopes[0]), float(ps[0]))
     fit = fit_poisson_trend(y, exp_)
     if fit is None:
         return (math.nan, math.nan)
-    if not overdispersion:
-        z = fit.slope / math.sqrt(fit.slope_var)
-        return (fit.slope, float(2.0 * special.ndtr(-abs(z))))
-    phi = max(1.0, fit.pearson_chi2 / fit.df_resid)
-    t = fit.slope / math.sqrt(fit.slope_var * phi)
-    return (fit.slope, float(2.0 * special.stdtr(fit.df_resid, -abs(t))))
+    z = fit.slope / math.sqrt(fit.slope_var)
+    return (fit.slope, float(2.0 * special.ndtr(-abs(z))))
+
+
+def poisson_slopes(
+    counts: np.ndarray, exposure: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``poisson_slope`` (quasi-Poisson) of each row of a [series, month] array, fitted together
+    (``_glm.fit_poisson_trends``): (slopes, p-values), nan where a row has no fit."""
+    fits = fit_poisson_trends(np.asarray(counts, dtype=float), exposure)
+    df = fits.df_resid
+    with np.errstate(invalid="ignore", divide="ignore"):
+        phi = np.maximum(1.0, fits.pearson_chi2 / df)
+        t = fits.slope / np.sqrt(fits.slope_var * phi)
+        p = 2.0 * special.stdtr(df, -np.abs(t))
+    return fits.slope, np.where(fits.ok, p, np.nan)
+
+
+def mann_kendalls(values: np.ndarray, *, continuity: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``mann_kendall`` of each row of a [series, point] array: (z, p) arrays. Rows without
+    missing values are tested together; a row with some is tested alone (its points differ)."""
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 2:
+        raise ValueError("values must be two-dimensional (one series per row)")
+    rows, n = x.shape
+    z = np.full(rows, np.nan)
+    p = np.full(rows, np.nan)
+    whole = np.isfinite(x).all(axis=1)
+    for r in np.flatnonzero(~whole):
+        z[r], p[r] = mann_kendall(x[r], continuity=continuity)
+    if n < 2 or not whole.any():
+        return z, p
+    xw = x[whole]
+    i, j = _pairs(n)
+    s = np.sign(xw[:, j] - xw[:, i]).sum(axis=1)
+    # Tie groups: runs of equal values in each sorted row (a row's first value starts a run).
+    xs = np.sort(xw, axis=1)
+    start = np.ones(xs.shape, dtype=bool)
+    start[:, 1:] = xs[:, 1:] != xs[:, :-1]
+    run = np.cumsum(start.ravel()) - 1
+    size = np.bincount(run).astype(float)
+    row_of_run = np.repeat(np.arange(xw.shape[0]), start.sum(axis=1))
+    tie_term = np.bincount(row_of_run, weights=size * (size - 1) * (2 * size + 5))
+    var = (n * (n - 1) * (2 * n + 5) - tie_term) / 18.0
+    num = np.where(continuity & (s != 0), s - np.sign(s), s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        zw = num / np.sqrt(var)
+        pw = 2.0 * special.ndtr(-np.abs(zw))
+    flat = ~(var > 0)  # all values tied
+    z[whole] = np.where(flat, 0.0, zw)
+    p[whole] = np.where(flat, 1.0, pw)
+    return z, p
 
 
 def poisson_glm(
@@ -286,15 +337,25 @@ def level_departure(
     return (d, float(2.0 * special.stdtr(df, -abs(d / se))))
 
 
+def slope_signs(
+    values: np.ndarray, kind: str, alpha: float, exposure: np.ndarray | None = None
+) -> np.ndarray:
+    """``_slope_sign`` of each row of a [series, month] array, tested together: +1/-1 for a
+    significant rise/fall, 0 otherwise. The engine passes these to ``trend`` and ``halted``
+    (``slope_sign``, ``long_sign``) for every unit of a breakdown at once."""
+    if kind == "count":
+        slope, p = poisson_slopes(values, exposure)
+    else:
+        slope, p = mann_kendalls(values)
+    with np.errstate(invalid="ignore"):
+        significant = p < alpha  # nan: not significant
+    return np.where(significant, np.sign(slope), 0).astype(int)
+
+
 def _slope_sign(values: np.ndarray, kind: str, alpha: float, exposure: np.ndarray | None) -> int:
     """+1/-1 for a significant rise/fall of the series, 0 otherwise."""
-    if kind == "count":
-        slope, p = poisson_slope(values, exposure)
-    else:
-        slope, p = mann_kendall(values)
-    if math.isnan(p) or p >= alpha:
-        return 0
-    return 1 if slope > 0 else -1 if slope < 0 else 0
+    ex = None if exposure is None else np.asarray(exposure, dtype=float)[None, :]
+    return int(slope_signs(np.asarray(values, dtype=float)[None, :], kind, alpha, ex)[0])
 
 
 def _spc_sign(spc: XmrResult, recent: int) -> int:
@@ -349,6 +410,7 @@ def trend(
     alpha: float = 0.05,
     slope_window: int = 12,
     exposure: Sequence[float] | np.ndarray | None = None,
+    slope_sign: int | None = None,
 ) -> str:
     """ "upwards", "downwards" or "none" for the latest point of a monthly series.
 
@@ -359,13 +421,18 @@ def trend(
     2. Otherwise a significant slope (p < ``alpha``) over the last ``slope_window`` points:
        ``poisson_slope`` for kind "count" (with ``exposure``, e.g. month length x season, if
        given), Mann-Kendall for the other kinds (rates, medians, means, proportions).
+       ``slope_sign``: that test's sign if the caller has it already (``slope_signs`` of many
+       series at once).
     """
     y, spc, exp_ = _prepare(values, kind, spc, exposure)
     n = y.size
     sign = _spc_sign(spc, recent)
     if sign == 0 and n >= 3:
         w = min(slope_window, n)
-        sign = _slope_sign(y[n - w :], kind, alpha, None if exp_ is None else exp_[n - w :])
+        if slope_sign is None:
+            ex = None if exp_ is None else exp_[n - w :]
+            slope_sign = _slope_sign(y[n - w :], kind, alpha, ex)
+        sign = slope_sign
     return {1: "upwards", -1: "downwards"}.get(sign, "none")
 
 
@@ -420,10 +487,12 @@ def halted(
     alpha: float = 0.05,
     halt_alpha: float = 0.01,
     exposure: Sequence[float] | np.ndarray | None = None,
+    long_sign: int | None = None,
 ) -> str | None:
     """The direction ("upwards"/"downwards") of the long-term trend that has been halted at the
     latest point (``trend_halted``'s three conditions), or None. The long-term slope can be
-    significant one way only, so both directions cost one slope test."""
+    significant one way only, so both directions cost one slope test. ``long_sign``: that
+    test's sign (``slope_signs`` at ``halt_alpha`` over the window) if the caller has it."""
     if halt_points < 1:
         raise ValueError("halt_points must be >= 1")
     y, spc, exp_ = _prepare(values, kind, spc, exposure)
@@ -433,7 +502,10 @@ def halted(
     if cut - start < 12:
         return None
     ex = None if exp_ is None else exp_[start:]
-    target = _slope_sign(y[start:cut], kind, halt_alpha, None if ex is None else ex[: cut - start])
+    target = long_sign
+    if target is None:
+        ex_long = None if ex is None else ex[: cut - start]
+        target = _slope_sign(y[start:cut], kind, halt_alpha, ex_long)
     if target == 0:
         return None
     if np.any(spc.rule_flags["trend"][cut:] == target):
