@@ -95,10 +95,15 @@ def _check_common(baseline: int | None, shift_length: int, trend_length: int, mi
         raise ValueError("min_points must be >= 1")
 
 
-def _mean_moving_range(base: np.ndarray, screen: bool, fallback: bool = True) -> tuple[float, str]:
-    """Mean moving range of consecutive points, with NHSRplotthedots' one-pass screening, and
-    how it was screened: "screened", "unscreened" (``screen`` off, or nothing to screen) or
-    "fallback".
+_HOW = np.array(["unscreened", "screened", "fallback"], dtype=object)
+
+
+def _mean_moving_ranges(
+    base: np.ndarray, screen: bool, fallback: bool = True
+) -> tuple[np.ndarray, list[str]]:
+    """Mean moving range of consecutive points of each row of a [row, point] array, with
+    NHSRplotthedots' one-pass screening, and how each was screened: "screened", "unscreened"
+    (``screen`` off, or nothing to screen) or "fallback".
 
     Moving ranges >= 3.267 x the mean moving range are dropped and the mean recomputed once;
     the centre line is not touched. Moving ranges next to a missing value are skipped.
@@ -109,17 +114,6 @@ def _mean_moving_range(base: np.ndarray, screen: bool, fallback: bool = True) ->
     and the unscreened mean moving range is kept ("fallback"). ``fallback=False`` is
     NHSRplotthedots.
     """
-    amr, how = _mean_moving_ranges(base[None, :], screen, fallback)
-    return float(amr[0]), how[0]
-
-
-_HOW = np.array(["unscreened", "screened", "fallback"], dtype=object)
-
-
-def _mean_moving_ranges(
-    base: np.ndarray, screen: bool, fallback: bool = True
-) -> tuple[np.ndarray, list[str]]:
-    """``_mean_moving_range`` of each row of a [row, point] array at once."""
     mr = np.abs(base[:, 1:] - base[:, :-1])
     ok = np.isfinite(mr)
     m = ok.sum(axis=1)
