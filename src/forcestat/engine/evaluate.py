@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from forcestat.engine.kinds import KindStats
 from forcestat.engine.signals import signals_all
@@ -28,6 +28,18 @@ def _add(a: Any, b: Any) -> Any:
     if isinstance(a, dict):
         return {k: a[k] + b[k] for k in a}
     return a + b
+
+
+class _Pending(NamedTuple):
+    """A unit and period whose comparisons await their batch: the points of its windows, the
+    test each (window, comparator) reads (None: none) and the tests, by key."""
+
+    u: int
+    p: int
+    disp: Any
+    points: dict[tuple[int, int], Any]
+    keys: dict[tuple[str, str], tuple | None]
+    tests: dict[tuple, tuple[Any, Any, float]]
 
 
 # The dispersion of a unit's tests is estimated on the months before the 12 months to the
@@ -72,10 +84,9 @@ def rows_for(
             signals_at[p] = signals_all(ks, m, settings, ks.chart_stop(p - off + 1, last - off))
     # Then every unit and period's windows and benchmarks, their tests in one batch per kind
     # (``compare_batch``), and the rows.
-    todo: list[tuple] = []
-    for u, label in enumerate(units.labels):
+    todo: list[_Pending] = []
+    for u in range(len(units.labels)):
         for p, spans in span_at.items():
-            signal, trend = signals_at[p][u]
             disp = (
                 ks.dispersion(u, p - off + 1 - BASELINE_GAP, last - off)
                 if settings.overdispersion
@@ -107,19 +118,18 @@ def rows_for(
                             w_ = ks.window(u, s0 - off, s1 - off)
                             bw = w_ if bw is None else _add(bw, w_)
                     pending[key] = (cur_of[(a, b)], bw, bench.windows)
-            todo.append((u, label, p, spans, signal, trend, disp, points, keys, pending))
-    results = ks.compare_batch([(t[0], list(t[9].values()), t[6]) for t in todo])
-    for (_u, label, p, spans, signal, trend, _d, points, keys, pending), res in zip(
-        todo, results, strict=True
-    ):
-        tested = dict(zip(pending, res, strict=True))
-        for w, (a, b) in spans.items():
-            pt = points[(a, b)]
+            todo.append(_Pending(u, p, disp, points, keys, pending))
+    results = ks.compare_batch([(t.u, list(t.tests.values()), t.disp) for t in todo])
+    for t, res in zip(todo, results, strict=True):
+        tested = dict(zip(t.tests, res, strict=True))
+        signal, trend = signals_at[t.p][t.u]
+        for w, (a, b) in span_at[t.p].items():
+            pt = t.points[(a, b)]
             row: dict[str, Any] = {
                 "measure_id": m.id,
                 "breakdown": units.breakdown,
-                "unit": label,
-                "period_end": month_label(p),
+                "unit": units.labels[t.u],
+                "period_end": month_label(t.p),
                 "window": w,
                 "value": pt.value,
                 "numerator": pt.numerator,
@@ -129,7 +139,7 @@ def rows_for(
                 "ci_high": pt.ci_high,
             }
             for c in comparators:
-                key = keys[(w, c)]
+                key = t.keys[(w, c)]
                 value, diff, pval = (None, None, None) if key is None else tested[key]
                 if pt.base is not None and not ks.base_ok(pt.base):
                     pval = None
