@@ -86,3 +86,28 @@ def test_the_connections_row_order_setting_is_restored(store_path, framework):
         assert st.duck.execute(setting).fetchone()[0] is False  # as the user left it
     finally:
         st.close()
+
+
+def test_duckdb_counts_with_count_if_and_other_backends_keep_the_filtered_count(
+    store_path, framework
+):
+    st = open_store(store_path, read_only=True)
+    try:
+        p = _crimes_by_district(framework, st.ibis)
+        sql = str(st.ibis.compile(cube.build_query(p, st.ibis)))
+        aggregates = sql[: sql.index(" FROM (")]
+        assert aggregates.count("COUNT_IF(") > 10
+        assert "COUNT(*) FILTER" not in aggregates
+        # A backend that is not DuckDB (named otherwise) compiles to Ibis' own filtered count.
+        t = cube.table(st.ibis, "crimes")
+        cond = t.domestic_abuse.fill_null(False)
+        assert "count_if" in repr(cube._count_if(cond, st.ibis)).lower()
+        other = cube._count_if(cond, object())
+        assert "count_if" not in repr(other).lower()
+        expr = t.aggregate(a=cube._count_if(cond, st.ibis), b=other.resolve(t))
+        a, b = st.ibis.execute(expr).iloc[0]
+        want = st.duck.sql("SELECT count(*) FROM crimes WHERE domestic_abuse").fetchone()[0]
+        assert a == b == want
+        assert a > 0
+    finally:
+        st.close()
