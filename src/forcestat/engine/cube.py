@@ -334,11 +334,14 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         return rows.group_by([*group, lag.fill_null(-1).name(LAG)]).aggregate(**aggs)
     (m,) = p.measures
     v = c(m.value_expr).cast("float64")  # type: ignore[arg-type]
-    rows = t.filter(_and(v.notnull(), c.predicate(m.filter_expr)))
     if p.kind == "median":
         # Bin index at the measure's resolution; the value of a bin is index x resolution.
+        # Records without a value fall in a null bin that ``run`` drops: filtering them out
+        # here would compute the value (often a difference of two timestamps) twice per record.
+        rows = t.filter(f) if (f := c.predicate(m.filter_expr)) is not None else t
         binned = (v / m.bin_width).floor().cast("int64").name(BIN)
         return rows.group_by([*keys, binned]).aggregate(count=_.count())
+    rows = t.filter(_and(v.notnull(), c.predicate(m.filter_expr)))
     day = date.cast("date").name(DAY)
     return rows.group_by([*keys, day]).aggregate(total=v.sum())
 
@@ -426,6 +429,8 @@ def run(p: Pass, backend: Any) -> pd.DataFrame:
         metric_cols = [c for c in df.columns if ":" in c]
         df[metric_cols] = df[metric_cols].fillna(0)
     if p.kind == "median":
+        if df[BIN].isna().any():
+            df = df[df[BIN].notna()].reset_index(drop=True)
         df[BIN] = df[BIN].astype("int64")
         df["count"] = df["count"].astype("int64")
     if p.kind == "daily":
