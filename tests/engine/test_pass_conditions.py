@@ -111,3 +111,41 @@ def test_duckdb_counts_with_count_if_and_other_backends_keep_the_filtered_count(
         assert a > 0
     finally:
         st.close()
+
+
+def test_small_stores_run_their_passes_on_the_cores_the_workers_leave(store_path, framework):
+    import os
+
+    from forcestat.engine import run as engine_run
+
+    st = open_store(store_path, read_only=True)
+    try:
+        tables = ["crimes", "calls"]
+        want = sum(st.duck.sql(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+        assert cube.record_count(st.ibis, tables) == want > 0
+        assert cube.record_count(object(), tables) is None  # not DuckDB: unknown
+        cores = os.cpu_count() or 1
+        assert engine_run.passes_threads(st.ibis, tables, 1) is None  # no workers: as it is
+        assert engine_run.passes_threads(st.ibis, tables, 2) == max(1, cores - 2)
+        assert engine_run.passes_threads(st.ibis, tables, cores + 3) == 1
+        big = engine_run.SMALL_STORE_RECORDS
+        try:
+            engine_run.SMALL_STORE_RECORDS = want  # as if the tables were that big
+            assert engine_run.passes_threads(st.ibis, tables, 2) is None
+        finally:
+            engine_run.SMALL_STORE_RECORDS = big
+
+        setting = "SELECT current_setting('threads')"
+        st.duck.execute("SET threads = 3")
+        with cube.threads(st.ibis, 1):
+            assert st.duck.execute(setting).fetchone()[0] == 1
+        assert st.duck.execute(setting).fetchone()[0] == 3
+        with cube.threads(st.ibis, None):
+            assert st.duck.execute(setting).fetchone()[0] == 3
+        # A run with workers changes it during its passes only.
+        from forcestat.engine import compute
+
+        compute(st, framework, "2020-03", measures=["recorded_crime"], workers=2)
+        assert st.duck.execute(setting).fetchone()[0] == 3
+    finally:
+        st.close()

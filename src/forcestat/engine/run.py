@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,27 @@ def _tables(measures: Sequence[Measure]) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
+
+
+# Below this many records in the tables a run reads, DuckDB runs the passes on the cores the
+# worker processes leave (one, on two cores) rather than on all of them. There the statistics
+# take as much CPU as the passes (one force, 4 million records: about 1.3 CPU-s of statistics,
+# 0.9 CPU-s of passes), a second DuckDB thread costs 15% more CPU for its speed-up, and the
+# whole run was 5-12% faster on one thread (docs/framework.md). Above it the passes are the
+# long pole: the 43-force national set (37 million records) took 63 s on one thread and 33-43 s
+# on two.
+SMALL_STORE_RECORDS = 10_000_000
+
+
+def passes_threads(backend: Any, tables: Sequence[str], workers: int) -> int | None:
+    """DuckDB threads for the passes of a run with ``workers`` processes evaluating: None (the
+    connection's own setting) unless workers run and the tables are small."""
+    if workers <= 1:
+        return None
+    records = cube.record_count(backend, tables)
+    if records is None or records >= SMALL_STORE_RECORDS:
+        return None
+    return max(1, (os.cpu_count() or 1) - workers)
 
 
 def _dispatch(
@@ -123,11 +145,12 @@ def compute(
         pairs = sum(len(breakdown_order(m, route)) for m in chosen)
         workers = default_workers(pairs * (60 if all_periods else 1))
     ev = Evaluator(chosen, passes, geo, framework.settings, max(1, workers), progress)
+    backend_threads = passes_threads(backend, _tables(chosen), max(1, workers))
     t_agg = 0.0
     pending: list[tuple[str, tuple[int, int]]] = []
     try:
         k = 0
-        with cube.unordered(backend):
+        with cube.unordered(backend), cube.threads(backend, backend_threads):
             for t in order:
                 for p in by_table[t]:
                     if progress:
