@@ -149,3 +149,21 @@ def test_small_stores_run_their_passes_on_the_cores_the_workers_leave(store_path
         assert st.duck.execute(setting).fetchone()[0] == 3
     finally:
         st.close()
+
+
+def test_a_tables_months_are_its_first_and_last_dates_months(store_path):
+    st = open_store(store_path, read_only=True)
+    try:
+        for name, date in [
+            ("crimes", "outcome_at"),
+            ("crimes", "recorded_at"),
+            ("calls", "received_at"),
+        ]:
+            want = st.duck.sql(
+                f"SELECT min(year({date}) * 12 + month({date}) - 1), "
+                f"max(year({date}) * 12 + month({date}) - 1) FROM {name}"
+            ).fetchone()
+            assert cube.date_span(st.ibis, name, date) == want
+        assert want[0] < want[1]
+    finally:
+        st.close()

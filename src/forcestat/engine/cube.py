@@ -586,8 +586,9 @@ def date_span(backend: Any, name: str, date: str) -> tuple[int, int] | None:
     t = table(backend, name)
 
     def query() -> ir.Table:
-        month = _month(t[date])
-        return t.aggregate(lo=month.min(), hi=month.max())
+        # The first and last dates, then their months: a plain column's min and max are cheap
+        # where the month of every row is not.
+        return t.aggregate(lo=t[date].min(), hi=t[date].max())
 
     con = getattr(backend, "con", None)
     if getattr(backend, "name", None) == "duckdb" and con is not None:
@@ -605,4 +606,4 @@ def date_span(backend: Any, name: str, date: str) -> tuple[int, int] | None:
         lo, hi = row["lo"], row["hi"]
     if lo is None:
         return None
-    return int(lo), int(hi)
+    return lo.year * 12 + lo.month - 1, hi.year * 12 + hi.month - 1
