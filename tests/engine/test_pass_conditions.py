@@ -167,3 +167,23 @@ def test_a_tables_months_are_its_first_and_last_dates_months(store_path):
         assert want[0] < want[1]
     finally:
         st.close()
+
+
+def test_a_sum_over_no_rows_comes_back_as_zero(monkeypatch):
+    import pyarrow as pa
+
+    # The backend's answer for an additive pass: a sum over no rows is NULL.
+    got = pa.table(
+        {
+            cube.MONTH: pa.array([24000, 24001], pa.int64()),
+            "district": ["Fenland", "Cambridge"],
+            "crime_harm:s": pa.array([1.5, None], pa.float64()),
+            "crime_harm:n": pa.array([3, 0], pa.int64()),
+        }
+    )
+    monkeypatch.setattr(cube, "_arrow", lambda p, backend: (got, {"other:n": "crime_harm:n"}))
+    p = cube.Pass("crimes", "recorded_at", "additive", ("district",))
+    df = cube.run(p, None)
+    assert df["crime_harm:s"].tolist() == [1.5, 0.0]
+    assert df["crime_harm:n"].tolist() == df["other:n"].tolist() == [3, 0]
+    assert str(df[cube.MONTH].dtype) == "int64" and p.frame is df
