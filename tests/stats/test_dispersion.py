@@ -14,6 +14,7 @@ from scipy import stats
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tsa.stattools import acovf
 
+from forcestat.stats import dispersion
 from forcestat.stats.comparisons import poisson_e_test, two_proportion_test
 from forcestat.stats.dispersion import (
     NO_DISPERSION,
@@ -236,3 +237,58 @@ def test_scaled_count_test_keeps_size_and_most_power_on_poisson_counts():
     assert null_rate < 0.08
     plain, scaled = run(1.08)
     assert scaled > 0.8 * plain
+
+
+def _same(a, b) -> bool:
+    """Two Dispersions equal to the last bit (nan equal to nan)."""
+    return all(
+        x == y or (math.isnan(x) and math.isnan(y)) for x, y in [(a.phi, b.phi), (a.df, b.df)]
+    )
+
+
+def test_rows_estimated_together_equal_each_row_alone():
+    rng = np.random.default_rng(7)
+    months = 60
+    counts = rng.poisson(rng.uniform(0.5, 400, size=(25, 1)), size=(25, months)).astype(float)
+    counts[3] = 0.0  # no counts at all: no estimate
+    counts[4, :30] = 0.0
+    together = dispersion.count_dispersions(counts)
+    assert [
+        _same(a, dispersion.count_dispersion(c)) for a, c in zip(together, counts, strict=True)
+    ] == [True] * 25
+    assert math.isnan(together[3].phi) and not math.isnan(together[4].phi)
+    for detrend in (False, True):
+        got = dispersion.count_dispersions(counts, lags=3, detrend=detrend, months=24)
+        alone = [dispersion.count_dispersion(c, lags=3, detrend=detrend, months=24) for c in counts]
+        assert all(_same(a, b) for a, b in zip(got, alone, strict=True))
+
+    n = rng.integers(0, 60, size=(25, months)).astype(float)
+    n[5, ::7] = 0.0  # empty months: their pairs carry no difference
+    n[6] = 0.0  # every month empty: no estimate
+    x = np.floor(n * rng.uniform(0.2, 0.9, size=(25, 1)))
+    x[7] = n[7]  # a rate of 1: no estimate
+    before = np.minimum(x, np.floor(x * 0.9 + 1))
+    for xb in (None, before):
+        got = dispersion.proportion_dispersions(x, n, x_year_before=xb)
+        alone = [
+            dispersion.proportion_dispersion(
+                x[i], n[i], x_year_before=None if xb is None else xb[i]
+            )
+            for i in range(25)
+        ]
+        assert all(_same(a, b) for a, b in zip(got, alone, strict=True))
+        assert math.isnan(got[6].phi) and not math.isnan(got[5].phi)
+        assert math.isnan(got[7].phi) == (xb is None)  # a rate of 1 a year before too
+
+
+def test_a_rows_estimate_is_its_long_run_variance_computed_by_hand():
+    rng = np.random.default_rng(3)
+    s = rng.normal(size=(4, 36))
+    got = dispersion.long_run_dispersions(s)
+    for row, d in zip(s, got, strict=True):
+        r = (row.reshape(3, 12) - row.reshape(3, 12).mean(axis=1, keepdims=True)).ravel()
+        bracket = float(np.sum(r * r)) + 2.0 * sum(
+            (1.0 - lag / 12.0) * float(np.sum(r[lag:] * r[:-lag])) for lag in range(1, 12)
+        )
+        expected, df = dispersion._null_moments(3, 12, 11, False)
+        assert d.phi == pytest.approx(bracket / expected, rel=1e-12) and d.df == df

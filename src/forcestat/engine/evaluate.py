@@ -85,13 +85,16 @@ def rows_for(
     # Then every unit and period's windows and benchmarks, their tests in one batch per kind
     # (``compare_batch``), and the rows.
     todo: list[_Pending] = []
-    for u in range(len(units.labels)):
+    everyone = list(range(len(units.labels)))
+    disp_at = {
+        p: ks.dispersions(everyone, max(0, p - off + 1 - BASELINE_GAP), last - off)
+        if settings.overdispersion
+        else [NO_DISPERSION] * len(everyone)
+        for p in span_at
+    }
+    for u in everyone:
         for p, spans in span_at.items():
-            disp = (
-                ks.dispersion(u, p - off + 1 - BASELINE_GAP, last - off)
-                if settings.overdispersion
-                else NO_DISPERSION
-            )
+            disp = disp_at[p][u]
             # Windows that cover the same months (fytd in March is the 12 months; year end is
             # then the previous year) share their statistics rather than recomputing them.
             cur_of = {ab: ks.window(u, ab[0] - off, ab[1] - off) for ab in spans.values()}

@@ -18,8 +18,8 @@ from forcestat.stats import comparisons, intervals, spc, totals, verdicts
 from forcestat.stats.dispersion import (
     NO_DISPERSION,
     Dispersion,
-    count_dispersion,
-    proportion_dispersion,
+    count_dispersions,
+    proportion_dispersions,
 )
 
 NAN = math.nan
@@ -129,7 +129,11 @@ class KindStats:
         """Overdispersion of the unit's monthly series up to month ``stop`` (exclusive), from
         year-on-year differences (``stats.dispersion``; ``last``: the last month of data);
         kinds without a model for it have none."""
-        return NO_DISPERSION
+        return self.dispersions([u], stop, last)[0]
+
+    def dispersions(self, units: list[int], stop: int, last: int) -> list[Dispersion]:
+        """``dispersion`` of each of ``units``, estimated together."""
+        return [NO_DISPERSION] * len(units)
 
     def base_ok(self, base: float | None) -> bool:
         return base is None or verdicts.base_rule(base, self.min_base, self.caution_base) != (
@@ -208,8 +212,8 @@ class CountStats(KindStats):
             done.update(zip(todo[a:b], ps, strict=True))
         return np.array([done[key] for key in keys], dtype=float)
 
-    def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
-        return count_dispersion(self.units.arrays["n"][u, :stop])
+    def dispersions(self, units: list[int], stop: int, last: int) -> list[Dispersion]:
+        return count_dispersions(self.units.arrays["n"][units, :stop])
 
     def charts(
         self, stop: int, units: Any = None, **kw: Any
@@ -309,16 +313,17 @@ class ProportionStats(KindStats):
             p = np.where(a["den"] > 0, np.minimum(1.0, a["num"] / a["den"]), 0.0)
         return p * n_eff, n_eff
 
-    def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
-        x, n = self.monthly(u, stop)
+    def dispersions(self, units: list[int], stop: int, last: int) -> list[Dispersion]:
+        x, n = self.monthly(units, stop)
         before = None
         last = self.extract_month(last)
         if self.units.lagged is not None and stop > 12:
             # Cohort rates: month m against month m - 12 as it stood as long after it.
             t = np.arange(12, stop)
-            before = np.zeros(stop)
-            before[12:] = self._lag_cumulative()[u, t - 12, np.clip(last - t, 0, LAG_CAP)]
-        return proportion_dispersion(np.minimum(x, n), n, x_year_before=before)
+            before = np.zeros((len(units), stop))
+            lags = np.clip(last - t, 0, LAG_CAP)
+            before[:, 12:] = self._lag_cumulative()[np.asarray(units)[:, None], t - 12, lags]
+        return proportion_dispersions(np.minimum(x, n), n, x_year_before=before)
 
     def extract_month(self, last: int) -> int:
         """The month (relative) outcomes are known to: the latest outcome month in the data
@@ -522,9 +527,10 @@ class TotalStats(KindStats):
         p = disp.p_value(totals.weighted_poisson_e_test(t1, v1, t2, v2, windows, disp.scale))
         return (t2 / windows, t1 - t2 / windows, p)
 
-    def dispersion(self, u: int, stop: int, last: int) -> Dispersion:
+    def dispersions(self, units: list[int], stop: int, last: int) -> list[Dispersion]:
         a = self.units.arrays
-        return count_dispersion(totals.scaled_counts(a["s"][u, :stop], a["ss"][u, :stop]))
+        scaled = [totals.scaled_counts(a["s"][u, :stop], a["ss"][u, :stop]) for u in units]
+        return count_dispersions(np.array(scaled, dtype=float).reshape(len(units), -1))
 
     def charts(
         self, stop: int, units: Any = None, **kw: Any

@@ -52,8 +52,11 @@ from scipy import special
 __all__ = [
     "Dispersion",
     "count_dispersion",
+    "count_dispersions",
     "long_run_dispersion",
+    "long_run_dispersions",
     "proportion_dispersion",
+    "proportion_dispersions",
 ]
 
 YEAR = 12
@@ -142,25 +145,48 @@ def long_run_dispersion(
     months (``_null_moments``), and df its Satterthwaite degrees of freedom. ``lags`` defaults
     to ``block`` - 1. Blocks run back from the latest value (the latest block is the current
     window's); an incomplete oldest block is dropped. Fewer than ``MIN_DIFFERENCES`` values
-    give ``NO_DISPERSION``.
+    give ``NO_DISPERSION``. The one-row case of ``long_run_dispersions``.
     """
     s = np.asarray(standardised, dtype=float)
-    if s.ndim != 1 or not np.all(np.isfinite(s)):
+    if s.ndim != 1:
         raise ValueError("standardised differences must be a 1-D array of finite numbers")
-    nblocks = s.size // block
+    return long_run_dispersions(s[None, :], block=block, lags=lags, detrend=detrend)[0]
+
+
+def long_run_dispersions(
+    standardised: np.ndarray,
+    *,
+    block: int = YEAR,
+    lags: int | None = None,
+    detrend: bool = False,
+) -> list[Dispersion]:
+    """``long_run_dispersion`` of each row of a [series, value] array. The engine estimates
+    phi for every unit of a breakdown at each period: their series end at the same month."""
+    s = np.asarray(standardised, dtype=float)
+    if s.ndim != 2 or not np.all(np.isfinite(s)):
+        raise ValueError("standardised differences must be finite numbers, one row a series")
+    rows, size = s.shape
+    nblocks = size // block
     if nblocks * block < MIN_DIFFERENCES or nblocks < 1:
-        return NO_DISPERSION
-    s = s[s.size - nblocks * block :]
-    resid = (s.reshape(nblocks, block) @ _residual_maker(block, detrend).T).ravel()
+        return [NO_DISPERSION] * rows
+    s = s[:, size - nblocks * block :].reshape(rows, nblocks, block)
+    # Stacked matrix products: each row's residuals and lagged sums are the same products (and
+    # so the same floating-point numbers) as for that row alone. That matters: a scaled E-test's
+    # rejection region moves in whole counts, so a phi one rounding off can move a p-value.
+    resid = np.matmul(s, _residual_maker(block, detrend).T).reshape(rows, -1)
     nlags = min(block - 1 if lags is None else lags, block - 1)
-    weights = [1.0 - lag / (nlags + 1.0) for lag in range(1, nlags + 1)]
     expected, df = _null_moments(nblocks, block, nlags, detrend)
-    total = float(resid @ resid)
-    for lag, w in enumerate(weights, 1):
-        total += 2.0 * w * float(resid[lag:] @ resid[:-lag])
     if expected <= 0:
-        return NO_DISPERSION
-    return Dispersion(total / expected, df)
+        return [NO_DISPERSION] * rows
+
+    def dots(lag: int) -> np.ndarray:
+        a, b = resid[:, lag:], resid[:, : resid.shape[1] - lag]
+        return np.matmul(a[:, None, :], b[:, :, None])[:, 0, 0]
+
+    total = dots(0)
+    for lag in range(1, nlags + 1):
+        total = total + 2.0 * (1.0 - lag / (nlags + 1.0)) * dots(lag)
+    return [Dispersion(float(t) / expected, df) for t in total]
 
 
 def count_dispersion(
@@ -177,19 +203,41 @@ def count_dispersion(
     d_m = y_m - y_(m-12) has Poisson variance mu_m + mu_(m-12); the pooled estimate of that,
     mean(y_m + y_(m-12)) over the differences used, standardises them (per-month observed
     counts would correlate the standardiser with the difference for small counts). Returns nan
-    ``NO_DISPERSION`` when undefined (too few months, or all zero).
+    ``NO_DISPERSION`` when undefined (too few months, or all zero). The one-row case of
+    ``count_dispersions``.
     """
     y = np.asarray(monthly_counts, dtype=float)
-    if y.ndim != 1 or np.any(~np.isfinite(y)) or np.any(y < 0):
+    if y.ndim != 1:
         raise ValueError("monthly_counts must be a 1-D array of non-negative numbers")
-    k = min(months, y.size - YEAR) // YEAR * YEAR  # whole blocks only, as phi uses
+    return count_dispersions(y[None, :], months=months, lags=lags, detrend=detrend)[0]
+
+
+def count_dispersions(
+    monthly_counts: np.ndarray,
+    *,
+    months: int = MONTHS,
+    lags: int | None = None,
+    detrend: bool = False,
+) -> list[Dispersion]:
+    """``count_dispersion`` of each row of a [series, month] array."""
+    y = np.asarray(monthly_counts, dtype=float)
+    if y.ndim != 2 or np.any(~np.isfinite(y)) or np.any(y < 0):
+        raise ValueError("monthly counts must be non-negative numbers, one row a series")
+    rows, size = y.shape
+    k = min(months, size - YEAR) // YEAR * YEAR  # whole blocks only, as phi uses
     if k < MIN_DIFFERENCES:
-        return NO_DISPERSION
-    cur, prev = y[y.size - k :], y[y.size - k - YEAR : y.size - YEAR]
-    v = float(np.mean(cur + prev))
-    if v <= 0:
-        return NO_DISPERSION
-    return long_run_dispersion((cur - prev) / math.sqrt(v), lags=lags, detrend=detrend)
+        return [NO_DISPERSION] * rows
+    cur, prev = y[:, size - k :], y[:, size - k - YEAR : size - YEAR]
+    v = (cur + prev).mean(axis=1)
+    ok = v > 0
+    out = [NO_DISPERSION] * rows
+    if ok.any():
+        found = long_run_dispersions(
+            (cur[ok] - prev[ok]) / np.sqrt(v[ok])[:, None], lags=lags, detrend=detrend
+        )
+        for i, d in zip(np.flatnonzero(ok).tolist(), found, strict=True):
+            out[i] = d
+    return out
 
 
 def proportion_dispersion(
@@ -209,31 +257,68 @@ def proportion_dispersion(
     same time after it as month m has had: see ``engine.kinds``). A month pair with an empty
     month carries no difference and is treated as a standardised 0 (it neither adds nor removes
     evidence of overdispersion); all pairs empty, or p of 0 or 1, gives ``NO_DISPERSION``.
+    The one-row case of ``proportion_dispersions``.
     """
     x = np.asarray(monthly_x, dtype=float)
     n = np.asarray(monthly_n, dtype=float)
     if x.shape != n.shape or x.ndim != 1:
         raise ValueError("monthly_x and monthly_n must be 1-D arrays of the same length")
-    if np.any(~np.isfinite(x)) or np.any(~np.isfinite(n)) or np.any(x < 0) or np.any(x > n):
-        raise ValueError("need finite 0 <= x <= n in every month")
-    k = min(months, x.size - YEAR) // YEAR * YEAR  # whole blocks only, as phi uses
-    if k < MIN_DIFFERENCES:
-        return NO_DISPERSION
-    xc, nc = x[x.size - k :], n[n.size - k :]
-    xp, np_ = x[x.size - k - YEAR : x.size - YEAR], n[n.size - k - YEAR : n.size - YEAR]
+    xb = None
     if x_year_before is not None:
         xb = np.asarray(x_year_before, dtype=float)
         if xb.shape != x.shape:
             raise ValueError("x_year_before must be the same length as monthly_x")
-        xp = xb[xb.size - k :]
+        xb = xb[None, :]
+    return proportion_dispersions(
+        x[None, :], n[None, :], months=months, lags=lags, x_year_before=xb, detrend=detrend
+    )[0]
+
+
+def proportion_dispersions(
+    monthly_x: np.ndarray,
+    monthly_n: np.ndarray,
+    *,
+    months: int = MONTHS,
+    lags: int | None = None,
+    x_year_before: np.ndarray | None = None,
+    detrend: bool = False,
+) -> list[Dispersion]:
+    """``proportion_dispersion`` of each row of [series, month] arrays."""
+    x = np.asarray(monthly_x, dtype=float)
+    n = np.asarray(monthly_n, dtype=float)
+    if x.shape != n.shape or x.ndim != 2:
+        raise ValueError("monthly_x and monthly_n must be [series, month] arrays, same shape")
+    if np.any(~np.isfinite(x)) or np.any(~np.isfinite(n)) or np.any(x < 0) or np.any(x > n):
+        raise ValueError("need finite 0 <= x <= n in every month")
+    rows, size = x.shape
+    k = min(months, size - YEAR) // YEAR * YEAR  # whole blocks only, as phi uses
+    if k < MIN_DIFFERENCES:
+        return [NO_DISPERSION] * rows
+    xc, nc = x[:, size - k :], n[:, size - k :]
+    xp, np_ = x[:, size - k - YEAR : size - YEAR], n[:, size - k - YEAR : size - YEAR]
+    if x_year_before is not None:
+        xb = np.asarray(x_year_before, dtype=float)
+        if xb.shape != x.shape:
+            raise ValueError("x_year_before must be the same shape as monthly_x")
+        xp = xb[:, size - k :]
     both = (nc > 0) & (np_ > 0)
-    if not both.any():
-        return NO_DISPERSION
-    pooled = float((xc[both].sum() + xp[both].sum()) / (nc[both].sum() + np_[both].sum()))
-    if pooled <= 0.0 or pooled >= 1.0:
-        return NO_DISPERSION
-    s = np.zeros(k)
+    # The pooled rate over the months both of whose values exist; a row with an empty month
+    # sums its others alone, as it would by itself (zeros in the sum would round differently).
+    hits = xc.sum(axis=1) + xp.sum(axis=1)
+    trials = nc.sum(axis=1) + np_.sum(axis=1)
+    for i in np.flatnonzero(~both.all(axis=1)).tolist():
+        b = both[i]
+        hits[i] = xc[i][b].sum() + xp[i][b].sum()
+        trials[i] = nc[i][b].sum() + np_[i][b].sum()
+    ok = both.any(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var = pooled * (1.0 - pooled) * (1.0 / nc[both] + 1.0 / np_[both])
-        s[both] = (xc[both] / nc[both] - xp[both] / np_[both]) / np.sqrt(var)
-    return long_run_dispersion(s, lags=lags, detrend=detrend)
+        pooled = np.where(ok, hits / np.where(ok, trials, 1.0), 0.0)
+        ok &= (pooled > 0.0) & (pooled < 1.0)
+        var = pooled[:, None] * (1.0 - pooled[:, None]) * (1.0 / nc + 1.0 / np_)
+        s = np.where(both, (xc / nc - xp / np_) / np.sqrt(var), 0.0)
+    out = [NO_DISPERSION] * rows
+    if ok.any():
+        found = long_run_dispersions(s[ok], lags=lags, detrend=detrend)
+        for i, d in zip(np.flatnonzero(ok).tolist(), found, strict=True):
+            out[i] = d
+    return out
