@@ -187,3 +187,40 @@ def test_a_sum_over_no_rows_comes_back_as_zero(monkeypatch):
     assert df["crime_harm:s"].tolist() == [1.5, 0.0]
     assert df["crime_harm:n"].tolist() == df["other:n"].tolist() == [3, 0]
     assert str(df[cube.MONTH].dtype) == "int64" and p.frame is df
+
+
+def test_a_median_pass_filters_as_written_and_bins_whole_numbers_as_they_are(store_path, framework):
+    st = open_store(store_path, read_only=True)
+    try:
+        measures = [framework.measure(i) for i in ("calls_101_wait", "response_time_immediate")]
+        cols = cube.table_columns(st.ibis, ["calls", "incidents"])
+        passes, _ = cube.plan(measures, cols)
+        wait = next(p for p in passes if p.table == "calls" and p.kind == "median")
+        sql = str(st.ibis.compile(cube.build_query(wait, st.ibis)))
+        # No COALESCE around the filter (the backend can push it into its scan); whole
+        # seconds at a resolution of 1 are their own bins.
+        assert "COALESCE" not in sql.upper() and "FLOOR" not in sql.upper()
+        got = cube.run(wait, st.ibis).sort_values([cube.MONTH, cube.BIN]).reset_index(drop=True)
+        want = st.duck.sql(
+            """SELECT year(received_at) * 12 + month(received_at) - 1 AS month,
+                      wait_seconds AS bin, count(*) AS count
+               FROM calls WHERE channel = '101' AND wait_seconds IS NOT NULL
+               GROUP BY 1, 2 ORDER BY 1, 2"""
+        ).df()
+        assert len(got) == len(want) > 0
+        for c in (cube.MONTH, cube.BIN, "count"):
+            assert got[c].astype("int64").tolist() == want[c].astype("int64").tolist()
+
+        # Minutes between two timestamps at 0.1: floored, and records without a value dropped.
+        imm = next(p for p in passes if p.table == "incidents" and p.keys == ("district",))
+        got = cube.run(imm, st.ibis)
+        want = st.duck.sql(
+            """SELECT count(*), sum(floor((epoch(first_arrival_at) - epoch(created_at))
+                                         / 60.0 / 0.1)) FROM incidents
+               WHERE grade = 'immediate' AND first_arrival_at IS NOT NULL
+                 AND created_at IS NOT NULL"""
+        ).fetchone()
+        assert int(got["count"].sum()) == want[0] > 0
+        assert int((got[cube.BIN] * got["count"]).sum()) == want[1]
+    finally:
+        st.close()

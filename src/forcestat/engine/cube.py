@@ -320,7 +320,12 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         def hit(comp: Compiler, m: Measure) -> ir.BooleanValue | None:
             return _and(comp.predicate(m.filter_expr), comp.predicate(m.numerator_expr))
 
-        conds = [hit(c, m) for m in p.measures]
+        def written(node: Any) -> ir.BooleanValue | None:
+            return None if node is None else c(node)
+
+        # The filter as written (no COALESCE: a WHERE drops a null condition anyway, and the
+        # backend can push a plain one into its scan).
+        conds = [_and(written(m.filter_expr), written(m.numerator_expr)) for m in p.measures]
         rows = t
         if all(h is not None for h in conds):
             any_hit = conds[0]
@@ -339,8 +344,15 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         # Bin index at the measure's resolution; the value of a bin is index x resolution.
         # Records without a value fall in a null bin that ``run`` drops: filtering them out
         # here would compute the value (often a difference of two timestamps) twice per record.
-        rows = t.filter(f) if (f := c.predicate(m.filter_expr)) is not None else t
-        binned = (v / m.bin_width).floor().cast("int64").name(BIN)
+        # The filter as written: a WHERE drops rows whose condition is null anyway, and
+        # without COALESCE(..., FALSE) around it DuckDB can push it into its scan (the 101
+        # calls' wait histogram: about a third faster).
+        rows = t if m.filter_expr is None else t.filter(c(m.filter_expr))
+        raw = c(m.value_expr)  # type: ignore[arg-type]
+        if raw.type().is_integer() and m.bin_width == 1:
+            binned = raw.cast("int64").name(BIN)  # whole numbers at a resolution of 1
+        else:
+            binned = (v / m.bin_width).floor().cast("int64").name(BIN)
         return rows.group_by([*keys, binned]).aggregate(count=_.count())
     rows = t.filter(_and(v.notnull(), c.predicate(m.filter_expr)))
     day = date.cast("date").name(DAY)
