@@ -50,11 +50,10 @@ def _tables(measures: Sequence[Measure]) -> list[str]:
 
 # Below this many records in the tables a run reads, DuckDB runs the passes on the cores the
 # worker processes leave (one, on two cores) rather than on all of them. There the statistics
-# take as much CPU as the passes (one force, 4 million records: about 1.3 CPU-s of statistics,
-# 0.9 CPU-s of passes), a second DuckDB thread costs 15% more CPU for its speed-up, and the
-# whole run was 5-12% faster on one thread (docs/framework.md). Above it the passes are the
-# long pole: the 43-force national set (37 million records) took 63 s on one thread and 33-43 s
-# on two.
+# take about as much CPU as the passes (one force, 4 million records), and a second DuckDB
+# thread costs 15% more CPU for its speed-up: the whole run was as fast or faster on one thread
+# and took 0.3 CPU-s less (docs/framework.md). Above it the passes are the long pole: the
+# 43-force national set (37 million records) took 63 s on one thread and 33-43 s on two.
 SMALL_STORE_RECORDS = 10_000_000
 
 
