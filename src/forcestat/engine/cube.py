@@ -339,7 +339,8 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         # -1: no outcome date (counted as immediate, but it says nothing about the extract).
         return rows.group_by([*group, lag.fill_null(-1).name(LAG)]).aggregate(**aggs)
     (m,) = p.measures
-    v = c(m.value_expr).cast("float64")  # type: ignore[arg-type]
+    raw = c(m.value_expr)  # type: ignore[arg-type]
+    v = raw.cast("float64")
     if p.kind == "median":
         # Bin index at the measure's resolution; the value of a bin is index x resolution.
         # Records without a value fall in a null bin that ``run`` drops: filtering them out
@@ -348,7 +349,6 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         # without COALESCE(..., FALSE) around it DuckDB can push it into its scan (the 101
         # calls' wait histogram: about a third faster).
         rows = t if m.filter_expr is None else t.filter(c(m.filter_expr))
-        raw = c(m.value_expr)  # type: ignore[arg-type]
         if raw.type().is_integer() and m.bin_width == 1:
             binned = raw.cast("int64").name(BIN)  # whole numbers at a resolution of 1
         else:

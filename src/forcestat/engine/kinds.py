@@ -529,8 +529,10 @@ class TotalStats(KindStats):
 
     def dispersions(self, units: list[int], stop: int, last: int) -> list[Dispersion]:
         a = self.units.arrays
+        if not units:
+            return []
         scaled = [totals.scaled_counts(a["s"][u, :stop], a["ss"][u, :stop]) for u in units]
-        return count_dispersions(np.array(scaled, dtype=float).reshape(len(units), -1))
+        return count_dispersions(np.vstack(scaled))
 
     def charts(
         self, stop: int, units: Any = None, **kw: Any
