@@ -169,8 +169,8 @@ def _and(a: ir.BooleanValue | None, b: ir.BooleanValue | None) -> ir.BooleanValu
 
 
 @ibis.udf.agg.builtin(name="count_if")
-def _duckdb_count_if(condition: bool) -> dt.int64:  # type: ignore[empty-body]
-    """DuckDB's ``count_if``."""
+def _duckdb_count_if(condition: bool) -> dt.Decimal(38, 0):  # type: ignore[empty-body,valid-type]
+    """DuckDB's ``count_if`` (a HUGEINT, which Ibis knows as a 38-digit decimal)."""
 
 
 # A count of the rows meeting a condition. On DuckDB, ``count_if`` on the projected condition
@@ -181,7 +181,8 @@ def _count_if(cond: ir.BooleanValue | None, backend: Any = None) -> ir.Value:
     if cond is None:
         return _.count()
     if getattr(backend, "name", None) == "duckdb":
-        return _duckdb_count_if(cond)
+        # count_if is a HUGEINT, which reaches pandas as Python Decimals: BIGINT, as COUNT is.
+        return _duckdb_count_if(cond).cast("int64")
     return _.count(where=cond)
 
 
