@@ -469,6 +469,11 @@ def run(p: Pass, backend: Any) -> pd.DataFrame:
         for i, name in enumerate(arrow.column_names):
             if ":" in name and arrow.column(i).null_count:
                 arrow = arrow.set_column(i, name, pc.fill_null(arrow.column(i), 0))
+    # Text keys (district, offence group, ...) as categoricals: a few distinct values repeated
+    # over up to 100,000 cube rows, which each measure's slice of the cube carries to a worker.
+    for i, name in enumerate(arrow.column_names):
+        if name in p.keys and pa.types.is_string(arrow.schema.field(i).type):
+            arrow = arrow.set_column(i, name, pc.dictionary_encode(arrow.column(i)))
     df = arrow.to_pandas()
     for name, same in alias.items():
         df[name] = df[same]

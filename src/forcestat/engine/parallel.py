@@ -85,6 +85,12 @@ def _columns_for(p: cube.Pass, m: Measure) -> list[str]:
     return list(p.frame.columns)  # type: ignore[union-attr]  # medians, daily: one measure
 
 
+def _select(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame[columns]`` by position: a third of the time pandas takes to select by name,
+    which this process spends for every measure it sends, between passes."""
+    return frame.take([frame.columns.get_loc(c) for c in columns], axis=1)
+
+
 def _evaluate(
     state: tuple[Any, ...],
     mi: int,
@@ -188,8 +194,8 @@ class Evaluator:
             frames.append(
                 (
                     self.index[id(p)],
-                    p.frame[_columns_for(p, m)],
-                    None if lag is None else lag[_columns_for(p.lagged, m)],  # type: ignore[arg-type]
+                    _select(p.frame, _columns_for(p, m)),
+                    None if lag is None else _select(lag, _columns_for(p.lagged, m)),  # type: ignore[arg-type]
                 )
             )
         idx = [(b, self.index[id(p)]) for b, p in jobs]
