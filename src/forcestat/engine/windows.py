@@ -1,4 +1,4 @@
-"""Which months a window and its comparators cover (DESIGN section 6).
+"""Which months a window and its comparators cover (docs/architecture.md §6).
 
 Months are integers ``year * 12 + month - 1`` so that arithmetic is plain subtraction. A span is
 ``(first, last)`` inclusive. Every comparator span ends before the current window starts: rolling
@@ -8,42 +8,20 @@ do not overlap are ever compared.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-Span = tuple[int, int]
+from forcestat.period import Span, fy_months_elapsed, length, month_index, month_label, window_span
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def month_index(period: str) -> int:
-    m = _PERIOD.match(period)
-    if not m:
-        raise ValueError(f"period {period!r} is not a month YYYY-MM")
-    return int(m.group(1)) * 12 + int(m.group(2)) - 1
-
-
-def month_label(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def length(span: Span) -> int:
-    return span[1] - span[0] + 1
-
-
-def window_span(window: str, period: int, fy_start: int = 4) -> Span:
-    """Months of the current window ending at ``period``: 12m, 3m, 1m or financial year to date
-    (from the latest month ``fy_start`` (April = 4) at or before the period)."""
-    if window == "12m":
-        return (period - 11, period)
-    if window == "3m":
-        return (period - 2, period)
-    if window == "1m":
-        return (period, period)
-    if window == "fytd":
-        back = (period % 12 - (fy_start - 1)) % 12
-        return (period - back, period)
-    raise ValueError(f"unknown window {window!r}")
+__all__ = [
+    "Benchmark",
+    "Span",
+    "comparator_span",
+    "length",
+    "matched_span",
+    "month_index",
+    "month_label",
+    "window_span",
+]
 
 
 @dataclass(frozen=True)
@@ -75,9 +53,9 @@ def comparator_span(
             raise ValueError("previous_year needs a window of at most 12 months")
         return Benchmark((a - 12, b - 12), 1.0)
     if comparator == "year_end":
-        fy_end_month = (fy_start - 2) % 12  # month-of-year index (0 = January) of March
+        # The last month of the last financial year complete before the window starts.
         end = a - 1
-        end -= (end % 12 - fy_end_month) % 12
+        end -= (fy_months_elapsed(end, fy_start) + 1) % 12
         return Benchmark((end - 11, end), 12.0 / n)
     if comparator == "long_term":
         return Benchmark((a - long_term_months, a - 1), long_term_months / n)

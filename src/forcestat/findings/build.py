@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from forcestat.findings import rules
-from forcestat.findings.format import WINDOWS, parse_period
+from forcestat.findings.format import WINDOWS
 from forcestat.findings.model import (
     COMPARATORS,
     KINDS,
@@ -18,6 +18,7 @@ from forcestat.findings.model import (
     Finding,
     MeasureInfo,
 )
+from forcestat.period import Period
 from forcestat.stats.verdicts import polarity_direction
 
 Row = Mapping[str, Any]
@@ -68,7 +69,7 @@ def _row_findings(
     kind, polarity = measure.kind, measure.polarity
     _check("kind", kind, KINDS, measure.id)
     _check("polarity", polarity, POLARITIES, measure.id)
-    parse_period(row["period_end"])
+    Period.parse(row["period_end"])
     _check("window", row["window"], WINDOWS, measure.id)
 
     value = _num(row.get("value"))

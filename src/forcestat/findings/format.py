@@ -9,22 +9,7 @@ import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-WINDOWS = ("12m", "3m", "1m", "fytd")
+from forcestat.period import WINDOWS, Period
 
 _NUMBER_WORDS = (
     "zero",
@@ -42,24 +27,9 @@ _NUMBER_WORDS = (
     "twelve",
 )
 
-# The financial year starts in April (UK public sector).
-FY_START_MONTH = 4
-
-
-def parse_period(period_end: str) -> tuple[int, int]:
-    """'2020-03' -> (2020, 3); raises ValueError on anything else."""
-    try:
-        year_s, month_s = period_end.split("-")
-        year, month = int(year_s), int(month_s)
-    except (AttributeError, ValueError):
-        raise ValueError(f"period_end must be 'YYYY-MM', got {period_end!r}") from None
-    if len(year_s) != 4 or len(month_s) != 2 or not 1 <= month <= 12:
-        raise ValueError(f"period_end must be 'YYYY-MM', got {period_end!r}")
-    return year, month
-
 
 def month_name(year: int, month: int) -> str:
-    return f"{MONTHS[month - 1]} {year}"
+    return Period(year, month).month_name
 
 
 def _round_half_up(value: float, dp: int) -> Decimal:
@@ -98,10 +68,10 @@ def fmt_base(n: float | None, caution: bool = False) -> str:
     return f" ({prefix}n = {fmt_n(n)})"
 
 
-def period_name(period_end: str, window: str) -> str:
+def period_name(period_end: str | Period, window: str) -> str:
     """The reporting period of a window: 'the 12 months ending March 2020', ..."""
-    year, month = parse_period(period_end)
-    end = month_name(year, month)
+    p = Period.parse(period_end)
+    end = p.month_name
     if window == "12m":
         return f"the 12 months ending {end}"
     if window == "3m":
@@ -109,26 +79,24 @@ def period_name(period_end: str, window: str) -> str:
     if window == "1m":
         return end
     if window == "fytd":
-        return f"the financial year to date ({_fy_span(year, month)})"
+        return f"the financial year to date ({_fy_span(p)})"
     raise ValueError(f"unknown window {window!r}; expected one of {WINDOWS}")
 
 
-def _fy_span(year: int, month: int) -> str:
-    start_year = year if month >= FY_START_MONTH else year - 1
-    start = month_name(start_year, FY_START_MONTH)
-    end = month_name(year, month)
-    return start if start == end else f"{start} to {end}"
+def _fy_span(p: Period) -> str:
+    start = p.fy_start().month_name
+    return start if start == p.month_name else f"{start} to {p.month_name}"
 
 
-def previous_period_name(period_end: str, window: str) -> str:
+def previous_period_name(period_end: str | Period, window: str) -> str:
     """The same window ending 12 months earlier (the 'previous year' comparator)."""
-    year, month = parse_period(period_end)
+    p = Period.parse(period_end)
     if window == "fytd":
-        if month == FY_START_MONTH - 1:
-            # A financial-year-to-date window ending in March is the whole financial year.
+        if p == p.fy_end():
+            # A financial-year-to-date window ending at the year's end is the whole year.
             return "the previous financial year"
-        return f"the same period of the previous financial year ({_fy_span(year - 1, month)})"
-    return period_name(f"{year - 1:04d}-{month:02d}", window)
+        return f"the same period of the previous financial year ({_fy_span(p.shift(-12))})"
+    return period_name(p.shift(-12), window)
 
 
 def comparator_name(comparator: str, period_end: str, window: str) -> str:

@@ -20,7 +20,6 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from forcestat.findings.format import parse_period
 from forcestat.outputs import charts
 from forcestat.outputs.commentary import Commentary
 from forcestat.outputs.report.model import (
@@ -34,6 +33,7 @@ from forcestat.outputs.report.model import (
     Section,
     Table,
 )
+from forcestat.period import Period
 
 ACCENT = RGBColor(0x00, 0x30, 0x87)
 MUTED = RGBColor(0x6B, 0x6B, 0x6B)
@@ -44,9 +44,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 def _fixed_date(period: str) -> dt.datetime:
     """The first day after the period: when data to that month can first be reported."""
-    year, month = parse_period(period)
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return dt.datetime(year, month, 1, tzinfo=dt.UTC)
+    after = Period.parse(period).shift(1)
+    return dt.datetime(after.year, after.month, 1, tzinfo=dt.UTC)
 
 
 def _heading(doc, text: str, level: int) -> None:

@@ -3,7 +3,8 @@
 Cells are formatted from findings (``findings.wording.value_text``, ``findings.format``) and
 read their verdicts from them; nothing is computed. A row whose figure the findings would not
 report (base too small, withheld) reads so in the table too, so tables and sentences agree. In
-the public edition rows hidden by ``outputs.public`` read "fewer than 5" (a count of 1-4) or
+the public edition rows hidden by disclosure control (``stats.disclosure``, applied to the
+results before the report) read "fewer than 5" (a count of 1-4) or
 "not shown" (hidden to protect one), with a note under the table.
 """
 
@@ -13,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from forcestat.findings.format import MONTHS, fmt_count, fmt_n, parse_period
+from forcestat.findings.format import fmt_count, fmt_n
 from forcestat.findings.model import Finding
 from forcestat.findings.wording import value_text
 from forcestat.framework.model import Measure
-from forcestat.outputs.public import COUNT_KINDS, Key, Protection, fewer_than
 from forcestat.outputs.report.model import Cell, Row, Table
+from forcestat.period import MONTHS, Period
 
 NOT_SHOWN = "not shown"
 TOO_FEW = "too few to report"
@@ -29,22 +30,33 @@ SECONDARY_NOTE = (
     "\u201cnot shown\u201d: hidden so that a figure of fewer than {k} cannot be worked out from "
     "the other figures and totals."
 )
+# Kinds whose published figure is a count: a hidden one reads "fewer than 5", not "not shown".
+COUNT_KINDS = frozenset({"count", "rate_per_1000"})
+Key = tuple[str, str]  # (breakdown, unit)
+
+
+def fewer_than(threshold: int) -> str:
+    return f"fewer than {threshold}"
+
+
 PRIMARY_NOTE = "\u201cfewer than {k}\u201d: a count of 1 to {k1}, not shown (disclosure control)."
 
 
 def short_period(period: str, window: str, years_back: int = 0) -> str:
     """Column headings: '12 months to Mar 2020', 'Mar 2020', 'Apr 2019 to Mar 2020'."""
-    year, month = parse_period(period)
-    year -= years_back
-    mon = f"{MONTHS[month - 1][:3]} {year}"
+    p = Period.parse(period).shift(-12 * years_back)
+    mon = _short_month(p)
     if window == "12m":
         return f"12 months to {mon}"
     if window == "3m":
         return f"3 months to {mon}"
     if window == "1m":
         return mon
-    start_year = year if month >= 4 else year - 1
-    return f"Apr {start_year} to {mon}"
+    return f"{_short_month(p.fy_start())} to {mon}"
+
+
+def _short_month(p: Period) -> str:
+    return f"{MONTHS[p.month - 1][:3]} {p.year}"
 
 
 def verdict_cell(f: Finding | None) -> Cell:
@@ -123,7 +135,8 @@ def unit_table(
     window: str,
     *,
     public: bool,
-    prot: Protection | None,
+    hidden: Mapping[Key, str],
+    hidden_previous: Mapping[Key, str],
     threshold: int,
     title: str,
 ) -> Table:
@@ -152,7 +165,7 @@ def unit_table(
         level, unit = k
         name = unit if level != "area" else f"{unit} policing area"
         par = parent.get(k)
-        why = prot.current.get(k) if prot is not None else None
+        why = hidden.get(k)
         cells = [Cell(name, "unit")]
         if why is not None:
             used_primary |= why == "primary" and kind in COUNT_KINDS
@@ -167,7 +180,7 @@ def unit_table(
             if based:
                 cells.append(base)
         if show_prev:
-            pwhy = prot.previous.get(k) if prot is not None else None
+            pwhy = hidden_previous.get(k)
             if pwhy is not None:
                 used_primary |= pwhy == "primary"
                 used_secondary |= pwhy == "secondary"
