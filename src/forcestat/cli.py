@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .period import Period, PeriodError
+
 app = typer.Typer(
     help="forcestat: a police force's performance picture from its records.",
     no_args_is_help=True,
@@ -24,6 +26,26 @@ StoreOpt = Annotated[
     typer.Option(
         "--store",
         help="Store: a DuckDB file path (created if missing), a folder of Parquet, or a URL.",
+    ),
+]
+
+
+def _period(value: str | Period | None) -> Period | None:
+    """``--period``/``--end``: parsed once, here; a bad month is a usage error (exit 2)."""
+    if value is None or isinstance(value, Period):
+        return value
+    try:
+        return Period.parse(value)
+    except PeriodError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+PeriodOpt = Annotated[
+    Period | None,
+    typer.Option(
+        parser=_period,
+        metavar="YYYY-MM",
+        help="Period end YYYY-MM (default: the last month of data).",
     ),
 ]
 
@@ -194,7 +216,10 @@ def quarantine(
 @app.command()
 def synth(
     store: StoreOpt = "forcestat.duckdb",
-    end: Annotated[str, typer.Option(help="Last month generated, YYYY-MM.")] = "2020-03",
+    end: Annotated[
+        Period,
+        typer.Option(parser=_period, metavar="YYYY-MM", help="Last month generated."),
+    ] = "2020-03",  # type: ignore[assignment]
     years: Annotated[int, typer.Option(help="Years of history.")] = 5,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     forces: Annotated[
@@ -205,9 +230,9 @@ def synth(
     ] = None,
 ) -> None:
     """Generate the synthetic force (or a national set of forces) with its storylines."""
-    from .synth import generate
+    from .synth.run import run
 
-    generate.run(store=store, end=end, years=years, seed=seed, forces=forces, out=out_dir)
+    run(store=store, end=str(end), years=years, seed=seed, forces=forces, out=out_dir)
 
 
 @app.command()
@@ -230,24 +255,23 @@ def demo(
     the 12 months ending March 2020 (HTML, PDF, DOCX) into the folder."""
     import time
 
-    from .outputs.report import make_report
     from .outputs.report.demo import write_example_commentary
-    from .store.store import open_store
-    from .synth import generate
+    from .pipeline import make_report, open_store
+    from .synth.run import run
 
     out_dir.mkdir(parents=True, exist_ok=True)
     store_path = out_dir / "demo.duckdb"
     if store_path.exists():
         store_path.unlink()
     t0 = time.perf_counter()
-    generate.run(store=str(store_path), end="2020-03", years=5, seed=seed, forces=1, out=None)
+    run(store=str(store_path), end="2020-03", years=5, seed=seed, forces=1, out=None)
     out.print(f"demo store built in {time.perf_counter() - t0:.1f}s: {store_path}")
     commentary = write_example_commentary(out_dir / "commentary", "2020-03")
-    st = open_store(str(store_path), read_only=True)
+    st = open_store(str(store_path))
     try:
         written = make_report(
             st,
-            "2020-03",
+            Period(2020, 3),
             out_dir,
             commentary_dir=commentary,
             progress=lambda what: console.print(f"  {what}", style="dim", highlight=False),
@@ -269,9 +293,7 @@ def _timings(seconds: dict[str, float]) -> str:
 
 @app.command()
 def measures(
-    period: Annotated[
-        str | None, typer.Option(help="Period end YYYY-MM (default: the last month of data).")
-    ] = None,
+    period: PeriodOpt = None,
     out_file: Annotated[
         Path, typer.Option("--out", help="Output file: .parquet, .csv or .json.")
     ] = Path("measure_results.parquet"),
@@ -289,46 +311,44 @@ def measures(
         int | None, typer.Option(help="Processes for the statistics (default: one per core).")
     ] = None,
 ) -> None:
-    """Evaluate the framework's measures into measure_results (DESIGN.md section 2)."""
+    """Evaluate the framework's measures into measure_results (docs/framework.md). Measures the
+    store's data cannot support are listed and left out."""
     import time
 
-    from .engine import compute, write
+    from .engine import write
     from .engine.results import FORMATS
-    from .framework import FrameworkError, load_framework
-    from .store.store import open_store
+    from .pipeline import PipelineError, compute
 
     if out_file.suffix.lower() not in FORMATS:
         _fail(f"{out_file}: unknown output format; use {', '.join(FORMATS)}")
-    try:
-        fw = load_framework(framework)
-    except FrameworkError as exc:
-        _fail(str(exc))
+    fw = _framework(framework)
+    unknown = sorted(set(measure or ()) - {m.id for m in fw.measures})
+    if unknown:
+        _fail(f"--measure: unknown measure(s) {', '.join(unknown)}")
     t0 = time.perf_counter()
-    st = open_store(store, read_only=True)
+    st = _read_store(store)
     try:
-        df = compute(st, fw, period, all_periods=all_periods, measures=measure, workers=workers)
-    except (KeyError, LookupError, ValueError) as exc:
-        _fail(str(exc).strip("'\""))
+        done = compute(st, fw, period, all_periods=all_periods, measures=measure, workers=workers)
+    except PipelineError as exc:
+        _fail(str(exc), 1)
+    finally:
+        st.close()
+    df = done.results
     write(df, out_file)
-    if df.empty:
-        console.print(
-            f"[yellow]warning:[/] no rows: the store's data do not cover {period or 'any period'}",
-            highlight=False,
-        )
-    periods = df["period_end"].nunique()
+    for mid, why in sorted(done.unavailable.items()):
+        if measure is None or mid in measure:
+            console.print(f"[yellow]not available:[/] {mid}: {why}", highlight=False)
     out.print(
         f"measure_results: {len(df):,} rows, {df['measure_id'].nunique()} measures, "
-        f"{periods} period(s) in {time.perf_counter() - t0:.1f}s -> {out_file} "
-        f"(framework {fw.hash})",
+        f"{df['period_end'].nunique()} period(s) in {time.perf_counter() - t0:.1f}s -> "
+        f"{out_file} (framework {fw.hash})",
         highlight=False,
     )
 
 
 @app.command()
 def report(
-    period: Annotated[
-        str | None, typer.Option(help="Period end YYYY-MM (default: the last month of data).")
-    ] = None,
+    period: PeriodOpt = None,
     store: StoreOpt = "forcestat.duckdb",
     framework: Annotated[
         Path | None, typer.Option(help="Framework TOML (default: the packaged framework).")
@@ -353,35 +373,20 @@ def report(
         ),
     ] = False,
 ) -> None:
-    """Write the Board report (DESIGN section 5) from the store's records and the framework."""
+    """Write the Board report (docs/report.md) from the store's records and the framework."""
     import time
 
-    from .framework import FrameworkError, load_framework
-    from .outputs.report import FORMATS, make_report
-    from .store.store import open_store
+    from .outputs.report import FORMATS
+    from .pipeline import PipelineError, make_report
 
     formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         _fail(f"--format: use one or more of {', '.join(FORMATS)} (got {fmt!r})")
-    try:
-        fw = load_framework(framework)
-    except FrameworkError as exc:
-        _fail(str(exc))
+    fw = _framework(framework)
     t0 = time.perf_counter()
-    st = open_store(store, read_only=True)
+    st = _read_store(store)
     try:
-        if period is None:
-            from .engine import compute
-
-            t1 = time.perf_counter()
-            results = compute(st, fw, None)
-            first = {"measures": time.perf_counter() - t1}
-            if results.empty:
-                _fail(f"{store}: no data to report")
-            period = str(results["period_end"].iloc[0])
-        else:
-            results, first = None, {}
         written = make_report(
             st,
             period,
@@ -390,10 +395,11 @@ def report(
             commentary_dir=commentary,
             formats=formats,
             public=public,
-            results=results,
             progress=lambda what: console.print(f"  {what}", style="dim", highlight=False),
         )
-    except (FileNotFoundError, KeyError, LookupError, ValueError) as exc:
+    except PipelineError as exc:
+        _fail(str(exc), 1)
+    except FileNotFoundError as exc:
         _fail(str(exc).strip("'\""))
     finally:
         st.close()
@@ -405,10 +411,30 @@ def report(
     for f, path in written.paths.items():
         out.print(f"{f.upper():>4}: {path}", highlight=False)
     out.print(
-        f"report for {period} in {time.perf_counter() - t0:.1f}s "
-        f"({_timings({**written.seconds, **first})})",
+        f"report for {written.report.period} in {time.perf_counter() - t0:.1f}s "
+        f"({_timings(written.seconds)})",
         highlight=False,
     )
+
+
+def _framework(path: Path | None):
+    from .framework import FrameworkError
+    from .pipeline import load_framework
+
+    try:
+        return load_framework(path)
+    except FrameworkError as exc:
+        _fail(str(exc))
+
+
+def _read_store(url: str):
+    """A store for a read-only command: it must exist (nothing is created by reading)."""
+    from .pipeline import open_store
+    from .store.connection import duckdb_path, is_duckdb_target
+
+    if is_duckdb_target(url) and not Path(duckdb_path(url)).exists():
+        _fail(f"{url}: no such store (build one with `forcestat load` or `forcestat synth`)", 1)
+    return open_store(url)
 
 
 if __name__ == "__main__":

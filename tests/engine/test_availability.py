@@ -16,7 +16,7 @@ def test_police_uk_store_supports_only_crime_type_measures(tmp_path):
     st = open_store(str(tmp_path / "puk.duckdb"))
     load_police_uk(st, [SLICE / "street", SLICE / "outcomes"])
     fw = load_framework()
-    missing = unavailable_measures(st.duck, fw)
+    missing = unavailable_measures(st, fw)
     available = {m.id for m in fw.measures} - set(missing)
     # Worked out by hand from the default framework: only measures over crime counts by type
     # (and their harm weights) and outcome types survive a source with no flags, no offence
@@ -41,12 +41,12 @@ def test_police_uk_store_supports_only_crime_type_measures(tmp_path):
 
 
 def test_a_full_synthetic_store_supports_every_measure(tmp_path):
-    from forcestat.synth import generate
+    from forcestat.synth import run as synth
 
     db = str(tmp_path / "s.duckdb")
-    generate.run(store=db, end="2020-03", years=1, seed=3, forces=1, out=None)
+    synth.run(store=db, end="2020-03", years=1, seed=3, forces=1, out=None)
     st = open_store(db)
-    assert unavailable_measures(st.duck, load_framework()) == {}
+    assert unavailable_measures(st, load_framework()) == {}
     st.close()
 
 

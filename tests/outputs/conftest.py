@@ -134,8 +134,12 @@ def write(
 ):
     from forcestat.outputs.commentary import load_commentary
     from forcestat.outputs.report import build_report, write_report
+    from forcestat.pipeline import public_edition
 
     commentary = load_commentary(commentary_dir, PERIOD)
+    withheld = frozenset()
+    if public:
+        results, withheld = public_edition(results, framework, areas, series)
     report = build_report(
         results,
         framework,
@@ -145,6 +149,7 @@ def write(
         commentary=commentary,
         public_edition=public,
         snapshot=snapshot,
+        withheld_charts=withheld,
     )
     written = write_report(report, out, formats)
     written.unused_commentary = commentary.unused()

@@ -96,7 +96,7 @@ def _brute_exposed(keys, parent, hidden) -> set:
 
 @pytest.mark.parametrize("seed", range(40))
 def test_protect_random_hierarchies(seed):
-    from forcestat.outputs.public import hierarchy, protect
+    from forcestat.stats.disclosure import hierarchy, protect
 
     rng = np.random.default_rng(seed)
     n_areas = int(rng.integers(1, 4))
@@ -121,7 +121,7 @@ def test_protect_random_hierarchies(seed):
     )
     h = hierarchy(keys, areas)
     primary = {k for k in keys if 1 <= values[k] <= 4}
-    hidden = protect(h, values, primary)
+    hidden = protect(h.equations, values, primary)
     assert primary <= hidden
     assert not _brute_exposed(keys, dict(h.parent), hidden), (values, hidden)
     if not primary:
@@ -213,12 +213,14 @@ def _tiny_results():
 
 
 def test_hand_built_table_hides_exactly_what_it_must(tmp_path):
+    from forcestat.engine.public import public_results
     from forcestat.framework import loads_framework
     from forcestat.outputs.report import build_report
     from forcestat.outputs.report.html import render_html
 
     fw = loads_framework(TINY)
-    report = build_report(_tiny_results(), fw, PERIOD, areas=AREAS, public_edition=True)
+    edition = public_results(_tiny_results(), fw, AREAS)
+    report = build_report(edition, fw, PERIOD, areas=AREAS, public_edition=True)
     html = render_html(report)
     table = next(t for t in parse(html).tables if t.id == "t-thefts")
     shown = {r.unit: r.cells for r in table.rows}
@@ -309,7 +311,7 @@ def test_public_withholds_charts_on_small_monthly_numbers(public, series):
 def test_small_effective_base_is_hidden_even_when_not_flagged():
     """A weighted survey's Kish base of 4.7 (raw counts of 5 or more, so the engine does not
     flag it) would print as "4": the public edition hides the row."""
-    from forcestat.outputs.public import protect_measure
+    from forcestat.stats.disclosure import protect_measure
 
     def row(level, unit, n):
         return {"breakdown": level, "unit": unit, "n": n, "denominator": n, "suppressed": False}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from forcestat.outputs.report import make_report
+from forcestat.pipeline import make_report
 from forcestat.store.sources.home_office import load_home_office
 from forcestat.store.sources.police_uk import load_police_uk
 from forcestat.store.store import open_store

@@ -58,6 +58,6 @@ def test_crime_harm_is_available_from_police_uk_data(new_store):
 
     st = new_store()
     load_police_uk(st, street("2019-01-cambridgeshire-street.csv"))
-    missing = unavailable_measures(st.duck, load_framework())
+    missing = unavailable_measures(st, load_framework())
     assert "crime_harm" not in missing and "recorded_crime" not in missing
     assert "domestic_abuse_crimes" in missing

@@ -5,13 +5,13 @@ Python recomputation from the CSV slices in tests/data/police_uk/national."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 
 import pytest
 from puk_helpers import DATA, REAL, needs_real, table_rows
 
 from forcestat.store.loader import LoadError, StrictLoadError
-from forcestat.store.national import NationalContextError, national_context, resolve_year
+from forcestat.engine.national import NationalContextError, national_context, resolve_year
+from forcestat.findings.national import national_sentences
 from forcestat.store.sources.home_office import load_home_office
 
 NATIONAL = DATA / "national"
@@ -97,18 +97,18 @@ def test_national_context_matches_sources_md(ho_store):
     assert round(nc.charge_rate.previous, 2) == 8.33
     assert nc.national_charge_rate.numerator == 414_389
     assert round(nc.national_charge_rate.value, 2) == 7.92
-    assert nc.sentences[0] == (
+    assert national_sentences(nc)[0] == (
         "Police recorded crime in Cambridgeshire increased by 5.8% in the 12 months to March "
         "2020, the 9th highest increase nationally. Cambridgeshire recorded 68,220 crimes, "
         "against 64,505 in the 12 months to March 2019."
     )
-    assert nc.sentences[1] == (
+    assert national_sentences(nc)[1] == (
         "Across England and Wales (43 territorial police forces) recorded crime increased by "
         "0.7% over the same period, to 5,234,118 crimes."
     )
-    assert nc.sentences[2].startswith("Cambridgeshire recorded 79.7 crimes per 1,000 residents")
-    assert "7.8% of the crimes Cambridgeshire recorded" in nc.sentences[3]
-    assert "lower than 7.9% for England and Wales" in nc.sentences[3]
+    assert national_sentences(nc)[2].startswith("Cambridgeshire recorded 79.7 crimes per 1,000 residents")
+    assert "7.8% of the crimes Cambridgeshire recorded" in national_sentences(nc)[3]
+    assert "lower than 7.9% for England and Wales" in national_sentences(nc)[3]
 
 
 def test_national_context_recomputed_from_the_csvs(ho_store):
@@ -138,7 +138,7 @@ def test_national_context_recomputed_from_the_csvs(ho_store):
     falls = sorted(prev_change[f] for f in forces if prev_change[f] < 0)
     assert earlier.rank_direction == "decrease"
     assert earlier.rank == falls.index(prev_change["Cambridgeshire"]) + 1
-    assert "decreased by 2.5%" in earlier.sentences[0]
+    assert "decreased by 2.5%" in national_sentences(earlier)[0]
 
 
 def test_measure_rows_have_the_results_shape(ho_store):
@@ -197,14 +197,13 @@ def test_full_home_office_files_give_the_same_figures(new_store):
     assert st.count("quarantine") == 0
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("forcestat.outputs.report") is None,
-    reason="the report package (forcestat.outputs.report) is not in this checkout",
-)
 def test_report_section_hook(ho_store):
+    from forcestat.outputs.report.national import national_hook
     from forcestat.outputs.report.sections import ReportContext, extra_sections
-    from forcestat.store.national_section import national_context_section
+    from forcestat.pipeline import national_hooks
+    from forcestat.period import Period
 
+    nc = national_context(ho_store, "2020-03")
     ctx = ReportContext(
         framework=None,
         period="2020-03",
@@ -213,9 +212,8 @@ def test_report_section_hook(ho_store):
         threshold=5,
         areas={},
         commentary=None,
-        store=ho_store,
     )
-    extra = extra_sections(ctx, [national_context_section])
+    extra = extra_sections(ctx, [national_hook(nc, national_sentences(nc))])
     (sec,) = extra["national_context"]
     texts = [getattr(i, "text", "") for i in sec.items]
     assert texts[0].startswith("Police recorded crime in Cambridgeshire increased by 5.8%")
@@ -224,17 +222,9 @@ def test_report_section_hook(ho_store):
     assert cells["Police recorded crime"] == ("68,220", "5,234,118")
     assert cells["Change on the previous year"] == ("+5.8% (9th highest increase)", "+0.7%")
     assert cells["Crimes per 1,000 residents"] == ("79.7", "88.1")
-    no_store = ReportContext(
-        framework=None,
-        period="2020-03",
-        results=None,
-        public=False,
-        threshold=5,
-        areas={},
-        commentary=None,
-        store=None,
-    )
-    assert extra_sections(no_store, [national_context_section])["national_context"] == []
+    # The pipeline adds the section only when the store holds the Home Office tables.
+    assert len(national_hooks(ho_store, Period(2020, 3))) == 1
+    assert extra_sections(ctx, [])["national_context"] == []
 
 
 def test_an_ibis_backend_works_as_well_as_a_store(ho_store):

@@ -10,14 +10,15 @@ import pytest
 
 from forcestat.synth.calendar import Period
 from forcestat.synth.force import demo_force, national_forces
-from forcestat.synth.generate import StoreWriter, generate_force, run
+from forcestat.synth.generate import StoreWriter, generate_force
+from forcestat.synth.run import run
 from forcestat.synth.national import NATIONAL_TABLES, write_national
 
 
 def test_run_writes_every_table_with_lineage(tmp_path, small_force, monkeypatch):
     # The full-size demo goes through the same writer in the session fixture; a small force
     # keeps this test of run()'s plumbing quick.
-    monkeypatch.setattr("forcestat.synth.generate.demo_force", lambda: small_force)
+    monkeypatch.setattr("forcestat.synth.run.demo_force", lambda: small_force)
     path = str(tmp_path / "s.duckdb")
     counts = run(store=path, end="2019-06", years=1, seed=2)
     assert len(counts) == 9 and min(counts.values()) > 0

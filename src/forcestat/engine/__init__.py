@@ -1,5 +1,5 @@
 """The measures engine: framework -> Ibis expressions -> monthly cube -> windows ->
-``measure_results`` (DESIGN section 2).
+``measure_results`` (docs/architecture.md §2).
 
 ``compute(store, framework, period)`` returns the table as a pandas DataFrame with exactly
 ``COLUMNS``; ``write(df, path)`` saves it as Parquet, CSV or JSON by extension.

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..framework.expr import Col, Linked, Node
 from ..framework.model import Framework, Measure
+from ..store.availability import table_counts, unavailable_columns
 
 
 def _children(node: Node) -> Iterator[Node]:
@@ -60,24 +61,16 @@ def measure_tables(measure: Measure) -> list[str]:
     return [measure.table] + sorted(linked - {measure.table})
 
 
-def unavailable_measures(con: Any, framework: Framework) -> dict[str, str]:
-    """{measure id: why it cannot be reported from this store}; ``con`` is a DuckDB connection."""
-    from ..store.availability import unavailable_columns
-
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    tables |= {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
-    notes = unavailable_columns(con) if "unavailable_columns" in tables else {}
-    counts: dict[str, int] = {}
+def unavailable_measures(store: Any, framework: Framework) -> dict[str, str]:
+    """{measure id: why it cannot be reported from this store}: a table it reads is missing or
+    empty, or a column it reads is one the store's source could not fill. ``store`` is a
+    ``Store`` or any Ibis backend."""
+    tables = sorted({t for m in framework.measures for t in measure_tables(m)})
+    counts = table_counts(store, tables)
+    notes = unavailable_columns(store)
     out: dict[str, str] = {}
     for m in framework.measures:
-        empty = []
-        for t in measure_tables(m):
-            if t not in counts:
-                counts[t] = (
-                    con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] if t in tables else 0
-                )
-            if counts[t] == 0:
-                empty.append(f"the {t} table")
+        empty = [f"the {t} table" for t in measure_tables(m) if counts[t] == 0]
         if empty:
             out[m.id] = f"nothing was loaded into {' or '.join(empty)}"
             continue

@@ -6,6 +6,7 @@ the same cube on either backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -17,9 +18,17 @@ from forcestat.framework import expr as fx
 class Compiler:
     """Compiles expressions over one table of a backend (``linked`` reads other tables)."""
 
-    def __init__(self, table: ir.Table, backend: Any):
+    def __init__(
+        self,
+        table: ir.Table,
+        backend: Any,
+        tables: Callable[[str], ir.Table] | None = None,
+    ):
         self.t = table
         self.backend = backend
+        # How a link finds another table: the caller's cached table expressions when it has
+        # them (``cube.table``), else the backend's own.
+        self.tables = tables if tables is not None else backend.table
 
     def __call__(self, node: fx.Node) -> ir.Value:
         return getattr(self, f"_{type(node).__name__.lower()}")(node)
@@ -50,10 +59,8 @@ class Compiler:
         raise ValueError(f"unknown function {node.fn!r}")  # the loader has checked this
 
     def _linked(self, node: fx.Linked) -> ir.Value:
-        from forcestat.engine.cube import table
-
-        other = table(self.backend, node.table)
-        cond = Compiler(other, self.backend).predicate(node.condition)
+        other = self.tables(node.table)
+        cond = Compiler(other, self.backend, self.tables).predicate(node.condition)
         keys = other if cond is None else other.filter(cond)
         return self.t[fx.LINK_COLUMN].isin(keys[fx.LINK_COLUMN]).fill_null(False)
 

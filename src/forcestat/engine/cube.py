@@ -2,7 +2,7 @@
 
 Measures that read the same table by the same date share one pass: one ``GROUP BY month,
 district, <own breakdown keys>`` with a conditional sum per measure and metric, so the cost
-grows with the data once, not with the number of measures (DESIGN section 2). Medians need a
+grows with the data once, not with the number of measures (docs/architecture.md §2). Medians need a
 histogram at the measure's resolution and daily means need the day, so each of those is a
 pass of its own. Everything after this module works on the small cube in pandas/numpy.
 """
@@ -180,7 +180,7 @@ def _duckdb_count_if(condition: bool) -> dt.Decimal(38, 0):  # type: ignore[empt
 def _count_if(cond: ir.BooleanValue | None, backend: Any = None) -> ir.Value:
     if cond is None:
         return _.count()
-    if getattr(backend, "name", None) == "duckdb":
+    if duckdb_con(backend) is not None:
         # count_if is a HUGEINT, which reaches pandas as Python Decimals: BIGINT, as COUNT is.
         return _duckdb_count_if(cond).cast("int64")
     return _.count(where=cond)
@@ -254,7 +254,7 @@ class _Conditions:
     offence groups made the biggest pass two to three times slower than the projected form."""
 
     def __init__(self, t: ir.Table, backend: Any, measures: Sequence[Measure]):
-        plain = Compiler(t, backend)
+        plain = Compiler(t, backend, _tables_of(backend))
         self.found: list[ir.BooleanValue] = []
         for m in measures:
             for node in (m.filter_expr, m.numerator_expr):
@@ -267,7 +267,7 @@ class _Conditions:
             if self.found
             else t
         )
-        self.compiler = Compiler(self.rows, backend)
+        self.compiler = Compiler(self.rows, backend, _tables_of(backend))
 
     def __call__(self, node: Any) -> ir.Value:
         return self.compiler(node)
@@ -308,7 +308,7 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
     # Expressions are built on the dated rows themselves so that filtered aggregates
     # (COUNT(*) FILTER (WHERE ...)) refer to the table they aggregate.
     t = base.filter(base[p.date].notnull())
-    c = Compiler(t, backend)
+    c = Compiler(t, backend, _tables_of(backend))
     date = t[p.date]
     keys = [_month(date).name(MONTH)] + [t[k] for k in p.keys]
     if p.kind == "additive":
@@ -333,7 +333,7 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
             for h in conds[1:]:
                 any_hit = any_hit | h  # type: ignore[operator]
             rows = t.filter(any_hit)
-        rc = Compiler(rows, backend)
+        rc = Compiler(rows, backend, _tables_of(backend))
         lag = (_month(rows[OUTCOME_DATE]) - _month(rows[p.date])).clip(lower=0, upper=LAG_CAP)
         group = [_month(rows[p.date]).name(MONTH), *[rows[k] for k in p.keys]]
         aggs = {metric(m, "num"): _count_if(hit(rc, m), backend) for m in p.measures}
@@ -399,8 +399,8 @@ _SQL: weakref.WeakKeyDictionary[Any, dict[tuple, Any]] = weakref.WeakKeyDictiona
 
 def _arrow(p: Pass, backend: Any) -> tuple[Any, dict[str, str]]:
     """The pass's cube as Arrow, and the metrics it leaves to an identical one (``aliases``)."""
-    con = getattr(backend, "con", None)
-    if getattr(backend, "name", None) != "duckdb" or con is None:
+    con = duckdb_con(backend)
+    if con is None:
         return build_query(p, backend).to_pyarrow(), aliases(p, backend)
     try:
         cache = _SQL.setdefault(backend, {})
@@ -418,8 +418,8 @@ def unordered(backend: Any) -> Iterator[None]:
     """Let DuckDB return rows in any order while the passes run (a cube's order means nothing
     to the roll-up, and keeping it costs about 7% of the passes); the connection's own setting
     is restored afterwards. Other backends are left as they are."""
-    con = getattr(backend, "con", None)
-    if getattr(backend, "name", None) != "duckdb" or con is None:
+    con = duckdb_con(backend)
+    if con is None:
         yield
         return
     before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
@@ -433,8 +433,8 @@ def unordered(backend: Any) -> Iterator[None]:
 def record_count(backend: Any, tables: Sequence[str]) -> int | None:
     """Rows in ``tables`` on DuckDB (a count(*) there reads table metadata or Parquet footers:
     about 1 ms a table, 30 ms for a 29-million-row national set); None on other backends."""
-    con = getattr(backend, "con", None)
-    if getattr(backend, "name", None) != "duckdb" or con is None or not tables:
+    con = duckdb_con(backend)
+    if con is None or not tables:
         return None
     # Table names come from the framework, validated against the store's own tables, and are
     # quoted as identifiers (they cannot be bound as parameters).
@@ -448,8 +448,8 @@ def record_count(backend: Any, tables: Sequence[str]) -> int | None:
 def threads(backend: Any, n: int | None) -> Iterator[None]:
     """Run DuckDB's passes on ``n`` threads (None: leave the connection as it is); the
     connection's own setting is restored afterwards. Other backends are left as they are."""
-    con = getattr(backend, "con", None)
-    if n is None or getattr(backend, "name", None) != "duckdb" or con is None:
+    con = duckdb_con(backend)
+    if n is None or con is None:
         yield
         return
     before = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
@@ -495,6 +495,23 @@ def run(p: Pass, backend: Any) -> pd.DataFrame:
     return df
 
 
+# -- the backend adapter ---------------------------------------------------------------------------
+# Everything the engine does differently on DuckDB goes through ``duckdb_con``: compiled SQL run on
+# the connection, count_if, threads, row order, metadata counts, catalogue checks. Every other
+# backend gets plain Ibis.
+
+
+def duckdb_con(backend: Any) -> Any | None:
+    """The DuckDB connection behind an Ibis backend, or None for any other backend."""
+    con = getattr(backend, "con", None)
+    return con if getattr(backend, "name", None) == "duckdb" and con is not None else None
+
+
+def _tables_of(backend: Any):
+    """``table`` bound to a backend: how compiled links find the tables they read."""
+    return lambda name: table(backend, name)
+
+
 # Per backend object (weakly held, so a closed store's entry goes with it).
 _TABLES: weakref.WeakKeyDictionary[Any, dict[str, ir.Table]] = weakref.WeakKeyDictionary()
 
@@ -521,25 +538,21 @@ def forget(backend: Any) -> None:
     """Drop cached table expressions of a backend if its tables may have changed. On DuckDB one
     catalogue query (about 2 ms) says whether any table or column changed; Ibis would otherwise
     ask for each table's schema again (about 7 ms a table, every run)."""
-    con = getattr(backend, "con", None)
-    if getattr(backend, "name", None) == "duckdb" and con is not None:
-        try:
-            now = tuple(
-                con.sql(
-                    "SELECT database_name, schema_name, table_name, column_name, data_type "
-                    "FROM duckdb_columns() WHERE NOT internal ORDER BY ALL"
-                ).fetchall()
-            )
-        except Exception:  # noqa: BLE001 - an older DuckDB: forget as other backends do
-            now = None
-        if now is not None:
-            with contextlib.suppress(TypeError):
-                seen = _CATALOGUE.get(id(backend))
-                if seen is not None and seen[0]() is backend and seen[1] == now:
-                    return
-                for k in [k for k, (ref, _) in _CATALOGUE.items() if ref() is None]:
-                    del _CATALOGUE[k]
-                _CATALOGUE[id(backend)] = (weakref.ref(backend), now)
+    con = duckdb_con(backend)
+    if con is not None:
+        now = tuple(
+            con.sql(
+                "SELECT database_name, schema_name, table_name, column_name, data_type "
+                "FROM duckdb_columns() WHERE NOT internal ORDER BY ALL"
+            ).fetchall()
+        )
+        with contextlib.suppress(TypeError):
+            seen = _CATALOGUE.get(id(backend))
+            if seen is not None and seen[0]() is backend and seen[1] == now:
+                return
+            for k in [k for k, (ref, _) in _CATALOGUE.items() if ref() is None]:
+                del _CATALOGUE[k]
+            _CATALOGUE[id(backend)] = (weakref.ref(backend), now)
     with contextlib.suppress(TypeError):
         _TABLES.pop(backend, None)
 
@@ -612,8 +625,8 @@ def date_span(backend: Any, name: str, date: str) -> tuple[int, int] | None:
         # where the month of every row is not.
         return t.aggregate(lo=t[date].min(), hi=t[date].max())
 
-    con = getattr(backend, "con", None)
-    if getattr(backend, "name", None) == "duckdb" and con is not None:
+    con = duckdb_con(backend)
+    if con is not None:
         # Compiled once, as the passes are (Ibis' compilation costs more than the query).
         try:
             cache = _SQL.setdefault(backend, {})

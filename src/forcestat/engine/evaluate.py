@@ -43,7 +43,7 @@ class _Pending(NamedTuple):
 
 
 # The dispersion of a unit's tests is estimated on the months before the 12 months to the
-# period (its baseline, DESIGN section 6), so that the change under test does not inflate it.
+# period (its baseline, docs/architecture.md §6), so that the change under test does not inflate it.
 BASELINE_GAP = 12
 
 

@@ -1,4 +1,4 @@
-"""The measure_results table (DESIGN section 2): its columns, types and file formats."""
+"""The measure_results table (docs/architecture.md §2): its columns, types and file formats."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from forcestat.framework.model import COMPARATORS
 KEY_COLUMNS = ("measure_id", "breakdown", "unit", "period_end", "window")
 VALUE_COLUMNS = ("value", "numerator", "denominator", "n", "ci_low", "ci_high")
 COMPARATOR_FIELDS = ("value", "diff", "p", "verdict")
-# ``maturing`` is the one column beyond DESIGN section 2: outcome rates on a cohort basis whose
-# window is too recent for its crimes to have reached an outcome (the report must say so).
+# ``maturing`` is the one column beyond docs/architecture.md §2: outcome rates on a cohort
+# basis whose window is too recent for its crimes to have reached an outcome (the report must
+# say so).
 FLAG_COLUMNS = ("spc_signal", "trend", "small_base", "suppressed", "maturing")
 
 COLUMNS: tuple[str, ...] = (

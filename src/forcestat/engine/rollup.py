@@ -4,6 +4,7 @@ unit x month arrays, ready for window sums by cumulative difference."""
 from __future__ import annotations
 
 import csv
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +20,14 @@ from forcestat.engine.cube import (
     LAG_CAP,
     MONTH,
     Pass,
+    duckdb_con,
     maturing,
     metric,
     metrics_of,
 )
 from forcestat.framework.model import CROSS, Measure
 
+GEOGRAPHY = "geography"
 # Label for a record whose own breakdown value is empty.
 NOT_RECORDED = "Not recorded"
 # Label of the force unit when records cannot be placed in one of several forces.
@@ -68,27 +71,44 @@ class Geography:
 
     @classmethod
     def load(cls, backend: Any) -> Geography:
-        """From the store; the packaged reference table when the store has none."""
-        try:
-            con = getattr(backend, "con", None)
-            if getattr(backend, "name", None) == "duckdb" and con is not None:
-                # Straight from DuckDB: Ibis' round trip costs 20 ms on a six-row table, and
-                # every run reads it.
+        """From the store's geography table. A store without one (or with an empty one) gets
+        the packaged reference table, with a ``GeographyWarning`` that says so."""
+        con = duckdb_con(backend)
+        if con is not None:
+            # Straight from DuckDB: Ibis' round trip costs 20 ms on a six-row table, and every
+            # run reads it.
+            found = con.execute(
+                "SELECT count(*) FROM (SELECT table_name FROM duckdb_tables() UNION ALL "
+                "SELECT view_name FROM duckdb_views()) WHERE table_name = ?",
+                [GEOGRAPHY],
+            ).fetchone()[0]
+            rows = []
+            if found:
                 rel = con.sql('SELECT * FROM "geography"')
                 rows = [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
                 for r in rows:  # as pandas reads it: a missing population is NaN, not absent
                     if r.get("population", 0) is None:
                         r["population"] = float("nan")
-            else:
-                rows = backend.table("geography").to_pandas().to_dict("records")
-            if rows:
-                return cls.from_rows(rows)
-        except Exception:  # noqa: BLE001, S110 - a store without geography uses the default
-            pass
+        else:
+            found = GEOGRAPHY in backend.list_tables()
+            rows = backend.table(GEOGRAPHY).to_pandas().to_dict("records") if found else []
+        if rows:
+            return cls.from_rows(rows)
+        why = "its geography table is empty" if found else "it has no geography table"
+        warnings.warn(
+            f"the store's districts cannot be placed in areas: {why}; using the packaged "
+            "geography (Cambridgeshire's districts and areas) instead",
+            GeographyWarning,
+            stacklevel=2,
+        )
         from forcestat.store.store import reference_path
 
-        with open(reference_path("geography"), encoding="utf-8", newline="") as fh:
+        with open(reference_path(GEOGRAPHY), encoding="utf-8", newline="") as fh:
             return cls.from_rows(list(csv.DictReader(fh)))
+
+
+class GeographyWarning(UserWarning):
+    """The store has no geography of its own; the packaged one stands in."""
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The monthly series behind each measure's SPC signal, for charts (DESIGN sections 5 and 6).
+"""The monthly series behind each measure's SPC signal, for charts (docs/architecture.md §§5, 6).
 
 ``measure_results`` carries the SPC *verdict* (``spc_signal``) but not the monthly values and
 limits a chart draws. ``monthly_series`` returns them from the same cube and the same calls the

@@ -4,16 +4,18 @@ This layer selects, compares verdicts and words them; it never computes a statis
 """
 
 from forcestat.findings.build import build_findings
-from forcestat.findings.model import Finding, MeasureInfo
-from forcestat.findings.narrative import measure_paragraph
+from forcestat.findings.model import Finding, MeasureInfo, Statement
+from forcestat.findings.narrative import measure_paragraph, tell
 from forcestat.findings.rank import Scored, rank, scored
 
 __all__ = [
     "Finding",
     "MeasureInfo",
     "Scored",
+    "Statement",
     "build_findings",
     "measure_paragraph",
     "rank",
     "scored",
+    "tell",
 ]

@@ -23,7 +23,7 @@ from forcestat.findings.format import (
     where_phrase,
     with_article,
 )
-from forcestat.findings.model import Finding, MeasureInfo
+from forcestat.findings.model import Finding, Key, MeasureInfo, Statement
 from forcestat.findings.units import Units
 from forcestat.findings.wording import unit_name, value_text
 
@@ -129,7 +129,7 @@ def all_districts_clause(units: Units, comparator: str, verdict: str) -> str | N
 
 
 # -- districts ----------------------------------------------------------------------------------
-def district_summary(units: Units, comparator: str) -> list[str]:
+def district_summary(units: Units, comparator: str) -> list[Statement]:
     """What the districts' own verdicts say for one comparator, in the fewest sentences:
     all significant alike / the only district not / the only district / named lists / none.
 
@@ -142,24 +142,32 @@ def district_summary(units: Units, comparator: str) -> list[str]:
     complete = k == len(units.names("district"))
     first = districts[0]
     name = comparator_name(comparator, first.period_end, first.window)
+    every = _keys(districts)
     verdict = _dominant(districts)
     if verdict is None:
         if not complete:
-            return [_none_named(first, [d.unit for d in districts], name)]
-        return [_none_significant(first, k, name)]
+            text = _none_named(first, [d.unit for d in districts], name)
+        else:
+            text = _none_significant(first, k, name)
+        return [Statement(text, units=every, verdict="comparable")]
     side = _side(verdict)
     alike = [d for d in districts if d.is_significant and d.verdict == verdict]
     if len(alike) == k and complete:
-        return [_all_significant(first, k, side, name)]
+        return [Statement(_all_significant(first, k, side, name), units=every, verdict=verdict)]
     if k >= 3 and len(alike) == k - 1 and complete:
         (odd,) = [d for d in districts if d not in alike]
-        return [_only_not(first, odd.unit, side, name)]
+        return [Statement(_only_not(first, odd.unit, side, name), units=every, verdict="mixed")]
     sentences = []
     for v in ("significantly_higher", "significantly_lower"):
-        group = [d.unit for d in districts if d.is_significant and d.verdict == v]
+        group = [d for d in districts if d.is_significant and d.verdict == v]
         if group:
-            sentences.append(_named(first, group, k if complete else 0, _side(v), name))
+            text = _named(first, [d.unit for d in group], k if complete else 0, _side(v), name)
+            sentences.append(Statement(text, units=_keys(group), verdict=v))
     return sentences
+
+
+def _keys(findings: Sequence[Finding]) -> tuple[Key, ...]:
+    return tuple((f.breakdown, f.unit) for f in findings)
 
 
 def district_verdict(units: Units, comparator: str) -> str | None:
@@ -225,7 +233,7 @@ def variation_sentence(
     comparator: str,
     areas: Mapping[str, str] | None = None,
     measure: MeasureInfo | None = None,
-) -> str | None:
+) -> Statement | None:
     """'There is notable variation by district, with confidence levels in all four districts in
     South policing area either stable or improved year on year, but deteriorated in North
     policing area, particularly in Fenland where confidence levels fell below 50% (n = 134).'
@@ -259,10 +267,11 @@ def variation_sentence(
     else:
         bad_desc += district_detail(worst, measure)
     levels = levels_noun(first, plural=True)
-    return (
+    text = (
         f"There is notable variation by district, with {levels} in {ok_desc} {state} {tail}, "
         f"but deteriorated in {bad_desc}."
     )
+    return Statement(text, units=_keys(districts), verdict="mixed")
 
 
 def particularly_clause(f: Finding, measure: MeasureInfo | None = None) -> str:
@@ -323,8 +332,10 @@ def _label(f: Finding) -> str:
     return f.phrase if f.breakdown == "force" else unit_name(f)
 
 
-def _growth_parts(findings: Sequence[Finding], verb: str) -> list[str]:
+def _growth_parts(findings: Sequence[Finding], verb: str) -> tuple[list[str], tuple[Key, ...]]:
+    """The growth clauses and the units they name."""
     groups: dict[str, list[str]] = {"double_digit": [], "more_than_doubled": []}
+    named: list[Finding] = []
     eligible = [
         f
         for f in sorted(findings)
@@ -334,6 +345,7 @@ def _growth_parts(findings: Sequence[Finding], verb: str) -> list[str]:
         band = rules.growth_band(rules.growth_pct(f.diff, f.comparator_value))
         if band is not None:
             groups[band].append(_label(f))
+            named.append(f)
     districts = [f for f in eligible if f.breakdown == "district"]
     words = {
         "double_digit": "double digit growth year on year",
@@ -348,35 +360,34 @@ def _growth_parts(findings: Sequence[Finding], verb: str) -> list[str]:
             continue
         together = "" if len(labels) == 1 else ("both " if len(labels) == 2 else "all ")
         parts.append(f"{join_names(labels)} {together}{verb} {words[band]}")
-    return parts
+    return parts, _keys(named)
 
 
 def growth_clause(findings: Sequence[Finding], verb: str = "reporting") -> str | None:
     """'with Cambridge City and East Cambridgeshire both reporting double digit growth year on
     year': counts (and rates per 1,000) up by 10% or more on the previous year, where the % is
     the row's previous_year_diff over previous_year_value."""
-    parts = _growth_parts(findings, verb)
+    parts, _ = _growth_parts(findings, verb)
     return f"with {' and '.join(parts)}" if parts else None
 
 
-def growth_sentence(findings: Sequence[Finding], verb: str = "reported") -> str | None:
-    parts = _growth_parts(findings, verb)
-    return f"{capitalise(' and '.join(parts))}." if parts else None
+def growth_sentence(findings: Sequence[Finding], verb: str = "reported") -> Statement | None:
+    parts, named = _growth_parts(findings, verb)
+    return Statement(f"{capitalise(' and '.join(parts))}.", units=named) if parts else None
 
 
 # -- trends and SPC -----------------------------------------------------------------------------
 _TREND_ORDER = ("upwards", "downwards", "halted_downwards", "halted_upwards")
 
 
-def trend_sentences(units: Units, contrast: bool = False) -> list[str]:
+def trend_sentences(units: Units, contrast: bool = False) -> list[Statement]:
     """Trend wording from the trend column only: '... is trending upwards', 'There are early
     signs that the long term downward trend has been halted'. With `contrast` (the paragraph
     has just reported a worse result) a halted adverse trend opens with 'However,'."""
     sentences = []
     for trend in _TREND_ORDER:
-        for level_sets in _by_level(units, lambda f, t=trend: f.trend == t):
-            f, where = level_sets
-            sentences.append(_trend_sentence(f, trend, where, contrast))
+        for f, where, named in _by_level(units, lambda f, t=trend: f.trend == t):
+            sentences.append(Statement(_trend_sentence(f, trend, where, contrast), units=named))
     return sentences
 
 
@@ -391,19 +402,23 @@ def _trend_sentence(f: Finding, trend: str, where: str, contrast: bool) -> str:
     return f"{body}{' ' + where if where else ''}."
 
 
-def spc_sentences(units: Units) -> list[str]:
+def spc_sentences(units: Units) -> list[Statement]:
     """'Monthly figures show special cause variation of concern in North policing area.'"""
     words = {"concern": " of concern", "improvement": " of improvement", "neutral": ""}
     sentences = []
     for signal, tail in words.items():
-        for _, where in _by_level(units, lambda f, s=signal: f.spc_signal == s):
+        for _, where, named in _by_level(units, lambda f, s=signal: f.spc_signal == s):
             place = f" {where}" if where else ""
-            sentences.append(f"Monthly figures show special cause variation{tail}{place}.")
+            text = f"Monthly figures show special cause variation{tail}{place}."
+            sentences.append(Statement(text, units=named))
     return sentences
 
 
-def _by_level(units: Units, keep: Callable[[Finding], bool]) -> list[tuple[Finding, str]]:
-    """(a finding, where-phrase) for the force+areas that match, then for the districts.
+def _by_level(
+    units: Units, keep: Callable[[Finding], bool]
+) -> list[tuple[Finding, str, tuple[Key, ...]]]:
+    """(a finding, where-phrase, the units it covers) for the force+areas that match, then for
+    the districts.
 
     Units whose base is too small to report are left out: no figure, so no movement either."""
     out = []
@@ -414,16 +429,19 @@ def _by_level(units: Units, keep: Callable[[Finding], bool]) -> list[tuple[Findi
     force, areas = rows("force"), rows("area")
     if force or areas:
         where = where_phrase(bool(force), [a.unit for a in areas], len(units.names("area")))
-        out.append(((force + areas)[0], where))
+        out.append(((force + areas)[0], where, _keys(force + areas)))
     districts = rows("district")
     if districts:
         names = [d.unit for d in districts]
-        out.append((districts[0], f"in {districts_phrase(names, len(units.names('district')))}"))
+        where = f"in {districts_phrase(names, len(units.names('district')))}"
+        out.append((districts[0], where, _keys(districts)))
     return out
 
 
 # -- bases --------------------------------------------------------------------------------------
-def too_few_sentence(findings: Sequence[Finding], base_label: str = "responses") -> str | None:
+def too_few_sentence(
+    findings: Sequence[Finding], base_label: str = "responses"
+) -> Statement | None:
     """'There were too few responses to report in Fenland (n = 34) and Peterborough (n = 41).'"""
     rows = [f for f in findings if f.base_status == "too_few"]
     if not rows:
@@ -431,22 +449,25 @@ def too_few_sentence(findings: Sequence[Finding], base_label: str = "responses")
     first = rows[0]
     names = join_names([_with_base(f) for f in rows])
     if first.kind == "count" and not is_plural(first.phrase):
-        return f"Figures for {first.phrase} are too small to report in {names}."
-    noun = first.phrase if first.kind == "count" else base_label
-    return f"There were too few {noun} to report in {names}."
+        text = f"Figures for {first.phrase} are too small to report in {names}."
+    else:
+        noun = first.phrase if first.kind == "count" else base_label
+        text = f"There were too few {noun} to report in {names}."
+    return Statement(text, "caution", _keys(rows))
 
 
-def withheld_sentence(findings: Sequence[Finding]) -> str | None:
+def withheld_sentence(findings: Sequence[Finding]) -> Statement | None:
     """'Figures for Fenland are not reported: the numbers involved are too small.' (suppressed by
     disclosure control although the base itself is big enough; no base is shown)."""
     rows = [f for f in findings if f.base_status == "withheld"]
     if not rows:
         return None
     names = join_names([unit_name(f) for f in rows])
-    return f"Figures for {names} are not reported: the numbers involved are too small."
+    text = f"Figures for {names} are not reported: the numbers involved are too small."
+    return Statement(text, "caution", _keys(rows))
 
 
-def caution_sentence(findings: Sequence[Finding]) -> str | None:
+def caution_sentence(findings: Sequence[Finding]) -> Statement | None:
     """'Results for Fenland should be treated with caution (n = 63).'"""
     rows = [f for f in findings if f.base_status == "caution" and f.value is not None]
     if not rows:
@@ -454,9 +475,11 @@ def caution_sentence(findings: Sequence[Finding]) -> str | None:
     if len(rows) == 1:
         f = rows[0]
         base = f" (n = {fmt_n(f.n)})" if f.n is not None else ""
-        return f"Results for {unit_name(f)} should be treated with caution{base}."
-    names = [_with_base(f) for f in rows]
-    return f"Results for {join_names(names)} should be treated with caution."
+        text = f"Results for {unit_name(f)} should be treated with caution{base}."
+    else:
+        names = join_names([_with_base(f) for f in rows])
+        text = f"Results for {names} should be treated with caution."
+    return Statement(text, "caution", _keys(rows))
 
 
 def _with_base(f: Finding) -> str:

@@ -23,7 +23,7 @@ WINDOW_ORDER = {"12m": 0, "fytd": 1, "3m": 2, "1m": 3}
 
 
 class MeasureInfo(Protocol):
-    """What findings need to know about a measure (framework metadata, DESIGN section 2).
+    """What findings need to know about a measure (framework metadata, docs/architecture.md §2).
 
     Optional attributes, read with getattr when present:
     - ``statement``: template for the value sentence, with ``{value}``, ``{period}`` and
@@ -141,3 +141,31 @@ class Finding:
         if self.diff is None or self.diff == 0:
             return None
         return self.diff > 0
+
+
+# What a statement does in a measure's paragraph: readers pick statements by role, never by their
+# words. headline: the lead (the measure's figure, or a count's significant change, and the
+# comparison that goes with it); detail: areas, districts, trends, SPC, growth; caution: bases
+# too small to report or to trust, and windows still maturing.
+ROLES = ("headline", "detail", "caution")
+
+Key = tuple[str, str]  # (breakdown, unit)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One sentence about a measure, with what it is about.
+
+    ``units`` are the (breakdown, unit) keys the sentence speaks of, named or implied ("all six
+    districts"); ``verdict`` is the comparison verdict it states for them
+    (``significantly_higher``/``significantly_lower``/``comparable``, or ``mixed`` when it
+    contrasts units), None when it states none (a figure, a trend, an SPC signal, a base)."""
+
+    text: str
+    role: str = "detail"
+    units: tuple[Key, ...] = ()
+    verdict: str | None = None
+    measure_id: str = ""
+
+    def about(self, key: Key) -> bool:
+        return key in self.units

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from forcestat.findings import grouped, rules
 from forcestat.findings.build import Row, build_findings
-from forcestat.findings.model import COMPARATORS, WINDOW_ORDER, Finding, MeasureInfo
+from forcestat.findings.model import COMPARATORS, WINDOW_ORDER, Finding, MeasureInfo, Statement
 from forcestat.findings.units import Units
 from forcestat.findings.wording import (
     benchmark_tail,
@@ -16,7 +17,7 @@ from forcestat.findings.wording import (
     value_sentence,
 )
 
-# Outcome rates on a cohort basis rise as recent crimes reach outcomes (DESIGN section 6).
+# Outcome rates on a cohort basis rise as recent crimes reach outcomes (docs/architecture.md §6).
 MATURING = (
     "This period is still maturing: crimes recorded in recent months have had little time to "
     "reach an outcome, so the rate will rise; it is compared with its benchmarks as they stood "
@@ -32,21 +33,30 @@ def measure_paragraph(
     min_base: int = rules.MIN_BASE,
     caution_base: int = rules.CAUTION_BASE,
 ) -> list[str]:
-    """Sentences about one measure for its latest period, deterministic for the same rows in any
-    order. Uses the latest period_end and, of its windows, 12m > fytd > 3m > 1m. `areas`
-    (district -> area, optional) lets district variation name whole areas; `min_base` and
-    `caution_base` are the framework settings' base rules (see build_findings)."""
+    """The sentences of ``tell`` for measure_results rows (``build_findings``' base rules)."""
     findings = build_findings(
         rows_for_measure, {measure.id: measure}, min_base=min_base, caution_base=caution_base
     )
+    return [s.text for s in tell(measure, findings, areas)]
+
+
+def tell(
+    measure: MeasureInfo, findings: Iterable[Finding], areas: Mapping[str, str] | None = None
+) -> list[Statement]:
+    """What a Board paper says about one measure for its latest period, as statements with
+    their role, units and verdict; deterministic for the same findings in any order. Uses the
+    latest period_end and, of its windows, 12m > fytd > 3m > 1m. ``areas`` (district -> area,
+    optional) lets district variation name whole areas."""
     selected = select_period(findings)
     if not selected:
         return []
     units = Units.from_findings(selected)
     primary = primary_comparator(units)
     if selected[0].kind == "count":
-        return _count_paragraph(units, primary, measure)
-    return _levels_paragraph(units, primary, measure, areas)
+        said = _count_paragraph(units, primary, measure)
+    else:
+        said = _levels_paragraph(units, primary, measure, areas)
+    return [replace(s, measure_id=measure.id) for s in said]
 
 
 def select_period(findings: Iterable[Finding]) -> list[Finding]:
@@ -82,22 +92,38 @@ def _force_worse(units: Units, primary: str | None) -> bool:
     return f is not None and f.direction == "worse"
 
 
+def _key(f: Finding) -> tuple[str, str]:
+    return (f.breakdown, f.unit)
+
+
+def _verdict(findings: Sequence[Finding]) -> str | None:
+    """The verdict a comparison states: the first significant one, else comparable (None when
+    nothing may be compared)."""
+    said = [f for f in findings if f.reportable]
+    for f in said:
+        if f.is_significant:
+            return f.verdict
+    return "comparable" if said else None
+
+
 def _levels_paragraph(
     units: Units, primary: str | None, measure: MeasureInfo, areas: Mapping[str, str] | None
-) -> list[str]:
-    out: list[str] = []
+) -> list[Statement]:
+    out: list[Statement] = []
     force = units.force()
     if force:
         lead = force[0]
+        here = (_key(lead),)
         if lead.value is None or lead.unreportable:
-            out.append(small_base_sentence(lead, measure))
+            out.append(Statement(small_base_sentence(lead, measure), "headline", here))
         elif lead.kind in ("median", "mean"):
-            out.append(value_sentence(lead, measure, tail=comparison_tail(force)))
+            text = value_sentence(lead, measure, tail=comparison_tail(force))
+            out.append(Statement(text, "headline", here, _verdict(force)))
         else:
-            out.append(value_sentence(lead, measure))
-            _add(out, comparison_sentence(force))
+            out.append(Statement(value_sentence(lead, measure), "headline", here))
+            _add(out, comparison_sentence(force), "headline", here, _verdict(force))
         if lead.maturing and not lead.unreportable:
-            out.append(MATURING)
+            out.append(Statement(MATURING, "caution", here))
     out.extend(_area_sentences(units, primary, measure, covered=set()))
     out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
     out.extend(grouped.spc_sentences(units))
@@ -107,13 +133,13 @@ def _levels_paragraph(
             out.append(variation)
         else:
             out.extend(grouped.district_summary(units, primary))
-    _add(out, grouped.growth_sentence(units.at("district", "previous_year")))
+    _add_statement(out, grouped.growth_sentence(units.at("district", "previous_year")))
     out.extend(_base_sentences(units, measure))
     return out
 
 
-def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) -> list[str]:
-    out: list[str] = []
+def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) -> list[Statement]:
+    out: list[Statement] = []
     covered: set[tuple[str, str]] = set()
     districts_said = False
     if primary is not None:
@@ -121,10 +147,12 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
         if headline:
             verdict = _headline_verdict(units, primary, covered)
             clause = grouped.all_districts_clause(units, primary, verdict) if verdict else None
+            named = set(covered)
             if clause:
                 headline = f"{headline[:-1]}, {clause}."
                 districts_said = True
-            out.append(headline)
+                named |= {_key(d) for d in units.at("district", primary)}
+            out.append(Statement(headline, "headline", _ordered(named), verdict))
     force = units.force()
     if force:
         # The headline named no figures: the force sentence gives the count and, for the
@@ -132,9 +160,12 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
         stated = [f for f in force if ("force", f.unit) in covered and f.comparator == primary]
         lead = stated[0] if stated else force[0]
         tail = benchmark_tail(lead, measure) if stated else ""
-        out.append(value_sentence(lead, measure, tail=tail))
+        role = "detail" if out else "headline"
+        here = (_key(lead),)
+        out.append(Statement(value_sentence(lead, measure, tail=tail), role, here))
         if not lead.unreportable:
-            _add(out, comparison_sentence([f for f in force if f not in stated]))
+            rest = [f for f in force if f not in stated]
+            _add(out, comparison_sentence(rest), role, here, _verdict(rest))
     out.extend(_area_sentences(units, primary, measure, covered))
     out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
     out.extend(grouped.spc_sentences(units))
@@ -147,12 +178,17 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
     )
     clause = grouped.growth_clause(growth_findings) if joins else None
     if summary and clause:
-        summary[0] = f"{summary[0][:-1]}, {clause}."
+        summary[0] = replace(summary[0], text=f"{summary[0].text[:-1]}, {clause}.")
     else:
-        _add(summary, grouped.growth_sentence(growth_findings))
+        _add_statement(summary, grouped.growth_sentence(growth_findings))
     out.extend(summary)
     out.extend(_base_sentences(units, measure))
     return out
+
+
+def _ordered(keys: set[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    order = {"force": 0, "area": 1, "district": 2}
+    return tuple(sorted(keys, key=lambda k: (order.get(k[0], 3), k[1])))
 
 
 def _headline_verdict(units: Units, primary: str, covered: set[tuple[str, str]]) -> str | None:
@@ -165,7 +201,7 @@ def _headline_verdict(units: Units, primary: str, covered: set[tuple[str, str]])
 
 def _area_sentences(
     units: Units, primary: str | None, measure: MeasureInfo, covered: set[tuple[str, str]]
-) -> list[str]:
+) -> list[Statement]:
     """A value sentence per area not already covered, with its primary comparison fused on."""
     out = []
     for fs in units.all_of("area"):
@@ -175,22 +211,34 @@ def _area_sentences(
         # The lead comparator, plus any other this unit differs from significantly, so a
         # significant result is never left out.
         said = [f for f in fs if f.comparator == primary or f.is_significant]
-        out.append(value_sentence(lead, measure, tail=comparison_tail(said)))
+        text = value_sentence(lead, measure, tail=comparison_tail(said))
+        out.append(Statement(text, "detail", (_key(lead),), _verdict(said)))
     return out
 
 
-def _base_sentences(units: Units, measure: MeasureInfo) -> list[str]:
-    out: list[str] = []
+def _base_sentences(units: Units, measure: MeasureInfo) -> list[Statement]:
+    out: list[Statement] = []
     base_label = getattr(measure, "base_label", None) or "responses"
     subunits = units.rows("area") + units.rows("district")
-    _add(out, grouped.too_few_sentence(subunits, base_label))
-    _add(out, grouped.withheld_sentence(subunits))
+    _add_statement(out, grouped.too_few_sentence(subunits, base_label))
+    _add_statement(out, grouped.withheld_sentence(subunits))
     # Areas carry "(treat with caution, n = ...)" in their own sentences; districts are only
     # named in summaries, so their caution gets a sentence of its own.
-    _add(out, grouped.caution_sentence(units.rows("district")))
+    _add_statement(out, grouped.caution_sentence(units.rows("district")))
     return out
 
 
-def _add(out: list[str], sentence: str | None) -> None:
+def _add(
+    out: list[Statement],
+    sentence: str | None,
+    role: str,
+    units: tuple[tuple[str, str], ...],
+    verdict: str | None = None,
+) -> None:
     if sentence:
-        out.append(sentence)
+        out.append(Statement(sentence, role, units, verdict))
+
+
+def _add_statement(out: list[Statement], statement: Statement | None) -> None:
+    if statement is not None:
+        out.append(statement)

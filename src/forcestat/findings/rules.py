@@ -13,7 +13,7 @@ from forcestat.stats.verdicts import base_rule
 
 BaseStatus = Literal["ok", "caution", "too_few", "withheld"]
 
-# DESIGN section 6: bases under 50 -> no rate, no comparison; 50-99 -> "treat with caution".
+# docs/architecture.md §6: bases under 50 -> no rate, no comparison; 50-99 -> "treat with caution".
 # The thresholds are applied by forcestat.stats.verdicts.base_rule (one place for them).
 MIN_BASE = 50
 CAUTION_BASE = 100

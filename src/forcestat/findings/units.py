@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from forcestat.findings.model import Finding
+from forcestat.findings.model import Finding, Key
+from forcestat.stats.disclosure import hierarchy
 from forcestat.store.schema import DISTRICT_BUCKETS
 
 LEVELS = ("force", "area", "district")
@@ -60,3 +61,9 @@ class Units:
 def _unit_order(item: tuple[tuple[str, str], list[Finding]]) -> tuple[int, str]:
     (level, unit), _ = item
     return (LEVELS.index(level), unit)
+
+
+def unit_parents(keys: Iterable[Key], areas: Mapping[str, str]) -> dict[Key, Key | None]:
+    """Which unit each adds up into: a district into its area when the area is among ``keys``,
+    anything else into the force (None for the force); as disclosure control sees them."""
+    return dict(hierarchy(keys, areas).parent)

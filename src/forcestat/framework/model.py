@@ -32,7 +32,7 @@ CROSS = "*"
 
 # The date that places a record in a month, when the measure does not name one.
 DEFAULT_DATE = DATE_COLUMNS
-# Outcome-rate bases (DESIGN section 6): cohort = crimes recorded in the window; closed =
+# Outcome-rate bases (docs/architecture.md §6): cohort = crimes recorded in the window; closed =
 # outcomes assigned in the window.
 BASIS_DATE = {"cohort": "recorded_at", "closed": "outcome_at"}
 
@@ -45,7 +45,7 @@ class _Strict(BaseModel):
 
 
 class SpcSettings(_Strict):
-    """Making Data Count rules (DESIGN section 6), passed to ``stats.spc``."""
+    """Making Data Count rules (docs/architecture.md §6), passed to ``stats.spc``."""
 
     min_points: int = Field(13, ge=2)
     shift_length: int = Field(7, ge=2)

@@ -1,4 +1,4 @@
-"""SPC charts and variation icons, drawn (never computed) from ``engine.series.MonthlySeries``.
+"""SPC charts and variation icons, drawn (never computed) from the engine's monthly series.
 
 Charts are Altair specifications rendered offline by vl-convert: SVG for the HTML and PDF
 editions, PNG (from the same SVG) for DOCX. Nothing is fetched: Altair's own HTML output loads
@@ -11,13 +11,38 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import altair as alt
 import numpy as np
 import vl_convert as vlc
 
-from forcestat.engine.series import MonthlySeries
+
+class Series(Protocol):
+    """What the writers read of a monthly series (the engine's ``MonthlySeries``): the values,
+    limits and point signals up to the period, all computed there."""
+
+    measure_id: str
+    breakdown: str
+    unit: str
+    kind: str
+    polarity: str
+    months: tuple[str, ...]
+    values: np.ndarray
+    mean: np.ndarray
+    ucl: np.ndarray
+    lcl: np.ndarray
+    signal: tuple[str | None, ...]
+    direction: tuple[str | None, ...]
+    trial: np.ndarray
+    segment: np.ndarray
+    base: np.ndarray
+    method: str
+    icon: str
+    outcome_lag: int | None
+
+    def point_types(self) -> list[str]: ...
+
 
 FONT = "sans-serif"  # fontconfig resolves it (DejaVu Sans on Debian) in PDF, PNG and browsers
 COLOURS = {
@@ -128,7 +153,7 @@ def _template() -> str:
     return json.dumps(spec, sort_keys=True)
 
 
-def spc_spec(s: MonthlySeries, unit_label: str | None = None) -> dict[str, Any]:
+def spc_spec(s: Series, unit_label: str | None = None) -> dict[str, Any]:
     """The Vega-Lite spec (a dict) of one SPC chart: monthly values joined by a line, points
     coloured by their special-cause type, the mean and the control limits (dashed), each
     limit segment drawn on its own when the framework rebased the chart."""

@@ -17,10 +17,11 @@ are not mistaken for noise, as they are by residuals about a mean or a trend:
   against the same months a year before), so that a steady change from one year to the next
   is not counted as noise (``detrend=True`` also removes a straight line in each block);
 - the caller passes the months *before* the window being tested (the engine: up to the start of
-  the 12 months to the period), so the change under test does not inflate phi: DESIGN's "where
-  the baseline's monthly counts are overdispersed". Detrending within blocks instead, with the
-  current year included, protected power as well but left 15% false alarms on an AR(1) series
-  (it removes the slow, autocorrelated part of the noise that the test is exposed to);
+  the 12 months to the period), so the change under test does not inflate phi: the rule "where
+  the baseline's monthly counts are overdispersed" (docs/architecture.md §6). Detrending within
+  blocks instead, with the current year included, protected power as well but left 15% false
+  alarms on an AR(1) series (it removes the slow, autocorrelated part of the noise that the test
+  is exposed to);
 - phi is their long-run variance: a Bartlett-weighted (Newey & West 1987) sum of
   autocovariances up to lag L = 11, because the test is on a sum of 12 months and positively
   autocorrelated months make that sum vary more than 12 independent months would (a kernel

@@ -1,7 +1,7 @@
 """Point estimates' intervals: proportions, Poisson counts, medians from histograms.
 
 Pure functions over numbers. Proportions are on the 0-1 scale here; the engine multiplies by
-100 when it writes ``measure_results`` (DESIGN section 2).
+100 when it writes ``measure_results`` (docs/architecture.md §2).
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def wilson_interval(x: float, n: float, level: float = 0.95) -> tuple[float, flo
     """Wilson (1927) score interval for a binomial proportion x/n, on the 0-1 scale.
 
     ``x`` and ``n`` may be non-integer: for a weighted survey pass ``n`` = Kish's effective n
-    and ``x`` = weighted proportion x ``n`` (DESIGN section 6). ``n == 0`` gives ``(nan, nan)``
-    so that empty breakdowns flow through the engine without special cases.
+    and ``x`` = weighted proportion x ``n`` (docs/architecture.md §6). ``n == 0`` gives
+    ``(nan, nan)`` so that empty breakdowns flow through the engine without special cases.
     """
     alpha = _check_level(level)
     if n < 0 or x < 0 or x > n:

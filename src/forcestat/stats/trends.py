@@ -1,6 +1,6 @@
 """Trend tests and the "trending upwards/downwards" and "trend halted" judgements.
 
-DESIGN section 6: "trending" needs an SPC trend or shift signal in the recent points, or a
+docs/architecture.md §6: "trending" needs an SPC trend or shift signal in the recent points, or a
 significant slope over the last 12 months (Poisson regression for counts, Mann-Kendall
 otherwise); "halted" needs an earlier signal followed by 7 recent points of common-cause
 variation, or a recent slope no longer significant. The rules here keep that shape but are

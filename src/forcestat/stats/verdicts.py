@@ -1,4 +1,4 @@
-"""Turn numbers into the categorical judgements of DESIGN section 6.
+"""Turn numbers into the categorical judgements of docs/architecture.md §6.
 
 These return codes, never sentences: the findings layer owns the wording.
 """
@@ -58,7 +58,7 @@ def strength(
     rate_tolerance_pp: float = 1.0,
     count_tolerance: float = 0.02,
 ) -> str:
-    """How strongly to word a verdict (DESIGN section 6, house style).
+    """How strongly to word a verdict (docs/architecture.md §6, house style).
 
     - "insufficient" for ``insufficient_data``;
     - "significant" for a significant difference;

@@ -1,6 +1,6 @@
 """Load canonical CSV and Parquet extracts into the store.
 
-Promises (DESIGN.md section 1 and the foundation issue):
+Promises (docs/architecture.md §1 and the foundation issue):
 - every rejected row is quarantined with its file, row, field(s) and reason, and the raw record,
   so nothing from the file is lost;
 - loading the same file, or an overlapping extract, twice leaves the same rows: a key already

@@ -1,4 +1,4 @@
-"""The canonical store: table and column definitions (DESIGN.md section 1).
+"""The canonical store: table and column definitions (docs/architecture.md §1).
 
 This module is the single source of truth for the store's shape. The loader validates against
 it, the synthetic generator writes to it, docs/data-model.md is checked against it by a test,

@@ -15,13 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from forcestat import __version__
-from forcestat.engine.series import MonthlySeries
-from forcestat.findings import build_findings, measure_paragraph, scored
-from forcestat.findings.format import capitalise, join_names, parse_period, period_name
-from forcestat.findings.model import WINDOW_ORDER, Finding
+from forcestat.findings import build_findings, scored, tell
+from forcestat.findings.format import capitalise, join_names, period_name
+from forcestat.findings.model import WINDOW_ORDER, Finding, Statement
+from forcestat.findings.units import unit_parents
 from forcestat.framework.model import Framework, Measure
-from forcestat.outputs import charts, public
+from forcestat.outputs import charts
+from forcestat.outputs.charts import Series
 from forcestat.outputs.commentary import CommentarySet
 from forcestat.outputs.report.model import (
     Chart,
@@ -42,6 +42,7 @@ from forcestat.outputs.report.sections import (
     national_placeholder,
 )
 from forcestat.outputs.report.tables import summary_table, unit_table
+from forcestat.period import Period
 
 GEO = ("force", "area", "district")
 HEADLINES = 10  # measures in the headlines section
@@ -65,14 +66,25 @@ Key = tuple[str, str]
 class MeasureData:
     m: Measure
     window: str | None = None
-    sentences: list[str] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # what the narrative read
     table_keys: list[Key] = field(default_factory=list)
     parent: dict[Key, Key | None] = field(default_factory=dict)
     table_findings: dict[Key, Finding] = field(default_factory=dict)
     signals: dict[Key, tuple[str, str]] = field(default_factory=dict)
-    prot: public.Protection | None = None
+    # Public edition: units hidden by disclosure control (``disclosure`` column of the results)
+    # -> "primary"/"secondary", for the current figure and for the previous year's count.
+    hidden: dict[Key, str] = field(default_factory=dict)
+    hidden_previous: dict[Key, str] = field(default_factory=dict)
     force_key: Key | None = None
+
+    @property
+    def sentences(self) -> list[str]:
+        return [s.text for s in self.statements]
+
+    @property
+    def force_hidden(self) -> str | None:
+        return self.hidden.get(self.force_key) if self.force_key else None
 
     @property
     def force_signal(self) -> tuple[str, str]:
@@ -119,7 +131,7 @@ def _order_keys(keys: Sequence[Key], areas: Mapping[str, str]) -> list[Key]:
     return out
 
 
-def _letter(signal: str, polarity: str, s: MonthlySeries | None) -> str:
+def _letter(signal: str, polarity: str, s: Series | None) -> str:
     if s is not None and len(s.direction):
         return charts.icon_letter(s.icon, s.direction[-1])
     if signal in ("improvement", "concern") and polarity != "neutral":
@@ -133,11 +145,11 @@ def measure_data(
     rows: pd.DataFrame,
     fw: Framework,
     areas: Mapping[str, str],
-    series: Mapping[tuple[str, str, str], MonthlySeries],
-    *,
-    public_edition: bool,
-    threshold: int,
+    series: Mapping[tuple[str, str, str], Series],
 ) -> MeasureData:
+    """What the report shows of one measure: its table's rows, findings (built once) and
+    statements. Rows hidden by disclosure control (a public edition's results) are shown as
+    hidden in the table; the narrative reads none that were hidden to protect another."""
     md = MeasureData(m)
     if rows.empty:
         return md
@@ -149,17 +161,26 @@ def measure_data(
     table_rows = geo if subunits or not own else geo + [r for r in recs if r["breakdown"] == own[0]]
     keyed = {(str(r["breakdown"]), str(r["unit"])): r for r in table_rows}
     md.table_keys = _order_keys(list(keyed), areas)
-    md.parent = dict(public.hierarchy(md.table_keys, areas).parent)
+    md.parent = unit_parents(md.table_keys, areas)
     md.force_key = next((k for k in md.table_keys if k[0] == "force"), None)
+    md.hidden = {k: str(r["disclosure"]) for k, r in keyed.items() if r.get("disclosure")}
+    md.hidden_previous = {
+        k: str(r["previous_disclosure"]) for k, r in keyed.items() if r.get("previous_disclosure")
+    }
     settings = fw.settings
-    bases = {"min_base": settings.min_base, "caution_base": settings.caution_base}
-    narrative_rows = geo
-    if public_edition:
-        md.prot = public.protect_measure(table_rows, m.kind, areas, threshold)
-        narrative_rows = public.narrative_rows(geo, m.kind, md.prot, threshold)
-    md.sentences = measure_paragraph(m, narrative_rows, areas, **bases)
-    md.findings = build_findings(narrative_rows, {m.id: m}, **bases)
-    for f in build_findings(table_rows, {m.id: m}, **bases):
+    found = build_findings(
+        table_rows, {m.id: m}, min_base=settings.min_base, caution_base=settings.caution_base
+    )
+    # Units hidden to protect another are left out of the narrative: their figures are not
+    # small, only protective, and "too few" would be untrue.
+    narrative = [
+        f
+        for f in found
+        if f.breakdown in GEO and md.hidden.get((f.breakdown, f.unit)) != "secondary"
+    ]
+    md.statements = tell(m, narrative, areas)
+    md.findings = narrative
+    for f in found:
         k = (f.breakdown, f.unit)
         if k not in md.table_findings or f.comparator == "previous_year":
             md.table_findings[k] = f
@@ -196,14 +217,14 @@ class _Builder:
         results: pd.DataFrame,
         fw: Framework,
         period: str,
-        series: Mapping[tuple[str, str, str], MonthlySeries],
+        series: Mapping[tuple[str, str, str], Series],
         areas: Mapping[str, str],
         commentary: CommentarySet,
         public_edition: bool,
-        store: Any = None,
+        withheld_charts: frozenset[str] = frozenset(),
     ):
-        parse_period(period)
-        self.store = store
+        Period.parse(period)
+        self.withheld_charts = withheld_charts
         self.fw = fw
         self.period = period
         self.series = series
@@ -219,15 +240,7 @@ class _Builder:
         by_measure = {mid: g for mid, g in now.groupby("measure_id", sort=False)}
         empty = now.iloc[0:0]
         self.data = {
-            m.id: measure_data(
-                m,
-                by_measure.get(m.id, empty),
-                fw,
-                self.areas,
-                series,
-                public_edition=public_edition,
-                threshold=self.threshold,
-            )
+            m.id: measure_data(m, by_measure.get(m.id, empty), fw, self.areas, series)
             for m in fw.measures
         }
         self.homes = _homes(fw)
@@ -266,12 +279,13 @@ class _Builder:
                 self.period,
                 md.window or "12m",
                 public=self.public,
-                prot=md.prot,
+                hidden=md.hidden,
+                hidden_previous=md.hidden_previous,
                 threshold=self.threshold,
                 title=title,
             )
         signal, letter = md.force_signal
-        hidden = md.prot is not None and md.force_key in md.prot.current
+        hidden = md.force_hidden is not None
         return MeasureBlock(
             id=m.id,
             title=m.title,
@@ -291,10 +305,7 @@ class _Builder:
         s = self.series.get((md.m.id, md.force_key[0], md.force_key[1]))
         if s is None or not len(s.values) or not any(math.isfinite(v) for v in s.values):
             return None, None
-        if self.public and (
-            (md.prot is not None and md.force_key in md.prot.current)
-            or public.chart_disclosive(s.base, self.threshold)
-        ):
+        if self.public and (md.force_hidden is not None or md.m.id in self.withheld_charts):
             return None, (
                 "The monthly chart is not shown in the public edition: some months rest on "
                 f"fewer than {self.threshold} records."
@@ -335,7 +346,7 @@ class _Builder:
         return [c] if c is not None else []
 
     # -- sections ---------------------------------------------------------------------------------
-    def build(self, hooks: Sequence[SectionHook] | None) -> list[Section]:
+    def build(self, hooks: Sequence[SectionHook]) -> list[Section]:
         fw = self.fw
         s = fw.settings
         themes = [t.title for t in fw.themes]
@@ -543,7 +554,7 @@ class _Builder:
                 Headline(
                     measure_id=f.measure_id,
                     title=md.m.title,
-                    sentences=tuple(_headline_sentences(md.sentences, f)),
+                    sentences=tuple(_headline_sentences(md.statements, f)),
                     where=self.where.get(f.measure_id, ""),
                     anchor=f"m-{f.measure_id}",
                     icon=md.force_signal[0],
@@ -571,7 +582,6 @@ class _Builder:
             threshold=self.threshold,
             areas=self.areas,
             commentary=self.commentary,
-            store=self.store,
         )
 
 
@@ -582,30 +592,20 @@ def _renumber(section: Section) -> None:
 
 
 def _month_text(period: str) -> str:
-    from forcestat.findings.format import month_name
-
-    year, month = parse_period(period)
-    return month_name(year, month)
+    return Period.parse(period).month_name
 
 
-VERDICT_WORDS = ("significantly", "deteriorated", "improved", "only district", "variation by")
-
-
-def _headline_sentences(sentences: Sequence[str], f: Finding) -> list[str]:
-    """The paragraph's lead (its first sentence, with the comparison that follows it), and for
-    a finding about an area or district the sentence that gives that unit's verdict (else the
-    first that names it)."""
-    if not sentences:
-        return []
-    out = [sentences[0]]
-    if len(sentences) > 1 and sentences[1].startswith("This is"):
-        out.append(sentences[1])
+def _headline_sentences(statements: Sequence[Statement], f: Finding) -> list[str]:
+    """The paragraph's lead (its headline statements), and for a finding about an area or
+    district the statement that gives that unit's verdict (else the first that names it)."""
+    lead = [s for s in statements if s.role == "headline"]
+    out = [s.text for s in lead]
     if f.breakdown in ("area", "district"):
-        name = f"{f.unit} policing area" if f.breakdown == "area" else f.unit
-        rest = [s for s in sentences[len(out) :] if name in s]
-        verdicts = [s for s in rest if any(w in s for w in VERDICT_WORDS)]
+        key = (f.breakdown, f.unit)
+        rest = [s for s in statements if s.role != "headline" and s.about(key)]
+        verdicts = [s for s in rest if s.verdict is not None]
         if verdicts or rest:
-            out.append((verdicts or rest)[0])
+            out.append((verdicts or rest)[0].text)
     return out
 
 
@@ -614,17 +614,19 @@ def build_report(
     framework: Framework,
     period: str,
     *,
-    series: Mapping[tuple[str, str, str], MonthlySeries] | None = None,
+    series: Mapping[tuple[str, str, str], Series] | None = None,
     areas: Mapping[str, str] | None = None,
     commentary: CommentarySet | None = None,
     public_edition: bool = False,
     snapshot: str = "unknown",
-    hooks: Sequence[SectionHook] | None = None,
-    store: Any = None,
+    hooks: Sequence[SectionHook] = (),
+    withheld_charts: frozenset[str] = frozenset(),
 ) -> Report:
-    """The report for ``period`` (``YYYY-MM``). ``series`` (from ``engine.series``) gives the
-    charts; ``areas`` maps district -> area; ``hooks`` defaults to the registered section
-    hooks. Charts are specified here and rendered by the writers."""
+    """The report for ``period`` (``YYYY-MM``) from measure_results (a public edition's when
+    ``public_edition``: disclosure control already applied). ``series`` (the engine's monthly
+    series) gives the charts, except those of ``withheld_charts`` (measure ids); ``areas`` maps
+    district -> area; ``hooks`` add sections (``sections.SectionHook``). Charts are specified
+    here and rendered by the writers."""
     b = _Builder(
         results,
         framework,
@@ -633,7 +635,7 @@ def build_report(
         areas or {},
         commentary or CommentarySet(None),
         public_edition,
-        store,
+        withheld_charts,
     )
     sections = b.build(hooks)
     entries = []
@@ -645,16 +647,13 @@ def build_report(
                     order.append((sub.title if sub.depth > 1 else sec.title, item.id))
     for group, mid in order:
         md = b.data[mid]
-        hidden = None
-        if md.prot is not None and md.force_key in md.prot.current:
-            hidden = md.prot.current[md.force_key]
-        entries.append((group, md.m, md.force_finding, md.force_signal, hidden))
+        entries.append((group, md.m, md.force_finding, md.force_signal, md.force_hidden))
     confidence = f"{round(100 * (1 - framework.settings.alpha))}%"
     summary = summary_table(entries, b.period_text, threshold=b.threshold, confidence=confidence)
     footer = Footer(
         snapshot=snapshot,
         framework=framework.hash or "unknown",
-        version=__version__,
+        version=_version(),
         commentary=(b.commentary.digest() if b.commentary.files else "none"),
         edition="Public edition" if public_edition else "Board edition",
     )
@@ -680,3 +679,12 @@ def build_report(
         footer=footer,
         charts=b.charts,
     )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("forcestat")
+    except PackageNotFoundError:
+        return "unknown"

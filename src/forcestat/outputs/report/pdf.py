@@ -1,10 +1,10 @@
 """PDF through WeasyPrint from the report's own HTML (print styles, A4, running footer).
 
-Page margin boxes get an explicit font-family in the stylesheet (DESIGN section 7): without it
-WeasyPrint falls back to a default font that may not be installed. Charts arrive as PNG through
-a URL fetcher that serves only them: nothing else is fetched, from disk or network. The PDF's
-identifier is fixed from its HTML and it carries no creation date, so the same inputs give the
-same file.
+Page margin boxes get an explicit font-family in the stylesheet (docs/architecture.md §7):
+without it WeasyPrint falls back to a default font that may not be installed. Charts arrive as
+PNG through a URL fetcher that serves only them: nothing else is fetched, from disk or network.
+The PDF's identifier is fixed from its HTML and it carries no creation date, so the same inputs
+give the same file.
 """
 
 from __future__ import annotations
