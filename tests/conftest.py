@@ -18,3 +18,27 @@ def store(tmp_path):
     st = open_store(str(tmp_path / "store.duckdb"))
     yield st
     st.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store_path(tmp_path_factory) -> str:
+    """The demo's store, exactly as ``forcestat demo`` builds it (5 years to March 2020, seed
+    1), built once per session."""
+    from forcestat.synth.run import run
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    run(store=str(path), end="2020-03", years=5, seed=1, forces=1, out=None)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def demo_computed(demo_store_path):
+    """measure_results of the demo at March 2020 (``pipeline.compute``)."""
+    from forcestat.period import Period
+    from forcestat.pipeline import compute, load_framework, open_store
+
+    st = open_store(demo_store_path)
+    try:
+        return compute(st, load_framework(None), Period(2020, 3))
+    finally:
+        st.close()

@@ -20,22 +20,15 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "demo-report-2020-03.html"
 
 
 @pytest.fixture(scope="module")
-def demo_html(tmp_path_factory) -> str:
-    """The demo's report exactly as ``forcestat demo`` builds it (same store, seed, period and
-    example commentary), rendered with charts as links."""
-    from forcestat.outputs.report.demo import write_example_commentary
+def demo_html(demo_store_path, demo_computed, tmp_path_factory) -> str:
+    """The demo's report exactly as ``forcestat demo`` builds it (same store, seed, period), in
+    the Board edition, rendered with charts as links."""
     from forcestat.outputs.report.html import render_html
-    from forcestat.period import Period
     from forcestat.pipeline import assemble_report, open_store
-    from forcestat.synth.run import run
 
-    tmp = tmp_path_factory.mktemp("demo")
-    store = tmp / "demo.duckdb"
-    run(store=str(store), end="2020-03", years=5, seed=1, forces=1, out=None)
-    commentary = write_example_commentary(tmp / "commentary", "2020-03")
-    st = open_store(str(store))
+    st = open_store(demo_store_path)
     try:
-        report, _, _ = assemble_report(st, Period(2020, 3), commentary_dir=commentary)
+        report, _, _ = assemble_report(st, demo_computed.period, computed=demo_computed)
     finally:
         st.close()
     return render_html(report, charts_as="link")

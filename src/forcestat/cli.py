@@ -256,7 +256,7 @@ def demo(
     import time
 
     from .outputs.report.demo import write_example_commentary
-    from .pipeline import make_report, open_store
+    from .pipeline import compute, load_framework, make_report, open_store
     from .synth.run import run
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -269,17 +269,24 @@ def demo(
     commentary = write_example_commentary(out_dir / "commentary", "2020-03")
     st = open_store(str(store_path))
     try:
-        written = make_report(
+        say = lambda what: console.print(f"  {what}", style="dim", highlight=False)  # noqa: E731
+        done = compute(st, load_framework(None), Period(2020, 3), progress=say)
+        written = make_report(st, done.period, out_dir, computed=done, progress=say)
+        # The example commentary shows analysts where their words go: in the draft only.
+        draft = make_report(
             st,
-            Period(2020, 3),
+            done.period,
             out_dir,
             commentary_dir=commentary,
-            progress=lambda what: console.print(f"  {what}", style="dim", highlight=False),
+            formats=["html"],
+            edition="draft",
+            computed=done,
         )
     finally:
         st.close()
     for fmt, path in written.paths.items():
         out.print(f"{fmt.upper():>4}: {path}", highlight=False)
+    out.print(f"DRAFT: {draft.paths['html']} (with the example commentary)", highlight=False)
     out.print(
         f"demo done in {time.perf_counter() - t0:.1f}s "
         f"({_timings(written.seconds)}); commentary in {commentary}",
@@ -372,8 +379,21 @@ def report(
             "--public", help="Public edition: counts of 1-4 and figures revealing them hidden."
         ),
     ] = False,
+    annex: Annotated[
+        bool,
+        typer.Option(
+            "--annex", help="Annex edition: every measure in full, every table and chart."
+        ),
+    ] = False,
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft", help="Draft edition: the Board edition plus what is still missing."
+        ),
+    ] = False,
 ) -> None:
-    """Write the Board report (docs/report.md) from the store's records and the framework."""
+    """Write the Board report (docs/report.md) from the store's records and the framework:
+    the short Board edition by default, or the annex or draft edition."""
     import time
 
     from .outputs.report import FORMATS
@@ -383,6 +403,9 @@ def report(
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         _fail(f"--format: use one or more of {', '.join(FORMATS)} (got {fmt!r})")
+    if annex and draft:
+        _fail("--annex and --draft: choose one edition")
+    edition = "annex" if annex else "draft" if draft else "board"
     fw = _framework(framework)
     t0 = time.perf_counter()
     st = _read_store(store)
@@ -395,6 +418,7 @@ def report(
             commentary_dir=commentary,
             formats=formats,
             public=public,
+            edition=edition,
             progress=lambda what: console.print(f"  {what}", style="dim", highlight=False),
         )
     except PipelineError as exc:

@@ -129,11 +129,13 @@ def make_report(
     commentary_dir: Path | None = None,
     formats: Sequence[str] = ("html", "pdf", "docx"),
     public: bool = False,
+    edition: str = "board",
     computed: Computed | None = None,
     progress: Progress | None = None,
 ) -> Any:
     """Evaluate, assemble and write the report of ``period`` (default: the last month of data)
-    for a store (a ``Store`` or a store URL). ``computed`` skips the evaluation when the caller
+    for a store (a ``Store`` or a store URL); ``edition`` is board, annex or draft
+    (``outputs.report.build.EDITIONS``). ``computed`` skips the evaluation when the caller
     has it. Returns the writers' ``Written`` (paths, seconds, unused commentary, the report)."""
     from forcestat.outputs.report import write_report
 
@@ -144,6 +146,7 @@ def make_report(
         framework=framework,
         commentary_dir=commentary_dir,
         public=public,
+        edition=edition,
         computed=computed,
         progress=progress,
     )
@@ -160,6 +163,7 @@ def assemble_report(
     framework: Any = None,
     commentary_dir: Path | None = None,
     public: bool = False,
+    edition: str = "board",
     computed: Computed | None = None,
     progress: Progress | None = None,
 ) -> tuple[Any, Any, dict[str, float]]:
@@ -203,6 +207,7 @@ def assemble_report(
         snapshot=snapshot_id(store),
         hooks=hooks,
         withheld_charts=withheld,
+        edition=edition,
     )
     seconds["assemble"] = time.perf_counter() - t
     return report, commentary, seconds

@@ -131,6 +131,7 @@ def write(
     commentary_dir=None,
     formats=("html",),
     snapshot="test-snapshot",
+    edition="annex",
 ):
     from forcestat.outputs.commentary import load_commentary
     from forcestat.outputs.report import build_report, write_report
@@ -150,6 +151,7 @@ def write(
         public_edition=public,
         snapshot=snapshot,
         withheld_charts=withheld,
+        edition=edition,
     )
     written = write_report(report, out, formats)
     written.unused_commentary = commentary.unused()
@@ -160,7 +162,8 @@ def write(
 def board(
     results, framework, series, areas, store, commentary_dir, commentary_before, tmp_path_factory
 ):
-    """The Board edition in all three formats, with commentary."""
+    """The report in full (the annex edition: every measure, table and chart) in all three
+    formats, with commentary. The short Board edition is ``board_paper``."""
     out = tmp_path_factory.mktemp("board")
     return write(
         results,
@@ -178,3 +181,17 @@ def board(
 def public(results, framework, series, areas, tmp_path_factory):
     out = tmp_path_factory.mktemp("public")
     return write(results, framework, series, areas, out, public=True)
+
+
+@pytest.fixture(scope="session")
+def board_paper(results, framework, series, areas, tmp_path_factory):
+    """The short Board edition (HTML and PDF), without commentary."""
+    out = tmp_path_factory.mktemp("board-paper")
+    return write(results, framework, series, areas, out, formats=("html", "pdf"), edition="board")
+
+
+@pytest.fixture(scope="session")
+def public_paper(results, framework, series, areas, tmp_path_factory):
+    """The public edition of the short Board paper."""
+    out = tmp_path_factory.mktemp("public-paper")
+    return write(results, framework, series, areas, out, public=True, edition="board")

@@ -20,6 +20,7 @@ def test_docx_headings_are_word_headings(board):
     assert {"Title", "Heading 1", "Heading 2", "Heading 3", "Heading 4"} <= names
     h1 = [t for s, t in styles if s == "Heading 1"]
     assert h1 == [
+        "Executive summary",
         "1 Purpose",
         "2 Recommendation",
         "3 Background",
@@ -29,9 +30,10 @@ def test_docx_headings_are_word_headings(board):
         "7 Recommendation",
     ]
     assert "5.1 Domestic Abuse" in [t for s, t in styles if s == "Heading 2"]
-    assert any(
-        t.endswith("Victim satisfaction: overall service") for s, t in styles if s == "Heading 4"
-    )
+    # A heading's text is the title itself, never a leading space (the icon follows it).
+    h4 = [t for s, t in styles if s == "Heading 4"]
+    assert "Victim satisfaction: overall service" in [t.strip() for t in h4]
+    assert all(t == t.lstrip() for t, _ in [(t, s) for s, t in styles])
 
 
 def test_docx_has_real_tables(board, framework):
@@ -55,7 +57,7 @@ def test_docx_has_real_tables(board, framework):
     with zipfile.ZipFile(board.paths["docx"]) as z:
         xml = z.read("word/document.xml").decode("utf-8")
         media = [n for n in z.namelist() if n.startswith("word/media/")]
-    assert len(re.findall(r'<w:pStyle w:val="Heading1"/>', xml)) == 7
+    assert len(re.findall(r'<w:pStyle w:val="Heading1"/>', xml)) == 8
     assert xml.count("<w:tbl>") == len(doc.tables)
     assert len(media) >= 20  # SPC charts as PNG
 
@@ -84,7 +86,9 @@ def test_docx_same_inputs_same_bytes():
 
     def once() -> bytes:
         return render_docx(
-            build_report(_tiny_results(), loads_framework(TINY), "2020-03", areas=AREAS)
+            build_report(
+                _tiny_results(), loads_framework(TINY), "2020-03", areas=AREAS, edition="annex"
+            )
         )
 
     assert once() == once()

@@ -48,20 +48,24 @@ def test_sections_in_reference_order(board):
         "Recommendation",
     ]
     text = page.text
+    # The ranked exceptions open the report; no second "headlines" section repeats them.
+    assert text.index("Executive summary") < text.index("1 Purpose")
+    assert "4.3 Performance headlines" not in text
     for expected in (
         "4.1 Strategic measures",
         "4.2 National context",
         "Home Office police recorded crime tables",  # the placeholder until a hook fills it
-        "4.3 Performance headlines",
         "5.1 Domestic Abuse",
         "For the Board to note the contents of this report.",
     ):
         assert expected in text, expected
 
 
-def test_summary_table_comes_first_with_every_measure(board, framework, results):
+def test_summary_table_opens_section_4_with_every_measure(board, framework, results):
     html = _html(board)
-    assert html.index('id="t-summary"') < html.index('id="s-purpose"')
+    # Every measure's line opens the strategic measures (after the executive summary).
+    start = html.index('id="s-strategic"')
+    assert start < html.index('id="t-summary"') < html.index('id="s-theme-victims"')
     page = parse(html)
     summary = next(t for t in page.tables if t.id == "t-summary")
     units = [r.unit for r in summary.rows]
@@ -192,7 +196,9 @@ def test_new_priority_in_framework_file_changes_report(results, series, areas, t
     path = tmp_path / "framework.toml"
     path.write_text(default_path().read_text(encoding="utf-8") + NEW_PRIORITY, encoding="utf-8")
     fw = load_framework(path)
-    html = _stub_html(build_report(results, fw, PERIOD, series=series, areas=areas))
+    html = _stub_html(
+        build_report(results, fw, PERIOD, series=series, areas=areas, edition="annex")
+    )
     start = html.find('id="s-priority-night_time_economy"')
     assert start > 0, "no section for the new priority"
     body = html[start : html.index('id="s-objectives"')]
@@ -220,7 +226,9 @@ def test_national_context_hook_replaces_placeholder(results, framework, series, 
             )
         ]
 
-    report = build_report(results, framework, PERIOD, series=series, areas=areas, hooks=[national])
+    report = build_report(
+        results, framework, PERIOD, series=series, areas=areas, hooks=[national], edition="annex"
+    )
     text = parse(_stub_html(report)).text
     assert "4.2.1 ONS release" in text and "(hook text)" in text
     assert "Home Office police recorded crime tables" not in text

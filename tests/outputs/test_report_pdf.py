@@ -87,7 +87,9 @@ def test_pdf_same_inputs_same_bytes():
     from forcestat.outputs.report.pdf import render_pdf
 
     def once() -> bytes:
-        report = build_report(_tiny_results(), loads_framework(TINY), "2020-03", areas=AREAS)
+        report = build_report(
+            _tiny_results(), loads_framework(TINY), "2020-03", areas=AREAS, edition="annex"
+        )
         return render_pdf(render_html(report, charts_as="link"), {})
 
     first = once()

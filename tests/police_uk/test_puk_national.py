@@ -9,9 +9,9 @@ import csv
 import pytest
 from puk_helpers import DATA, REAL, needs_real, table_rows
 
-from forcestat.store.loader import LoadError, StrictLoadError
 from forcestat.engine.national import NationalContextError, national_context, resolve_year
 from forcestat.findings.national import national_sentences
+from forcestat.store.loader import LoadError, StrictLoadError
 from forcestat.store.sources.home_office import load_home_office
 
 NATIONAL = DATA / "national"
@@ -106,7 +106,9 @@ def test_national_context_matches_sources_md(ho_store):
         "Across England and Wales (43 territorial police forces) recorded crime increased by "
         "0.7% over the same period, to 5,234,118 crimes."
     )
-    assert national_sentences(nc)[2].startswith("Cambridgeshire recorded 79.7 crimes per 1,000 residents")
+    assert national_sentences(nc)[2].startswith(
+        "Cambridgeshire recorded 79.7 crimes per 1,000 residents"
+    )
     assert "7.8% of the crimes Cambridgeshire recorded" in national_sentences(nc)[3]
     assert "lower than 7.9% for England and Wales" in national_sentences(nc)[3]
 
@@ -200,8 +202,8 @@ def test_full_home_office_files_give_the_same_figures(new_store):
 def test_report_section_hook(ho_store):
     from forcestat.outputs.report.national import national_hook
     from forcestat.outputs.report.sections import ReportContext, extra_sections
-    from forcestat.pipeline import national_hooks
     from forcestat.period import Period
+    from forcestat.pipeline import national_hooks
 
     nc = national_context(ho_store, "2020-03")
     ctx = ReportContext(

@@ -11,8 +11,8 @@ import pytest
 from forcestat.synth.calendar import Period
 from forcestat.synth.force import demo_force, national_forces
 from forcestat.synth.generate import StoreWriter, generate_force
-from forcestat.synth.run import run
 from forcestat.synth.national import NATIONAL_TABLES, write_national
+from forcestat.synth.run import run
 
 
 def test_run_writes_every_table_with_lineage(tmp_path, small_force, monkeypatch):

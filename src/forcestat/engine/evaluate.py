@@ -14,7 +14,7 @@ from forcestat.engine.windows import (
     month_label,
     window_span,
 )
-from forcestat.framework.model import Measure, Settings
+from forcestat.framework.model import VIEW_WINDOWS, Measure, Settings
 from forcestat.stats import verdicts
 from forcestat.stats.dispersion import NO_DISPERSION
 
@@ -103,6 +103,9 @@ def rows_for(
             pending: dict[tuple, tuple[Any, Any, float]] = {}
             for w, (a, b) in spans.items():
                 for c in comparators:
+                    if c == "previous_period" and w not in VIEW_WINDOWS:
+                        keys[(w, c)] = None  # a quarter against the last; not a year's
+                        continue
                     bench = span_of(c, (a, b), fy, lt)
                     if not covered(bench.span) or points[(a, b)].value is None:
                         keys[(w, c)] = None

@@ -44,7 +44,9 @@ def comparator_span(
       months before it);
     - year_end: the last completed financial year (12 months ending with the month before
       ``fy_start``, i.e. March) that ends before the current window starts;
-    - long_term: the ``long_term_months`` months before the current window.
+    - long_term: the ``long_term_months`` months before the current window;
+    - previous_period: the window of the same length just before it (this quarter against the
+      last: not the same calendar months, so only for the short windows of a measure's views).
     """
     a, b = current
     n = length(current)
@@ -52,6 +54,8 @@ def comparator_span(
         if n > 12:
             raise ValueError("previous_year needs a window of at most 12 months")
         return Benchmark((a - 12, b - 12), 1.0)
+    if comparator == "previous_period":
+        return Benchmark((a - n, b - n), 1.0)
     if comparator == "year_end":
         # The last month of the last financial year complete before the window starts.
         end = a - 1
@@ -79,7 +83,7 @@ def matched_span(
     """
     a, b = current
     n = length(current)
-    if n >= 12 or comparator == "previous_year":
+    if n >= 12 or comparator in ("previous_year", "previous_period"):
         return comparator_span(comparator, current, fy_start, long_term_months)
     if comparator == "year_end":
         fy_end = comparator_span("year_end", current, fy_start, long_term_months).span[1]

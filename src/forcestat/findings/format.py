@@ -106,6 +106,10 @@ def comparator_name(comparator: str, period_end: str, window: str) -> str:
         return "the year end benchmark"
     if comparator == "long_term":
         return "the long term benchmark"
+    if comparator == "previous_period":
+        return {"3m": "the previous three months", "1m": "the previous month"}.get(
+            window, "the previous period"
+        )
     raise ValueError(f"unknown comparator {comparator!r}")
 
 

@@ -149,20 +149,22 @@ def district_summary(units: Units, comparator: str) -> list[Statement]:
             text = _none_named(first, [d.unit for d in districts], name)
         else:
             text = _none_significant(first, k, name)
-        return [Statement(text, units=every, verdict="comparable")]
+        return [Statement(text, units=every, verdict="comparable", topic="districts")]
     side = _side(verdict)
     alike = [d for d in districts if d.is_significant and d.verdict == verdict]
     if len(alike) == k and complete:
-        return [Statement(_all_significant(first, k, side, name), units=every, verdict=verdict)]
+        text = _all_significant(first, k, side, name)
+        return [Statement(text, units=every, verdict=verdict, topic="districts")]
     if k >= 3 and len(alike) == k - 1 and complete:
         (odd,) = [d for d in districts if d not in alike]
-        return [Statement(_only_not(first, odd.unit, side, name), units=every, verdict="mixed")]
+        text = _only_not(first, odd.unit, side, name)
+        return [Statement(text, units=every, verdict="mixed", topic="districts")]
     sentences = []
     for v in ("significantly_higher", "significantly_lower"):
         group = [d for d in districts if d.is_significant and d.verdict == v]
         if group:
             text = _named(first, [d.unit for d in group], k if complete else 0, _side(v), name)
-            sentences.append(Statement(text, units=_keys(group), verdict=v))
+            sentences.append(Statement(text, units=_keys(group), verdict=v, topic="districts"))
     return sentences
 
 
@@ -271,7 +273,7 @@ def variation_sentence(
         f"There is notable variation by district, with {levels} in {ok_desc} {state} {tail}, "
         f"but deteriorated in {bad_desc}."
     )
-    return Statement(text, units=_keys(districts), verdict="mixed")
+    return Statement(text, units=_keys(districts), verdict="mixed", topic="districts")
 
 
 def particularly_clause(f: Finding, measure: MeasureInfo | None = None) -> str:
@@ -334,7 +336,7 @@ def _label(f: Finding) -> str:
 
 def _growth_parts(findings: Sequence[Finding], verb: str) -> tuple[list[str], tuple[Key, ...]]:
     """The growth clauses and the units they name."""
-    groups: dict[str, list[str]] = {"double_digit": [], "more_than_doubled": []}
+    groups: dict[str, list[str]] = {"double_digit": [], "doubled": [], "more_than_doubled": []}
     named: list[Finding] = []
     eligible = [
         f
@@ -349,6 +351,7 @@ def _growth_parts(findings: Sequence[Finding], verb: str) -> tuple[list[str], tu
     districts = [f for f in eligible if f.breakdown == "district"]
     words = {
         "double_digit": "double digit growth year on year",
+        "doubled": "growth of 100% year on year",
         "more_than_doubled": "growth of more than 100% year on year",
     }
     parts = []
@@ -373,7 +376,9 @@ def growth_clause(findings: Sequence[Finding], verb: str = "reporting") -> str |
 
 def growth_sentence(findings: Sequence[Finding], verb: str = "reported") -> Statement | None:
     parts, named = _growth_parts(findings, verb)
-    return Statement(f"{capitalise(' and '.join(parts))}.", units=named) if parts else None
+    if not parts:
+        return None
+    return Statement(f"{capitalise(' and '.join(parts))}.", units=named, topic="growth")
 
 
 # -- trends and SPC -----------------------------------------------------------------------------
@@ -387,7 +392,8 @@ def trend_sentences(units: Units, contrast: bool = False) -> list[Statement]:
     sentences = []
     for trend in _TREND_ORDER:
         for f, where, named in _by_level(units, lambda f, t=trend: f.trend == t):
-            sentences.append(Statement(_trend_sentence(f, trend, where, contrast), units=named))
+            text = _trend_sentence(f, trend, where, contrast)
+            sentences.append(Statement(text, units=named, topic="trend"))
     return sentences
 
 
@@ -410,7 +416,7 @@ def spc_sentences(units: Units) -> list[Statement]:
         for _, where, named in _by_level(units, lambda f, s=signal: f.spc_signal == s):
             place = f" {where}" if where else ""
             text = f"Monthly figures show special cause variation{tail}{place}."
-            sentences.append(Statement(text, units=named))
+            sentences.append(Statement(text, units=named, topic="spc"))
     return sentences
 
 
@@ -453,7 +459,7 @@ def too_few_sentence(
     else:
         noun = first.phrase if first.kind == "count" else base_label
         text = f"There were too few {noun} to report in {names}."
-    return Statement(text, "caution", _keys(rows))
+    return Statement(text, "caution", _keys(rows), topic="base")
 
 
 def withheld_sentence(findings: Sequence[Finding]) -> Statement | None:
@@ -464,7 +470,7 @@ def withheld_sentence(findings: Sequence[Finding]) -> Statement | None:
         return None
     names = join_names([unit_name(f) for f in rows])
     text = f"Figures for {names} are not reported: the numbers involved are too small."
-    return Statement(text, "caution", _keys(rows))
+    return Statement(text, "caution", _keys(rows), topic="base")
 
 
 def caution_sentence(findings: Sequence[Finding]) -> Statement | None:
@@ -479,7 +485,7 @@ def caution_sentence(findings: Sequence[Finding]) -> Statement | None:
     else:
         names = join_names([_with_base(f) for f in rows])
         text = f"Results for {names} should be treated with caution."
-    return Statement(text, "caution", _keys(rows))
+    return Statement(text, "caution", _keys(rows), topic="base")
 
 
 def _with_base(f: Finding) -> str:

@@ -7,7 +7,7 @@ from functools import cached_property, total_ordering
 from typing import Any, Protocol
 
 # The order in which sentences name comparators (and findings sort).
-COMPARATORS = ("previous_year", "long_term", "year_end")
+COMPARATORS = ("previous_year", "long_term", "year_end", "previous_period")
 VERDICTS = ("significantly_higher", "significantly_lower", "comparable", "insufficient_data")
 STRENGTHS = ("significant", "marginal", "comparable", "insufficient")
 DIRECTIONS = ("better", "worse", "same", "neutral")
@@ -148,6 +148,8 @@ class Finding:
 # comparison that goes with it); detail: areas, districts, trends, SPC, growth; caution: bases
 # too small to report or to trust, and windows still maturing.
 ROLES = ("headline", "detail", "caution")
+# What a statement is about, so that a shorter edition can leave out some details.
+TOPICS = ("value", "comparison", "area", "districts", "trend", "spc", "growth", "base", "maturing")
 
 Key = tuple[str, str]  # (breakdown, unit)
 
@@ -166,6 +168,7 @@ class Statement:
     units: tuple[Key, ...] = ()
     verdict: str | None = None
     measure_id: str = ""
+    topic: str = "value"
 
     def about(self, key: Key) -> bool:
         return key in self.units

@@ -7,15 +7,19 @@ from dataclasses import replace
 
 from forcestat.findings import grouped, rules
 from forcestat.findings.build import Row, build_findings
+from forcestat.findings.format import comparator_name, number_word
 from forcestat.findings.model import COMPARATORS, WINDOW_ORDER, Finding, MeasureInfo, Statement
 from forcestat.findings.units import Units
 from forcestat.findings.wording import (
     benchmark_tail,
     comparison_sentence,
     comparison_tail,
+    relation,
     small_base_sentence,
     value_sentence,
+    value_text,
 )
+from forcestat.period import Period
 
 # Outcome rates on a cohort basis rise as recent crimes reach outcomes (docs/architecture.md §6).
 MATURING = (
@@ -118,12 +122,12 @@ def _levels_paragraph(
             out.append(Statement(small_base_sentence(lead, measure), "headline", here))
         elif lead.kind in ("median", "mean"):
             text = value_sentence(lead, measure, tail=comparison_tail(force))
-            out.append(Statement(text, "headline", here, _verdict(force)))
+            out.append(Statement(text, "headline", here, _verdict(force), topic="comparison"))
         else:
             out.append(Statement(value_sentence(lead, measure), "headline", here))
-            _add(out, comparison_sentence(force), "headline", here, _verdict(force))
+            _add(out, comparison_sentence(force), "headline", here, _verdict(force), "comparison")
         if lead.maturing and not lead.unreportable:
-            out.append(Statement(MATURING, "caution", here))
+            out.append(Statement(MATURING, "caution", here, topic="maturing"))
     out.extend(_area_sentences(units, primary, measure, covered=set()))
     out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
     out.extend(grouped.spc_sentences(units))
@@ -152,7 +156,9 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
                 headline = f"{headline[:-1]}, {clause}."
                 districts_said = True
                 named |= {_key(d) for d in units.at("district", primary)}
-            out.append(Statement(headline, "headline", _ordered(named), verdict))
+            out.append(
+                Statement(headline, "headline", _ordered(named), verdict, topic="comparison")
+            )
     force = units.force()
     if force:
         # The headline named no figures: the force sentence gives the count and, for the
@@ -165,7 +171,7 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
         out.append(Statement(value_sentence(lead, measure, tail=tail), role, here))
         if not lead.unreportable:
             rest = [f for f in force if f not in stated]
-            _add(out, comparison_sentence(rest), role, here, _verdict(rest))
+            _add(out, comparison_sentence(rest), role, here, _verdict(rest), "comparison")
     out.extend(_area_sentences(units, primary, measure, covered))
     out.extend(grouped.trend_sentences(units, contrast=_force_worse(units, primary)))
     out.extend(grouped.spc_sentences(units))
@@ -212,7 +218,7 @@ def _area_sentences(
         # significant result is never left out.
         said = [f for f in fs if f.comparator == primary or f.is_significant]
         text = value_sentence(lead, measure, tail=comparison_tail(said))
-        out.append(Statement(text, "detail", (_key(lead),), _verdict(said)))
+        out.append(Statement(text, "detail", (_key(lead),), _verdict(said), topic="area"))
     return out
 
 
@@ -234,11 +240,83 @@ def _add(
     role: str,
     units: tuple[tuple[str, str], ...],
     verdict: str | None = None,
+    topic: str = "value",
 ) -> None:
     if sentence:
-        out.append(Statement(sentence, role, units, verdict))
+        out.append(Statement(sentence, role, units, verdict, topic=topic))
 
 
 def _add_statement(out: list[Statement], statement: Statement | None) -> None:
     if statement is not None:
         out.append(statement)
+
+
+def chart_statement(
+    measure: MeasureInfo,
+    months: Sequence[str],
+    point_types: Sequence[str],
+    recent: int = 12,
+    key: tuple[str, str] = ("force", ""),
+) -> Statement | None:
+    """What a chart shows that its icon does not: the icon reads the latest month only, so
+    when that month is common cause variation but earlier months of the last ``recent`` were
+    special cause, say so: 'Monthly figures showed special cause variation of concern in five
+    of the last 12 months (May to September 2019); the latest month, March 2020, shows common
+    cause variation.'"""
+    if not months or point_types[-1] != "common_cause":
+        return None
+    tail = list(zip(months[-recent:], point_types[-recent:], strict=True))
+    special = [(m, t) for m, t in tail if t != "common_cause"]
+    if not special:
+        return None
+    kinds = {t for _, t in special}
+    of = {"concern": " of concern", "improvement": " of improvement"}
+    what = of.get(next(iter(kinds)), "") if len(kinds) == 1 else ""
+    names = [Period.parse(m).month_name for m, _ in special]
+    first, last = names[0], names[-1]
+    when = first if len(names) == 1 else f"{first} to {last}"
+    k = len(special)
+    count = number_word(k) if k != 1 else "one"
+    text = (
+        f"Monthly figures showed special cause variation{what} in {count} of the last "
+        f"{len(tail)} months ({when}); the latest month, {Period.parse(months[-1]).month_name}, "
+        "shows common cause variation."
+    )
+    return Statement(text, "detail", (key,), None, measure.id, topic="spc")
+
+
+def view_statement(measure: MeasureInfo, findings: Iterable[Finding]) -> Statement | None:
+    """A recent window against the one before it and the same months a year earlier (a
+    measure's ``views``): 'The referral rate ... for the three months ending March 2020 was
+    22.3% (n = 4,120), significantly higher than 20.8% in the previous three months, and
+    comparable to the three months ending March 2019.' From the force's findings of one
+    window."""
+    fs = [f for f in findings if f.breakdown == "force"]
+    if not fs:
+        return None
+    lead = fs[0]
+    if lead.value is None or lead.unreportable:
+        return Statement(small_base_sentence(lead, measure), "detail", (_key(lead),), topic="view")
+    by = {f.comparator: f for f in fs if f.comparator}
+    parts = []
+    for cmp in ("previous_period", "previous_year"):
+        f = by.get(cmp)
+        words = relation(f) if f is not None else None
+        if f is None or words is None:
+            continue
+        name = comparator_name(cmp, f.period_end, f.window)
+        if f.comparator_value is not None and cmp == "previous_period":
+            figure = value_text(replace(f, value=f.comparator_value), measure)
+            parts.append(f"{words} {figure} in {name}")
+        else:
+            parts.append(f"{words} {name}")
+    tail = f", {' and '.join(parts)}" if parts else ""
+    verdict = next((f.verdict for f in fs if f.comparator and f.is_significant), None)
+    return Statement(
+        value_sentence(lead, measure, tail=tail),
+        "detail",
+        (_key(lead),),
+        verdict or ("comparable" if parts else None),
+        measure.id,
+        topic="view",
+    )

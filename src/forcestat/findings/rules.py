@@ -81,9 +81,15 @@ def growth_pct(diff: float | None, comparator_value: float | None) -> float | No
     return diff / comparator_value * 100.0
 
 
-def growth_band(pct: float | None) -> Literal["double_digit", "more_than_doubled"] | None:
+def growth_band(
+    pct: float | None,
+) -> Literal["double_digit", "doubled", "more_than_doubled"] | None:
+    """Growth worth a word: 10% to under 100% "double digit", exactly 100% (to a tenth of a
+    per cent, as printed) "doubled", over 100% "more than doubled"."""
     if pct is None or pct < GROWTH_THRESHOLD_PCT:
         return None
+    if round(pct, 1) == 100.0:
+        return "doubled"
     return "double_digit" if pct < 100.0 else "more_than_doubled"
 
 

@@ -46,12 +46,46 @@ def relation(f: Finding) -> str | None:
     return "stable compared with" if f.kind in AVERAGE_KINDS else "comparable to"
 
 
+def verdict_label(f: Finding | None) -> str:
+    """A table's word for the comparison a sentence words with ``relation``: 'Significantly
+    higher', 'Marginally lower' (not significant), 'Comparable' ('Stable' for medians and
+    means) or 'Not compared' - so a table never contradicts its paragraph."""
+    if f is None or not f.reportable or f.unreportable:
+        return "Not compared"
+    words = relation(f) or ""
+    if words.startswith("significantly"):
+        return "Significantly higher" if f.higher else "Significantly lower"
+    if words.startswith("marginally"):
+        return "Marginally higher" if f.higher else "Marginally lower"
+    return "Stable" if f.kind in AVERAGE_KINDS else "Comparable"
+
+
+def distinct(findings: Sequence[Finding]) -> list[Finding]:
+    """The comparisons worth naming: the year end benchmark is left out where it is the
+    previous year itself (a 12-month window ending with the financial year: same figure, same
+    verdict), so one benchmark is never compared twice."""
+    prev = {(f.breakdown, f.unit): f for f in findings if f.comparator == "previous_year"}
+    out = []
+    for f in findings:
+        p = prev.get((f.breakdown, f.unit))
+        same = (
+            f.comparator == "year_end"
+            and p is not None
+            and f.comparator_value == p.comparator_value
+            and f.verdict == p.verdict
+        )
+        if not same:
+            out.append(f)
+    return out
+
+
 def comparison_clauses(findings: Sequence[Finding]) -> list[str]:
     """One clause per distinct relation, comparators in COMPARATORS order; comparators sharing a
     relation are named together: 'comparable to both the 12 months ending March 2019 and the
     long term benchmark'."""
     groups: dict[str, list[str]] = {}
-    for f in sorted(findings, key=lambda f: COMPARATORS.index(f.comparator or COMPARATORS[0])):
+    order = {c: i for i, c in enumerate(COMPARATORS)}
+    for f in sorted(distinct(findings), key=lambda f: order.get(f.comparator or "", 0)):
         words = relation(f)
         if words is None or f.comparator is None:
             continue

@@ -18,12 +18,17 @@ from forcestat.store.schema import DATE_COLUMNS
 Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000", "total"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Window = Literal["12m", "3m", "1m", "fytd"]
-Comparator = Literal["previous_year", "year_end", "long_term"]
+# previous_period: the window of the same length just before (a quarter against the one
+# before it), for the short windows of a measure's ``views``.
+Comparator = Literal["previous_year", "year_end", "long_term", "previous_period"]
 Basis = Literal["cohort", "closed"]
 
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 WINDOWS: tuple[str, ...] = Window.__args__  # type: ignore[attr-defined]
 COMPARATORS: tuple[str, ...] = Comparator.__args__  # type: ignore[attr-defined]
+BENCHMARKS = ("previous_year", "year_end", "long_term")  # every measure's, by default
+# Windows a Board paper may show beside the leading 12 months (``Measure.views``).
+VIEW_WINDOWS = ("3m", "1m")
 
 # Breakdowns the engine derives from the district (via the geography reference table).
 GEOGRAPHY_BREAKDOWNS = ("force", "area", "district")
@@ -85,7 +90,7 @@ class Settings(_Strict):
     financial_year_start: int = Field(4, ge=1, le=12)
     long_term_months: int = Field(36, ge=1)
     windows: list[Window] = Field(default_factory=lambda: list(WINDOWS))
-    comparators: list[Comparator] = Field(default_factory=lambda: list(COMPARATORS))
+    comparators: list[Comparator] = Field(default_factory=lambda: list(BENCHMARKS))
     prosecution_possible: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 6, 7, 8])
     outcome_basis: Basis = "cohort"
     # A cohort window is still maturing while it ends fewer than this many months before the
@@ -137,6 +142,12 @@ class Measure(_Strict):
     # Outcome rates on the crimes table: cohort (recorded in the window) or closed basis.
     basis: Basis | None = None
     breakdowns: list[str] = Field(default_factory=list)
+    # Recent windows the Board paper shows beside the 12 months ("3m": this quarter against the
+    # one before and the same quarter a year earlier), each with its own tests.
+    views: list[Literal["3m", "1m"]] = Field(default_factory=list)
+    # Breakdowns the Board paper always shows (others only when a unit of theirs is
+    # significantly different or shows special cause variation).
+    always_show: list[str] = Field(default_factory=list)
     geography: bool = True
     windows: list[Window] | None = None
     comparators: list[Comparator] | None = None
@@ -165,6 +176,13 @@ class Measure(_Strict):
         if not _ID.match(v):
             raise ValueError("must be lower case letters, digits and _ (starting with a letter)")
         return v
+
+    @model_validator(mode="after")
+    def _shown(self) -> Measure:
+        unknown = [b for b in self.always_show if b not in self.breakdowns]
+        if unknown:
+            raise ValueError(f"always_show names breakdowns the measure lacks: {unknown}")
+        return self
 
     # -- what the engine reads ----------------------------------------------------------------
     @property
@@ -206,7 +224,10 @@ class Measure(_Strict):
         return list(self.windows if self.windows is not None else settings.windows)
 
     def comparators_in(self, settings: Settings) -> list[str]:
-        return list(self.comparators if self.comparators is not None else settings.comparators)
+        out = list(self.comparators if self.comparators is not None else settings.comparators)
+        if self.views and "previous_period" not in out:
+            out.append("previous_period")
+        return out
 
     def maturing_in(self, settings: Settings) -> int:
         """Months before the extract during which a cohort window is still maturing."""

@@ -9,6 +9,7 @@ Vega from a CDN, so it is never used. Colours follow NHS "Making Data Count"
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Protocol
@@ -65,6 +66,7 @@ METHODS = {
     "p": "p chart: binomial limits for each month's base",
 }
 WIDTH, HEIGHT = 600, 150
+COMPACT = (300, 120)
 VL_VERSION = "6.4"  # the Vega-Lite of Altair 6.3 (alt.SCHEMA_VERSION v6.4.x)
 
 
@@ -153,7 +155,7 @@ def _template() -> str:
     return json.dumps(spec, sort_keys=True)
 
 
-def spc_spec(s: Series, unit_label: str | None = None) -> dict[str, Any]:
+def spc_spec(s: Series, unit_label: str | None = None, compact: bool = False) -> dict[str, Any]:
     """The Vega-Lite spec (a dict) of one SPC chart: monthly values joined by a line, points
     coloured by their special-cause type, the mean and the control limits (dashed), each
     limit segment drawn on its own when the framework rebased the chart."""
@@ -172,9 +174,47 @@ def spc_spec(s: Series, unit_label: str | None = None) -> dict[str, Any]:
             }
         )
     spec = json.loads(_template())
+    if compact:
+        # Half the page's width beside the text (Board edition): a year's ticks, not six months'.
+        spec["width"], spec["height"] = COMPACT
+        spec["layer"][0]["encoding"]["x"]["axis"]["tickCount"] = {"interval": "month", "step": 12}
     spec["datasets"] = {"series": rows}
     spec["layer"][0]["encoding"]["y"]["title"] = y_title(s.kind, unit_label) or None
     return spec
+
+
+def spc_alt(s: Series, title: str, unit_label: str | None = None) -> str:
+    """The chart's text alternative: what it shows, its latest point and how many months show
+    special cause variation (screen readers, the tagged PDF and the DOCX read it)."""
+    from forcestat.findings.format import fmt_count, fmt_number, fmt_pct
+    from forcestat.period import Period
+
+    def figure(v: float) -> str:
+        if s.kind == "proportion":
+            return fmt_pct(v)
+        if s.kind == "count":
+            return fmt_count(v)
+        return f"{fmt_number(v)} {unit_label}" if unit_label else fmt_number(v)
+
+    first, last = (Period.parse(m).month_name for m in (s.months[0], s.months[-1]))
+    text = (
+        f"Statistical process control chart of {title}, {first} to {last}: the monthly "
+        "values with their mean and control limits."
+    )
+    finite = [i for i, v in enumerate(s.values) if math.isfinite(v)]
+    if finite:
+        i = finite[-1]
+        kinds = s.point_types()
+        words = ICON_LABELS.get(kinds[i], kinds[i]).lower()
+        month = Period.parse(s.months[i]).month_name
+        text += f" The latest month, {month}, is {figure(s.values[i])}: {words}."
+        special = sum(k != "common_cause" for k in kinds)
+        if special:
+            text += (
+                f" {special} of the {len(kinds)} months show"
+                f"{'s' if special == 1 else ''} special cause variation."
+            )
+    return text
 
 
 def render_svgs(specs: Sequence[dict[str, Any]]) -> list[str]:

@@ -365,7 +365,7 @@ def protect_measure(
 
 
 _VALUE_FIELDS = ("value", "numerator", "denominator", "ci_low", "ci_high")
-_COMPARATORS = ("previous_year", "year_end", "long_term")
+_COMPARATORS = ("previous_year", "year_end", "long_term", "previous_period")
 
 
 def narrative_rows(

@@ -44,21 +44,26 @@ class Written:
     report: Report | None = None
 
 
-def file_stem(period: str, public: bool) -> str:
-    return f"performance-report-{period}" + ("-public" if public else "")
+def file_stem(period: str, public: bool, edition: str = "board") -> str:
+    """'performance-report-2020-03', with '-annex' / '-draft' and '-public' as they apply."""
+    tail = "" if edition == "board" else f"-{edition}"
+    return f"performance-report-{period}{tail}" + ("-public" if public else "")
 
 
-def render_charts(report: Report, png: bool) -> None:
-    """SVG (and, for PDF/DOCX, PNG) of every chart, in report order."""
+def render_charts(report: Report, png: bool, detail: bool = True) -> None:
+    """SVG (and, for PDF/DOCX, PNG) of every chart, in report order; ``detail=False`` leaves
+    out the charts only the HTML's collapsed detail shows."""
     from forcestat.outputs import charts
 
-    svgs = charts.render_svgs([c.spec for c in report.charts])
-    for c, svg in zip(report.charts, svgs, strict=True):
+    todo = [c for c in report.charts if detail or not c.detail]
+    for c, svg in zip(todo, charts.render_svgs([c.spec for c in todo]), strict=True):
         c.svg = svg
     if png:
         # 1.5x: ~135 dpi across the page width; 2x costs the PDF a third more time for little
-        # visible gain.
-        for c, data in zip(report.charts, charts.svgs_to_pngs(svgs, scale=1.5), strict=True):
+        # visible gain. Charts of the HTML's collapsed detail never reach the PDF or DOCX.
+        printed = [c for c in report.charts if not c.detail]
+        pngs = charts.svgs_to_pngs([c.svg for c in printed], scale=1.5)
+        for c, data in zip(printed, pngs, strict=True):
             c.png = data
 
 
@@ -84,12 +89,12 @@ def write_report(
         raise ValueError(f"unknown format(s) {', '.join(unknown)}; use {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = file_stem(report.period, report.public)
+    stem = file_stem(report.period, report.public, report.edition)
     done = Written(report=report)
     t = time.perf_counter()
     if progress:
         progress("drawing charts")
-    render_charts(report, png=bool({"pdf", "docx"} & set(formats)))
+    render_charts(report, png=bool({"pdf", "docx"} & set(formats)), detail="html" in formats)
     done.seconds["charts"] = time.perf_counter() - t
 
     child = None

@@ -1,9 +1,23 @@
 """Assemble the Board report from measure_results, the framework, findings, monthly series and
-the analysts' commentary. Reads figures and verdicts; computes none.
+the analysts' commentary. Reads figures, verdicts and statements; computes none.
 
-Where a measure is presented in full (sentences, SPC chart, district table): in the first
-priority area that lists it, else the first plan objective, else its theme. Elsewhere it is
-referred to by its lead sentence and section number, so nothing is said twice.
+Editions (``EDITIONS``):
+
+- ``board`` (default): the paper a Board reads. An executive summary of the exceptions that
+  matter comes first; a measure with something to report (a significant change, special cause
+  variation or a trend at force level) is presented in full, its chart drawn when its monthly
+  figures show special cause variation and its tables shown where they carry the story (an area,
+  district or breakdown unit that is significantly different or shows special cause variation,
+  or a breakdown the framework always shows); a measure with nothing to report gets its line.
+  Everything else (every district table, every chart) is in the HTML, collapsed, and in the
+  annex edition.
+- ``annex``: every measure in full, every table and chart.
+- ``draft``: the Board edition plus what is missing (sections without commentary, the national
+  context without its tables), for the analysts who write it.
+
+Where a measure is presented: in the first priority area that lists it, else the first plan
+objective, else its theme. Elsewhere it is referred to by its lead sentence and section number,
+so nothing is said twice.
 """
 
 from __future__ import annotations
@@ -15,25 +29,30 @@ from typing import Any
 
 import pandas as pd
 
-from forcestat.findings import build_findings, scored, tell
+from forcestat.findings import build_findings, tell
 from forcestat.findings.format import capitalise, join_names, period_name
 from forcestat.findings.model import WINDOW_ORDER, Finding, Statement
-from forcestat.findings.units import unit_parents
-from forcestat.framework.model import Framework, Measure
+from forcestat.findings.narrative import chart_statement, view_statement
+from forcestat.findings.summary import highlights
+from forcestat.findings.units import is_place, unit_parents
+from forcestat.framework.model import VIEW_WINDOWS, Framework, Measure
 from forcestat.outputs import charts
 from forcestat.outputs.charts import Series
 from forcestat.outputs.commentary import CommentarySet
 from forcestat.outputs.report.model import (
     Chart,
     Footer,
-    Headline,
+    HighlightLine,
+    Highlights,
     MeasureBlock,
+    MeasureLine,
     MeasureRef,
     Paragraph,
     Placeholder,
     Quote,
     Report,
     Section,
+    Table,
 )
 from forcestat.outputs.report.sections import (
     ReportContext,
@@ -41,23 +60,19 @@ from forcestat.outputs.report.sections import (
     extra_sections,
     national_placeholder,
 )
-from forcestat.outputs.report.tables import summary_table, unit_table
+from forcestat.outputs.report.tables import summary_table, unit_table, view_table
 from forcestat.period import Period
 
+EDITIONS = ("board", "annex", "draft")
 GEO = ("force", "area", "district")
-HEADLINES = 10  # measures in the headlines section
-# What makes a headline (reasons from findings.rank): at force level a significant change or
-# special cause variation; for an area or district, a verdict that differs from the force's.
-FORCE_HEADLINE = frozenset(
-    {
-        "significant_worse",
-        "significant_better",
-        "significant_neutral",
-        "spc_concern",
-        "spc_improvement",
-    }
-)
-UNIT_HEADLINE = frozenset({"out_of_line_verdict"})
+SPECIAL = ("improvement", "concern", "neutral")
+# Special cause that tells a Board something: better or worse (not a volume moving).
+JUDGED = ("improvement", "concern")
+HIGHLIGHT_TITLES = {
+    "concern": "Concerns",
+    "improvement": "Improvements",
+    "volume": "Shifts in volume",
+}
 
 Key = tuple[str, str]
 
@@ -72,6 +87,10 @@ class MeasureData:
     parent: dict[Key, Key | None] = field(default_factory=dict)
     table_findings: dict[Key, Finding] = field(default_factory=dict)
     signals: dict[Key, tuple[str, str]] = field(default_factory=dict)
+    # The measure's views: window -> the force's findings (one per comparator).
+    views: dict[str, list[Finding]] = field(default_factory=dict)
+    # The measure's own breakdowns (offence group, incident type, ...): breakdown -> unit keys.
+    own: dict[str, list[Key]] = field(default_factory=dict)
     # Public edition: units hidden by disclosure control (``disclosure`` column of the results)
     # -> "primary"/"secondary", for the current figure and for the previous year's count.
     hidden: dict[Key, str] = field(default_factory=dict)
@@ -96,6 +115,90 @@ class MeasureData:
     @property
     def force_finding(self) -> Finding | None:
         return self.table_findings.get(self.force_key) if self.force_key else None
+
+    # -- what the Board edition shows --------------------------------------------------------
+    def force_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.breakdown == "force" and not f.unreportable]
+
+    @property
+    def exceptional(self) -> bool:
+        """Something to report at force level: a significant difference from a benchmark or
+        special cause variation (a trend alone is said in the measure's line)."""
+        fs = self.force_findings()
+        return any(f.is_significant or f.spc_signal in SPECIAL for f in fs)
+
+    def out_of_line(self, keys: Sequence[Key]) -> list[Key]:
+        """The units that tell a table's story: compared with the previous year (its first
+        comparator) significantly different where the force is not, or the other way, or with
+        special cause variation of improvement or concern where the force's show none."""
+        force = self.force_finding
+        force_verdict = force.verdict if force is not None and force.reportable else None
+        force_significant = force is not None and force.is_significant
+        force_signal = self.force_signal[0]
+        out = []
+        for k in keys:
+            f = self.table_findings.get(k)
+            if f is None or f.unreportable or (k[0] == "district" and not is_place(f)):
+                continue
+            differs = f.reportable and f.verdict != force_verdict
+            if (differs and (f.is_significant or force_significant)) or (
+                f.spc_signal in JUDGED and f.spc_signal != force_signal
+            ):
+                out.append(k)
+        if 2 * len(out) > len(keys):
+            # Most units differ from the force: the ones that stand out are those that moved.
+            return self.notable(out)
+        return out
+
+    def notable(self, keys: Sequence[Key]) -> list[Key]:
+        """The units of a breakdown that are significantly different from the previous year
+        or show special cause variation of improvement or concern."""
+        out = []
+        for k in keys:
+            f = self.table_findings.get(k)
+            if (
+                f is not None
+                and not f.unreportable
+                and (f.is_significant or f.spc_signal in JUDGED)
+            ):
+                out.append(k)
+        return out
+
+    def paragraphs(self, short: bool = False) -> list[list[str]]:
+        """The force's lead (headline statements and the caution that qualifies them), then
+        the rest. ``short`` (the Board edition) leaves out the trends and special cause
+        variation of districts alone: the table beside it, or the annex, has them."""
+        lead = next((s.verdict for s in self.statements if s.topic == "comparison"), None)
+        said = [
+            s
+            for s in self.statements
+            if not short
+            or not (
+                (s.topic in ("trend", "spc") and _districts_only(s.units))
+                or (s.topic == "area" and lead is not None and s.verdict == lead)
+            )
+        ]
+        k = 0
+        while k < len(said) and said[k].role == "headline":
+            k += 1
+        while 0 < k < len(said) and said[k].role == "caution" and self.force_key in said[k].units:
+            k += 1
+        texts = [s.text for s in said]
+        return [p for p in (texts[:k], texts[k:]) if p]
+
+    def lead(self) -> str:
+        """The headline statements, with the force's figure when the headline has none (a
+        count's "A significantly higher number of ... were recorded")."""
+        said = [s for s in self.statements if s.role == "headline"]
+        if not any(s.topic == "value" for s in said):
+            said += [
+                s for s in self.statements if s.topic == "value" and self.force_key in s.units
+            ][:1]
+        return " ".join(s.text for s in said) or " ".join(self.sentences[:1])
+
+
+def _districts_only(units: Sequence[Key]) -> bool:
+    return bool(units) and all(k[0] == "district" for k in units)
 
 
 def _clean(v: Any) -> Any:
@@ -147,30 +250,36 @@ def measure_data(
     areas: Mapping[str, str],
     series: Mapping[tuple[str, str, str], Series],
 ) -> MeasureData:
-    """What the report shows of one measure: its table's rows, findings (built once) and
+    """What the report shows of one measure: its tables' rows, findings (built once) and
     statements. Rows hidden by disclosure control (a public edition's results) are shown as
-    hidden in the table; the narrative reads none that were hidden to protect another."""
+    hidden in the tables; the narrative reads none that were hidden to protect another."""
     md = MeasureData(m)
     if rows.empty:
         return md
     md.window = _leading(sorted(set(rows["window"].astype(str))))
+    settings = fw.settings
+    bases = {"min_base": settings.min_base, "caution_base": settings.caution_base}
+    for w in m.views:
+        force_rows = rows[(rows["window"] == w) & (rows["breakdown"] == "force")]
+        if not force_rows.empty:
+            md.views[w] = build_findings(_records(force_rows), {m.id: m}, **bases)
     recs = _records(rows[rows["window"] == md.window])
-    geo = [r for r in recs if r["breakdown"] in GEO]
-    subunits = any(r["breakdown"] in ("area", "district") for r in geo)
-    own = sorted({r["breakdown"] for r in recs if r["breakdown"] not in GEO})
-    table_rows = geo if subunits or not own else geo + [r for r in recs if r["breakdown"] == own[0]]
-    keyed = {(str(r["breakdown"]), str(r["unit"])): r for r in table_rows}
-    md.table_keys = _order_keys(list(keyed), areas)
+    keyed = {(str(r["breakdown"]), str(r["unit"])): r for r in recs}
+    geo = [k for k in keyed if k[0] in GEO]
+    md.table_keys = _order_keys(geo, areas)
+    for b in dict.fromkeys(k[0] for k in keyed if k[0] not in GEO):
+        md.own[b] = sorted(k for k in keyed if k[0] == b)
+    if not any(k[0] in ("area", "district") for k in geo) and md.own:
+        # No areas or districts: the measure's first own breakdown is its table.
+        first = next(iter(md.own))
+        md.table_keys = md.table_keys + md.own.pop(first)
     md.parent = unit_parents(md.table_keys, areas)
     md.force_key = next((k for k in md.table_keys if k[0] == "force"), None)
     md.hidden = {k: str(r["disclosure"]) for k, r in keyed.items() if r.get("disclosure")}
     md.hidden_previous = {
         k: str(r["previous_disclosure"]) for k, r in keyed.items() if r.get("previous_disclosure")
     }
-    settings = fw.settings
-    found = build_findings(
-        table_rows, {m.id: m}, min_base=settings.min_base, caution_base=settings.caution_base
-    )
+    found = build_findings(recs, {m.id: m}, **bases)
     # Units hidden to protect another are left out of the narrative: their figures are not
     # small, only protective, and "too few" would be untrue.
     narrative = [
@@ -180,6 +289,30 @@ def measure_data(
     ]
     md.statements = tell(m, narrative, areas)
     md.findings = narrative
+    # After the lead and the caution that qualifies it (see ``paragraphs``): what the chart
+    # shows beyond its icon, then the recent windows the framework asks for.
+    more: list[Statement] = []
+    force_series = series.get((m.id, *md.force_key)) if md.force_key else None
+    if force_series is not None and md.force_hidden is None:
+        more.append(
+            chart_statement(
+                m,
+                force_series.months,
+                force_series.point_types(),
+                fw.settings.spc.recent_points,
+                md.force_key,
+            )
+        )
+    more += [view_statement(m, md.views.get(w, ())) for w in VIEW_WINDOWS]
+    # (A count's paragraph may lead with a headline and then the force's figure.)
+    lead = {"value", "comparison", "maturing"}
+    at = 0
+    while at < len(md.statements) and (
+        md.statements[at].role == "headline"
+        or (md.statements[at].topic in lead and md.statements[at].units == (md.force_key,))
+    ):
+        at += 1
+    md.statements[at:at] = [x for x in more if x is not None]
     for f in found:
         k = (f.breakdown, f.unit)
         if k not in md.table_findings or f.comparator == "previous_year":
@@ -211,6 +344,10 @@ def _lower_first(text: str) -> str:
     return text
 
 
+def _breakdown_name(b: str) -> str:
+    return b.replace("*", " and ").replace("_", " ")
+
+
 class _Builder:
     def __init__(
         self,
@@ -222,17 +359,22 @@ class _Builder:
         commentary: CommentarySet,
         public_edition: bool,
         withheld_charts: frozenset[str] = frozenset(),
+        edition: str = "board",
     ):
-        Period.parse(period)
+        if edition not in EDITIONS:
+            raise ValueError(f"unknown edition {edition!r}; use {', '.join(EDITIONS)}")
+        self.p = Period.parse(period)
+        self.edition = edition
+        self.full = edition == "annex"
         self.withheld_charts = withheld_charts
         self.fw = fw
-        self.period = period
+        self.period = self.p.label
         self.series = series
         self.areas = dict(areas)
         self.commentary = commentary
         self.public = public_edition
         self.threshold = fw.settings.suppress_below
-        now = results[results["period_end"].astype(str) == period]
+        now = results[results["period_end"].astype(str) == self.period]
         if now.empty:
             raise ValueError(f"measure_results has no rows for period {period}")
         self.results = results
@@ -245,9 +387,10 @@ class _Builder:
         }
         self.homes = _homes(fw)
         self.where: dict[str, str] = {}  # measure id -> section number it is presented in
+        self.order: list[tuple[str, str]] = []  # (group, measure id) as presented
         self.charts: list[Chart] = []
         self.blocked: set[str] = set()  # measures already presented under an objective
-        self.period_text = period_name(period, "12m")
+        self.period_text = period_name(self.period, "12m")
 
     def _force_name(self, now: pd.DataFrame) -> str:
         force = now[now["breakdown"] == "force"]["unit"].astype(str)
@@ -256,50 +399,153 @@ class _Builder:
             return self.fw.framework.force
         return names[0] if len(names) == 1 else "the force"
 
-    # -- measure blocks ---------------------------------------------------------------------------
-    def block(self, m: Measure, number: str) -> MeasureBlock:
+    # -- measures ---------------------------------------------------------------------------------
+    def present(self, m: Measure, number: str, group: str) -> MeasureBlock | MeasureLine:
+        """The measure at its home: in full, or (Board edition, nothing to report) a line."""
         md = self.data[m.id]
         self.where[m.id] = number
-        sentences = md.sentences or [
-            f"No figures are available for {m.phrase} for {self.period_text}."
+        self.order.append((group, m.id))
+        # A measure with no better or worse direction (demand, volumes, shares) has its line in
+        # the Board edition: the executive summary ranks its shifts, the annex has the rest.
+        if self.full or not md.statements or (md.exceptional and m.polarity != "neutral"):
+            return self.block(md)
+        signal, letter = self._icon(md)
+        detail = tuple(self._detail(md, chart=True, table=True))
+        also = [
+            s.text
+            for s in md.statements
+            if s.topic in ("trend", "view") and md.force_key in s.units
         ]
-        chart, note = self.chart(md)
-        table = None
-        if md.table_keys:
-            title = f"{m.title}: by {'area and district' if len(md.table_keys) > 1 else 'force'}"
-            if any(k[0] not in GEO for k in md.table_keys):
-                own = next(k[0] for k in md.table_keys if k[0] not in GEO)
-                title = f"{m.title}: by {own.replace('_', ' ')}"
-            table = unit_table(
-                m,
-                md.table_keys,
-                md.parent,
-                md.table_findings,
-                md.signals,
-                self.period,
-                md.window or "12m",
-                public=self.public,
-                hidden=md.hidden,
-                hidden_previous=md.hidden_previous,
-                threshold=self.threshold,
-                title=title,
-            )
-        signal, letter = md.force_signal
-        hidden = md.force_hidden is not None
+        text = " ".join([md.lead(), *also])
+        return MeasureLine(m.id, m.title, text, signal, letter, f"m-{m.id}", detail)
+
+    def block(self, md: MeasureData) -> MeasureBlock:
+        m = md.m
+        paragraphs = md.paragraphs(short=not self.full) or [
+            [f"No figures are available for {m.phrase} for {self.period_text}."]
+        ]
+        # The Board edition draws the charts that show something better or worse.
+        show_chart = self.full or md.force_signal[0] in JUDGED or self._special_points(md)
+        chart, note = self.chart(md) if show_chart else (None, None)
+        if self.full:
+            table = self.unit_table(md) if md.table_keys else None
+            breakdowns = [self.breakdown_table(md, b, keys) for b, keys in md.own.items()]
+        else:
+            # The Board edition shows the units that carry the story (and every unit of a
+            # breakdown the framework always shows); the HTML's detail and the annex have all.
+            standout = md.out_of_line([k for k in md.table_keys if k[0] != "force"])
+            table = self.unit_table(md, standout) if standout else None
+            breakdowns = []
+            for b, keys in md.own.items():
+                rows = keys if b in m.always_show else md.notable(keys)
+                if rows:
+                    breakdowns.append(self.breakdown_table(md, b, rows, len(keys)))
+        if md.views:
+            breakdowns.insert(0, view_table(m, md.window or "12m", md.force_finding, md.views))
+        detail = self._detail(md, chart=chart is None and note is None, table=True)
+        signal, letter = self._icon(md)
         return MeasureBlock(
             id=m.id,
             title=m.title,
-            sentences=sentences,
-            icon="none" if hidden else signal,
-            letter="" if hidden else letter,
+            paragraphs=paragraphs,
+            icon=signal,
+            letter=letter,
             chart=chart,
             chart_note=note,
             table=table,
             commentary=self.commentary.get(f"measure-{m.id}"),
             anchor=f"m-{m.id}",
+            breakdowns=breakdowns,
+            detail=detail,
         )
 
-    def chart(self, md: MeasureData) -> tuple[Chart | None, str | None]:
+    def _icon(self, md: MeasureData) -> tuple[str, str]:
+        if md.force_hidden is not None:
+            return "none", ""
+        return md.force_signal
+
+    def _special_points(self, md: MeasureData) -> bool:
+        """The force chart has points of improvement or concern in its last year (the text
+        explains them, so the Board sees them)."""
+        if md.force_key is None:
+            return False
+        s = self.series.get((md.m.id, *md.force_key))
+        if s is None:
+            return False
+        recent = self.fw.settings.spc.recent_points
+        return any(t in JUDGED for t in s.point_types()[-recent:])
+
+    def _detail(self, md: MeasureData, *, chart: bool, table: bool) -> list:
+        """What the Board edition leaves to the HTML's collapsed detail."""
+        if self.full or self.public and md.force_hidden is not None:
+            return []
+        out: list = []
+        if chart:
+            c, _ = self.chart(md, detail=True)
+            if c is not None:
+                out.append(c)
+        if table and len(md.table_keys) > 1:
+            out.append(self.unit_table(md))
+        return out
+
+    def unit_table(self, md: MeasureData, only: Sequence[Key] | None = None) -> Table:
+        """The force, areas and districts (or the measure's own breakdown when it has no
+        areas); ``only`` keeps the force and these units, and says how many are left out."""
+        m = md.m
+        title = f"{m.title}: by {'area and district' if len(md.table_keys) > 1 else 'force'}"
+        if any(k[0] not in GEO for k in md.table_keys):
+            own = next(k[0] for k in md.table_keys if k[0] not in GEO)
+            title = f"{m.title}: by {_breakdown_name(own)}"
+        keys = md.table_keys
+        total = len([k for k in keys if k[0] != "force"])
+        if only is not None:
+            keys = [k for k in keys if k[0] == "force" or k in only]
+            title += ": the units that stand out"
+        return self._table(md, keys, title, f"t-{m.id}", total)
+
+    def breakdown_table(
+        self, md: MeasureData, b: str, rows: Sequence[Key], total: int | None = None
+    ) -> Table:
+        keys = ([md.force_key] if md.force_key else []) + list(rows)
+        title = f"{md.m.title}: by {_breakdown_name(b)}"
+        if total is not None and total > len(rows):
+            title += ": the units that stand out"
+        return self._table(md, keys, title, f"t-{md.m.id}-{b.replace('*', '-')}", total)
+
+    def _table(
+        self,
+        md: MeasureData,
+        keys: Sequence[Key],
+        title: str,
+        ident: str,
+        total: int | None = None,
+    ) -> Table:
+        t = unit_table(
+            md.m,
+            keys,
+            md.parent,
+            md.table_findings,
+            md.signals,
+            self.period,
+            md.window or "12m",
+            public=self.public,
+            hidden=md.hidden,
+            hidden_previous=md.hidden_previous,
+            threshold=self.threshold,
+            title=title,
+        )
+        notes = t.notes
+        shown = len([k for k in keys if k[0] != "force"])
+        if total is not None and total > shown:
+            left = total - shown
+            notes = (
+                f"{left} other unit{'s are' if left != 1 else ' is'} in line with the force "
+                "(the annex edition and the HTML's detail show every unit).",
+                *notes,
+            )
+        return Table(ident, t.caption, t.header, t.cols, t.rows, notes)
+
+    def chart(self, md: MeasureData, detail: bool = False) -> tuple[Chart | None, str | None]:
         if md.force_key is None:
             return None, None
         s = self.series.get((md.m.id, md.force_key[0], md.force_key[1]))
@@ -329,26 +575,30 @@ class _Builder:
             caption += f" Trial limits: fewer than {self.fw.settings.spc.min_points} points."
         c = Chart(
             key=md.m.id,
-            spec=charts.spc_spec(s, md.m.unit_label),
+            spec=charts.spc_spec(s, md.m.unit_label, compact=not self.full and not detail),
             caption=caption,
-            alt=f"Statistical process control chart of {md.m.title}, {span}",
+            alt=charts.spc_alt(s, md.m.title, md.m.unit_label),
+            detail=detail,
         )
         self.charts.append(c)
         return c, None
 
     def ref(self, m: Measure) -> MeasureRef:
         md = self.data[m.id]
-        lead = md.sentences[0] if md.sentences else f"No figures are available for {m.phrase}."
+        lead = md.lead() or f"No figures are available for {m.phrase}."
         return MeasureRef(m.id, m.title, lead, self.where.get(m.id, ""), f"m-{m.id}")
 
     def _commentary(self, key: str) -> list:
         c = self.commentary.get(key)
-        return [c] if c is not None else []
+        if c is not None:
+            return [c]
+        if self.edition == "draft":
+            return [Placeholder(f"No commentary yet (file {key}.md).")]
+        return []
 
     # -- sections ---------------------------------------------------------------------------------
     def build(self, hooks: Sequence[SectionHook]) -> list[Section]:
         fw = self.fw
-        s = fw.settings
         themes = [t.title for t in fw.themes]
         purpose = Section(
             "purpose",
@@ -374,50 +624,7 @@ class _Builder:
                 *self._commentary("recommendation"),
             ],
         )
-        month = _month_text(self.period)
-        priorities = [p.title for p in fw.priority_areas]
-        conf = f"{round(100 * (1 - s.alpha))}%"
-        background_items: list = [
-            Paragraph(
-                f"This report reviews performance in {self.period_text}, from records up to "
-                f"the end of {month}.",
-                "3.1",
-            )
-        ]
-        if priorities:
-            background_items.append(
-                Paragraph(
-                    "Alongside an overall review of performance, the report updates on the "
-                    "priority areas chosen in the performance framework: "
-                    f"{join_names(priorities)}.",
-                    "3.2",
-                )
-            )
-        background_items.append(
-            Paragraph(
-                "Every figure is given with its base (n) and period. Differences from the "
-                "previous year and from the year end and long term benchmarks are called "
-                f"significant only when a statistical test finds them so at the {conf} level. "
-                "Monthly figures are read with statistical process control (SPC) charts: the "
-                "icons show special cause variation of improvement (blue), of concern (orange) "
-                "or neither (purple), or common cause variation only (grey). Rates with a base "
-                f"under {s.min_base} are not reported; those with a base under "
-                f"{s.caution_base} should be treated with caution.",
-                f"3.{len(background_items) + 1}",
-            )
-        )
-        if self.public:
-            background_items.append(
-                Paragraph(
-                    "This is the public edition. Counts of fewer than "
-                    f"{self.threshold} are not shown, nor any figure from which one could be "
-                    "worked out, and monthly charts resting on such small numbers are left "
-                    "out.",
-                    f"3.{len(background_items) + 1}",
-                )
-            )
-        background_items += self._commentary("background")
-        background = Section("background", "3", "Background", background_items)
+        background = Section("background", "3", "Background", self._background())
 
         # Priority and objective homes are numbered later in the document, but their
         # numbers are known now, so theme sections can refer forward to them.
@@ -435,6 +642,7 @@ class _Builder:
         for i, tid in enumerate(theme_ids + extra_themes):
             theme = next((t for t in fw.themes if t.id == tid), None)
             number = f"4.1.{i + 1}"
+            title = theme.title if theme is not None else capitalise(tid.replace("_", " "))
             items: list = []
             if theme is not None and theme.description:
                 items.append(
@@ -446,24 +654,21 @@ class _Builder:
             items += self._commentary(f"theme-{tid}")
             for m in fw.measures:
                 if m.theme == tid and self.homes[m.id] == ("theme", tid):
-                    items.append(self.block(m, number))
-            title = theme.title if theme is not None else capitalise(tid.replace("_", " "))
+                    items.append(self.present(m, number, title))
             theme_sections.append(Section(f"theme-{tid}", number, title, items))
         strategic = Section("strategic", "4.1", "Strategic measures", [], theme_sections)
 
         extras = extra_sections(self._context(), hooks)
-        national = Section("national-context", "4.2", "National context")
-        national.items += self._commentary("national-context")
-        if extras["national_context"]:
-            national.children = list(extras["national_context"])
-            _renumber(national)
-        else:
-            national.items = national_placeholder().items + national.items
-        headlines = Section("headlines", "4.3", "Performance headlines", self._headlines())
-        headlines.items += self._commentary("headlines")
-        performance = Section(
-            "performance", "4", "Performance updates", [], [strategic, national, headlines]
-        )
+        performance = Section("performance", "4", "Performance updates", [], [strategic])
+        national_items = self._commentary("national-context")
+        if extras["national_context"] or national_items or self.edition != "board":
+            national = Section("national-context", "4.2", "National context", national_items)
+            if extras["national_context"]:
+                national.children = list(extras["national_context"])
+                _renumber(national)
+            elif self.edition != "board":
+                national.items = national_placeholder().items + national.items
+            performance.children.append(national)
 
         priority_sections = []
         for p in fw.priority_areas:
@@ -472,7 +677,7 @@ class _Builder:
             for mid in p.measures:
                 m = fw.measure(mid)
                 if self.homes[mid] == ("priority", p.id):
-                    items.append(self.block(m, number))
+                    items.append(self.present(m, number, p.title))
                 else:
                     items.append(self.ref(m))
             priority_sections.append(Section(f"priority-{p.id}", number, p.title, items))
@@ -492,6 +697,78 @@ class _Builder:
             _renumber(extra)
             sections.append(extra)
         return sections
+
+    def _background(self) -> list:
+        s = self.fw.settings
+        items: list = [
+            Paragraph(
+                f"This report reviews performance in {self.period_text}, from records up to "
+                f"the end of {self.p.month_name}.",
+            )
+        ]
+        priorities = [p.title for p in self.fw.priority_areas]
+        if priorities:
+            items.append(
+                Paragraph(
+                    "Alongside an overall review of performance, the report updates on the "
+                    "priority areas chosen in the performance framework: "
+                    f"{join_names(priorities)}.",
+                )
+            )
+        conf = f"{round(100 * (1 - s.alpha))}%"
+        year_end = ""
+        if self.p == self.p.fy_end(s.financial_year_start):
+            year_end = (
+                f" In a report for {self.p.month_name} the year end benchmark is the previous "
+                "year itself, so it is not named separately."
+            )
+        items.append(
+            Paragraph(
+                "Every figure is given with its base (n) and period. Differences from the "
+                "previous year and from the year end and long term benchmarks are called "
+                f"significant only when a statistical test finds them so at the {conf} level."
+                f"{year_end} Rates with a base under {s.min_base} are not reported; those with a "
+                f"base under {s.caution_base} should be treated with caution.",
+            )
+        )
+        if s.overdispersion:
+            items.append(
+                Paragraph(
+                    "Many of these figures vary from month to month more than chance alone "
+                    "would explain (overdispersion): demand, recording and reporting move "
+                    "together. The tests allow for that, so in a volatile series even a large "
+                    "change can fall short of significance; the text says so where it happens.",
+                )
+            )
+        items.append(
+            Paragraph(
+                "Monthly figures are read with statistical process control (SPC) charts: the "
+                "icon beside a measure shows what its latest month shows (special cause "
+                "variation of improvement in blue, of concern in orange, or neither in purple; "
+                "common cause variation only in grey). Special cause points earlier in the "
+                "year are described in the text.",
+            )
+        )
+        if self.public:
+            items.append(
+                Paragraph(
+                    "This is the public edition. Counts of fewer than "
+                    f"{self.threshold} are not shown, nor any figure from which one could be "
+                    "worked out, and monthly charts resting on such small numbers are left "
+                    "out.",
+                )
+            )
+        if self.edition == "board":
+            items.append(
+                Paragraph(
+                    "Measures with something to report are presented in full; the others have "
+                    "a line each, and every measure is in the table at the start of section "
+                    "4.1. Every district table and chart is in the annex edition."
+                )
+            )
+        for i, it in enumerate(items):
+            items[i] = Paragraph(it.text, f"3.{i + 1}")
+        return items + self._commentary("background")
 
     def _objective_groups(self) -> list[tuple[str, list]]:
         groups: dict[str, list] = {}
@@ -515,63 +792,56 @@ class _Builder:
             for o in objs:
                 number = numbers[o.id]
                 items.append(Quote(o.title, number))
-                c = self.commentary.get(f"objective-{o.id}")
-                if c is not None:
-                    items.append(c)
-                else:
-                    items.append(
-                        Placeholder(
-                            "No update has been provided for this objective "
-                            f"(commentary file objective-{o.id}.md)."
-                        )
-                    )
+                items += self._commentary(f"objective-{o.id}")
                 for mid in o.measures:
                     m = self.fw.measure(mid)
                     if self.homes[mid] == ("objective", o.id) and mid not in self.blocked:
                         self.blocked.add(mid)
-                        items.append(self.block(m, number))
+                        items.append(self.present(m, number, title))
                     else:
                         items.append(self.ref(m))
             out.append(Section(f"objectives-{tid or 'other'}", f"6.{i + 1}", title, items))
         return out
 
-    def _headlines(self) -> list:
-        """The ranked findings (``findings.scored``) that make a headline: a significant change
-        or special cause variation at force level, or an area or district whose verdict
-        differs from the force's; one per measure, best first."""
-        everything = [f for md in self.data.values() for f in md.findings]
-        seen: set[str] = set()
-        out: list = []
-        for s in scored(everything):
-            f = s.finding
-            reasons = set(s.reasons)
-            wanted = FORCE_HEADLINE if f.breakdown == "force" else UNIT_HEADLINE
-            if f.measure_id in seen or f.unreportable or not reasons & wanted:
-                continue
-            seen.add(f.measure_id)
-            md = self.data[f.measure_id]
-            out.append(
-                Headline(
-                    measure_id=f.measure_id,
-                    title=md.m.title,
-                    sentences=tuple(_headline_sentences(md.statements, f)),
-                    where=self.where.get(f.measure_id, ""),
-                    anchor=f"m-{f.measure_id}",
-                    icon=md.force_signal[0],
-                    letter=md.force_signal[1],
+    def executive_summary(self) -> Section:
+        """The exceptions that matter, ranked (``findings.summary``), before anything else."""
+        lists = highlights(
+            self.fw.measures,
+            {mid: md.findings for mid, md in self.data.items()},
+            priority={mid for p in self.fw.priority_areas for mid in p.measures},
+        )
+        groups = []
+        for category, found in lists.items():
+            lines = []
+            for h in found:
+                md = self.data[h.measure_id]
+                signal, letter = self._icon(md) if h.breakdown == "force" else ("none", "")
+                lines.append(
+                    HighlightLine(
+                        h.measure_id,
+                        h.text,
+                        self.where.get(h.measure_id, ""),
+                        f"m-{h.measure_id}",
+                        signal,
+                        letter,
+                    )
                 )
-            )
-            if len(out) == HEADLINES:
-                break
-        if not out:
-            out.append(
-                Paragraph(
-                    "No measure shows a significant change or special cause variation at force "
-                    f"level, or an area or district out of line with the force, in "
-                    f"{self.period_text}."
-                )
-            )
-        return out
+            if lines:
+                groups.append((HIGHLIGHT_TITLES[category], tuple(lines)))
+        shown = sum(len(lines) for _, lines in groups)
+        exceptional = sum(md.exceptional for md in self.data.values())
+        intro = (
+            f"{exceptional} of the {len(self.data)} measures have something to report for "
+            f"{self.period_text}: a significant difference from a benchmark or special cause "
+            "variation at force level. The most important "
+            f"{shown if shown != 1 else 'one'} follow, force-wide figures first, "
+            "significant changes before marginal ones, priority areas first and the largest "
+            "changes first; each links to its section."
+        )
+        items: list = [Paragraph(intro)]
+        if groups:
+            items.append(Highlights(tuple(groups)))
+        return Section("executive-summary", "", "Executive summary", items)
 
     def _context(self) -> ReportContext:
         return ReportContext(
@@ -595,20 +865,6 @@ def _month_text(period: str) -> str:
     return Period.parse(period).month_name
 
 
-def _headline_sentences(statements: Sequence[Statement], f: Finding) -> list[str]:
-    """The paragraph's lead (its headline statements), and for a finding about an area or
-    district the statement that gives that unit's verdict (else the first that names it)."""
-    lead = [s for s in statements if s.role == "headline"]
-    out = [s.text for s in lead]
-    if f.breakdown in ("area", "district"):
-        key = (f.breakdown, f.unit)
-        rest = [s for s in statements if s.role != "headline" and s.about(key)]
-        verdicts = [s for s in rest if s.verdict is not None]
-        if verdicts or rest:
-            out.append((verdicts or rest)[0].text)
-    return out
-
-
 def build_report(
     results: pd.DataFrame,
     framework: Framework,
@@ -621,12 +877,13 @@ def build_report(
     snapshot: str = "unknown",
     hooks: Sequence[SectionHook] = (),
     withheld_charts: frozenset[str] = frozenset(),
+    edition: str = "board",
 ) -> Report:
     """The report for ``period`` (``YYYY-MM``) from measure_results (a public edition's when
     ``public_edition``: disclosure control already applied). ``series`` (the engine's monthly
     series) gives the charts, except those of ``withheld_charts`` (measure ids); ``areas`` maps
-    district -> area; ``hooks`` add sections (``sections.SectionHook``). Charts are specified
-    here and rendered by the writers."""
+    district -> area; ``hooks`` add sections (``sections.SectionHook``); ``edition`` is one of
+    ``EDITIONS``. Charts are specified here and rendered by the writers."""
     b = _Builder(
         results,
         framework,
@@ -636,26 +893,31 @@ def build_report(
         commentary or CommentarySet(None),
         public_edition,
         withheld_charts,
+        edition,
     )
     sections = b.build(hooks)
+    sections.insert(0, b.executive_summary())
     entries = []
-    order: list[tuple[str, str]] = []
-    for sec in sections:
-        for sub in sec.walk():
-            for item in sub.items:
-                if isinstance(item, MeasureBlock):
-                    order.append((sub.title if sub.depth > 1 else sec.title, item.id))
-    for group, mid in order:
+    for group, mid in b.order:
         md = b.data[mid]
         entries.append((group, md.m, md.force_finding, md.force_signal, md.force_hidden))
     confidence = f"{round(100 * (1 - framework.settings.alpha))}%"
     summary = summary_table(entries, b.period_text, threshold=b.threshold, confidence=confidence)
+    strategic = next(s for s in sections[4].walk() if s.key == "strategic")
+    strategic.items.insert(0, summary)
+    edition_name = {
+        "board": "Board edition",
+        "annex": "Annex: full detail",
+        "draft": "Draft edition",
+    }[edition]
+    if public_edition:
+        edition_name = "Public edition" + ("" if edition == "board" else f" ({edition_name})")
     footer = Footer(
         snapshot=snapshot,
         framework=framework.hash or "unknown",
         version=_version(),
         commentary=(b.commentary.digest() if b.commentary.files else "none"),
-        edition="Public edition" if public_edition else "Board edition",
+        edition=edition_name,
     )
     meta = (
         ("Period", capitalise(b.period_text)),
@@ -670,7 +932,7 @@ def build_report(
         title="Police and Crime Plan Performance Report",
         subtitle=f"{b.force}: {b.period_text}",
         force=b.force,
-        period=period,
+        period=b.period,
         period_text=b.period_text,
         public=public_edition,
         meta=meta,
@@ -678,6 +940,7 @@ def build_report(
         sections=sections,
         footer=footer,
         charts=b.charts,
+        edition=edition,
     )
 
 

@@ -13,9 +13,9 @@ EXAMPLES = {
         "file, so commentary can be drafted while the figures are refreshed.\n"
     ),
     "objective-civil_powers.md": (
-        "*Example analyst commentary.* An update on this objective goes here: the work done "
-        "since the last report, what is planned next, and any risks the Board should know "
-        "about. The measures linked to the objective in the framework follow.\n"
+        "An update on this objective goes here: the work done since the last report, what is "
+        "planned next, and any risks the Board should know about. The measures linked to the "
+        "objective in the framework follow.\n"
     ),
 }
 

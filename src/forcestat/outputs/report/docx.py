@@ -23,8 +23,9 @@ from docx.shared import Cm, Pt, RGBColor
 from forcestat.outputs import charts
 from forcestat.outputs.commentary import Commentary
 from forcestat.outputs.report.model import (
-    Headline,
+    Highlights,
     MeasureBlock,
+    MeasureLine,
     MeasureRef,
     Paragraph,
     Placeholder,
@@ -173,38 +174,52 @@ def _commentary(doc, c: Commentary) -> None:
 
 
 def _measure(doc, b: MeasureBlock) -> None:
-    h = doc.add_heading(level=4)
+    # The heading's text is the title alone (a screen reader's outline, Word's navigation
+    # pane); the variation icon follows it.
+    h = doc.add_heading(b.title, level=4)
+    h.add_run(" ")
     _icon(h, b.icon, b.letter)
-    h.add_run(b.title)
     for sentences in b.paragraphs:
         _para(doc, " ".join(sentences))
     if b.chart is not None:
         if not b.chart.png:
             raise ValueError(f"chart {b.chart.key} has no PNG")
         doc.add_picture(io.BytesIO(b.chart.png), width=Cm(16.5))
+        _alt_text(doc.inline_shapes[-1], b.chart.alt)
         doc.paragraphs[-1].paragraph_format.keep_with_next = True
         cap = _para(doc, b.chart.caption, style="Caption")
         cap.paragraph_format.keep_with_next = b.table is not None
     elif b.chart_note:
         _para(doc, b.chart_note, italic=True, colour=MUTED)
-    if b.table is not None:
-        _table(doc, b.table)
+    for t in ([b.table] if b.table is not None else []) + list(b.breakdowns):
+        _table(doc, t)
     if b.commentary is not None:
         _commentary(doc, b.commentary)
 
 
+def _alt_text(shape, text: str) -> None:
+    """Word's alternative text of a picture (the drawing's docPr ``descr``)."""
+    doc_pr = shape._inline.docPr
+    doc_pr.set("descr", text)
+    doc_pr.set("title", text.split(":")[0])
+
+
 def _section(doc, s: Section) -> None:
     _heading(doc, f"{s.number} {s.title}" if s.number else s.title, min(s.depth, 3))
-    headlines = [it for it in s.items if isinstance(it, Headline)]
-    for hl in headlines:
-        p = doc.add_paragraph(style="List Number")
-        p.add_run(f"{hl.title}. ").bold = True
-        _icon(p, hl.icon, hl.letter)
-        p.add_run(" ".join(hl.sentences) + f" See section {hl.where}.")
     for it in s.items:
-        if isinstance(it, Headline):
-            continue
-        if isinstance(it, Paragraph):
+        if isinstance(it, Highlights):
+            for title, lines in it.groups:
+                _heading(doc, title, 3)
+                for hl in lines:
+                    p = doc.add_paragraph(style="List Bullet")
+                    _icon(p, hl.icon, hl.letter)
+                    p.add_run(f"{hl.text} Section {hl.where}.")
+        elif isinstance(it, MeasureLine):
+            p = doc.add_paragraph()
+            _icon(p, it.icon, it.letter)
+            p.add_run(f"{it.title}. ").bold = True
+            p.add_run(it.text)
+        elif isinstance(it, Paragraph):
             _para(doc, f"{it.number}\t{it.text}" if it.number else it.text)
         elif isinstance(it, Placeholder):
             _para(doc, it.text, italic=True, colour=MUTED)
@@ -275,7 +290,6 @@ def render_docx(report: Report, path: Path | None = None) -> bytes:
         p = doc.add_paragraph()
         p.add_run(f"{label}: ").bold = True
         p.add_run(value)
-    _table(doc, report.summary)
     for s in report.sections:
         _section(doc, s)
     _para(doc, report.footer.text, italic=True, colour=MUTED)

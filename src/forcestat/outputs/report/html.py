@@ -12,10 +12,10 @@ from markupsafe import Markup
 
 from forcestat.outputs import charts
 from forcestat.outputs.commentary import Commentary
-from forcestat.outputs.report.model import Chart, Headline, Report
+from forcestat.outputs.report.model import Chart, Report
 
 TEMPLATES = resources.files("forcestat.outputs") / "templates"
-PAGE_BREAK_BEFORE = ("performance", "priorities", "objectives")
+PAGE_BREAK_BEFORE = ("purpose",)
 
 
 @cache
@@ -35,7 +35,6 @@ def _env() -> jinja2.Environment:
         icon_labels=[(k, v) for k, v in charts.ICON_LABELS.items()],
         breaks=PAGE_BREAK_BEFORE,
     )
-    env.tests["headline"] = lambda it: isinstance(it, Headline)
     return env
 
 
@@ -85,4 +84,6 @@ def render_html(report: Report, *, charts_as: str = "svg") -> str:
         css=Markup(css),
         footer_css=Markup(footer),
         chart_html={"svg": _chart_svg, "png": _chart_png, "link": _chart_link}[charts_as],
+        # The collapsed detail is the HTML edition's; the PDF (charts as links) leaves it out.
+        with_detail=charts_as == "svg",
     )

@@ -46,6 +46,8 @@ class Chart:
     alt: str
     svg: str = ""
     png: bytes = b""
+    # Drawn only in the HTML's collapsed detail (never in the PDF or DOCX): no PNG needed.
+    detail: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,13 @@ class Quote:
 
 @dataclass
 class MeasureBlock:
+    """A measure presented in full: its paragraphs (the force figure with its comparison, then
+    areas, trends and districts), chart, tables and commentary. ``detail`` holds what only the
+    HTML shows, collapsed (the Board edition's full district table and chart)."""
+
     id: str
     title: str
-    sentences: list[str]
+    paragraphs: list[list[str]]
     icon: str
     letter: str
     chart: Chart | None
@@ -81,16 +87,26 @@ class MeasureBlock:
     table: Table | None
     commentary: Commentary | None = None
     anchor: str = ""
+    breakdowns: list[Table] = field(default_factory=list)
+    detail: list = field(default_factory=list)  # Chart | Table
 
     @property
-    def paragraphs(self) -> list[list[str]]:
-        """The sentences as two paragraphs: the force figure with its comparison (and any
-        maturing note), then areas, trends and districts."""
-        s = self.sentences
-        k = 1
-        while k < len(s) and s[k].startswith(("This is", "This period")):
-            k += 1
-        return [p for p in (s[:k], s[k:]) if p]
+    def sentences(self) -> list[str]:
+        return [s for p in self.paragraphs for s in p]
+
+
+@dataclass(frozen=True)
+class MeasureLine:
+    """A measure with nothing to report beyond its figure: one line (its lead statements), and
+    in the HTML its detail, collapsed."""
+
+    id: str
+    title: str
+    text: str
+    icon: str
+    letter: str
+    anchor: str
+    detail: tuple = ()  # Chart | Table
 
 
 @dataclass(frozen=True)
@@ -105,17 +121,35 @@ class MeasureRef:
 
 
 @dataclass(frozen=True)
-class Headline:
+class HighlightLine:
+    """One exception of the executive summary: its sentence and where the detail is."""
+
     measure_id: str
-    title: str
-    sentences: tuple[str, ...]
-    where: str
+    text: str
+    where: str  # section number
     anchor: str
     icon: str
     letter: str
 
 
-Item = Paragraph | Placeholder | Quote | MeasureBlock | MeasureRef | Headline | Table | Commentary
+@dataclass(frozen=True)
+class Highlights:
+    """The executive summary's lists: (heading, lines) in order."""
+
+    groups: tuple[tuple[str, tuple[HighlightLine, ...]], ...]
+
+
+Item = (
+    Paragraph
+    | Placeholder
+    | Quote
+    | MeasureBlock
+    | MeasureLine
+    | MeasureRef
+    | Highlights
+    | Table
+    | Commentary
+)
 
 
 @dataclass
@@ -165,10 +199,11 @@ class Report:
     period_text: str  # "the 12 months ending March 2020"
     public: bool
     meta: tuple[tuple[str, str], ...]  # (label, value) lines under the title: To, From, Data to
-    summary: Table
+    summary: Table  # every measure at force level, one line each (placed in section 4.1)
     sections: list[Section]
     footer: Footer
     charts: list[Chart] = field(default_factory=list)
+    edition: str = "board"  # board | annex | draft
 
     def walk(self):
         for s in self.sections:

@@ -16,7 +16,7 @@ from typing import Any
 
 from forcestat.findings.format import fmt_count, fmt_n
 from forcestat.findings.model import Finding
-from forcestat.findings.wording import value_text
+from forcestat.findings.wording import value_text, verdict_label
 from forcestat.framework.model import Measure
 from forcestat.outputs.report.model import Cell, Row, Table
 from forcestat.period import MONTHS, Period
@@ -33,6 +33,27 @@ SECONDARY_NOTE = (
 # Kinds whose published figure is a count: a hidden one reads "fewer than 5", not "not shown".
 COUNT_KINDS = frozenset({"count", "rate_per_1000"})
 Key = tuple[str, str]  # (breakdown, unit)
+
+
+# Codes a breakdown may carry as its values (incident types): how a table names them.
+ACRONYMS = {
+    "asb": "ASB",
+    "dvpn": "DVPN",
+    "dvpo": "DVPO",
+    "spo": "SPO",
+    "shpo": "SHPO",
+    "nmo": "NMO",
+}
+
+
+def unit_label(unit: str) -> str:
+    """A unit as a table names it: data codes ('concern_for_safety', 'asb') read as words
+    ('Concern for safety', 'ASB'); names are kept as they are."""
+    if not unit or not all(c.islower() or c.isdigit() or c == "_" for c in unit):
+        return unit
+    words = [ACRONYMS.get(w, w) for w in unit.split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def fewer_than(threshold: int) -> str:
@@ -60,16 +81,13 @@ def _short_month(p: Period) -> str:
 
 
 def verdict_cell(f: Finding | None) -> Cell:
-    """'Significantly higher' / 'lower' (coloured better/worse by polarity), 'Comparable'
-    ('Stable' for medians and means) when not significant, or 'Not compared'. A table does not
-    grade non-significant gaps: 'marginally' needs the sentence around it."""
-    if f is None or not f.reportable or f.unreportable:
-        return Cell("Not compared", "verdict", "muted")
-    if f.is_significant:
-        side = "higher" if f.higher else "lower"
-        cls = f.direction if f.direction in ("better", "worse") else ""
-        return Cell(f"Significantly {side}", "verdict", cls)
-    return Cell("Stable" if f.kind in ("median", "mean") else "Comparable", "verdict")
+    """The comparison with the previous year in the words its sentence uses
+    (``findings.wording.verdict_label``), coloured better/worse by polarity when significant."""
+    text = verdict_label(f)
+    if f is None or text == "Not compared":
+        return Cell(text, "verdict", "muted")
+    cls = f.direction if f.is_significant and f.direction in ("better", "worse") else ""
+    return Cell(text, "verdict", cls)
 
 
 def icon_cell(signal: str, letter: str, hidden: bool = False) -> Cell:
@@ -163,7 +181,7 @@ def unit_table(
         if f is None:
             continue
         level, unit = k
-        name = unit if level != "area" else f"{unit} policing area"
+        name = f"{unit} policing area" if level == "area" else unit_label(unit)
         par = parent.get(k)
         why = hidden.get(k)
         cells = [Cell(name, "unit")]
@@ -210,6 +228,66 @@ def unit_table(
         cols=tuple(cols),
         rows=tuple(rows),
         notes=tuple(notes),
+    )
+
+
+VIEW_NAMES = {"12m": "12 months", "3m": "Three months", "1m": "Month"}
+
+
+def view_table(
+    m: Measure,
+    window: str,
+    lead: Finding | None,
+    views: Mapping[str, Sequence[Finding]],
+) -> Table:
+    """The leading window and the recent ones the framework asks for (``Measure.views``): each
+    with its figure, the window just before it and the same months a year earlier, and the
+    verdicts of their tests."""
+    header = (
+        "Period",
+        "Value",
+        "Base (n)",
+        "Window before",
+        "Compared with the window before",
+        "Compared with a year earlier",
+    )
+    cols = ("unit", "value", "base", "previous", "verdict", "verdict_year")
+    rows: list[Row] = []
+    for w, fs in [(window, [lead] if lead is not None else []), *views.items()]:
+        if not fs:
+            continue
+        by = {f.comparator: f for f in fs}
+        first = fs[0]
+        value, base = value_cells(first, m)
+        before = by.get("previous_period")
+        year = by.get("previous_year")
+        label = f"{VIEW_NAMES.get(w, w)} to {short_period(first.period_end, '1m')}"
+        if w == window:
+            before = None
+        rows.append(
+            Row(
+                (
+                    Cell(label, "unit"),
+                    value,
+                    base,
+                    previous_cell(before, m) if before else Cell("", "previous", "num"),
+                    verdict_cell(before) if before else Cell("", "verdict", "muted"),
+                    replace(verdict_cell(year), col="verdict_year"),
+                ),
+                "force" if w == window else "view",
+                w,
+            )
+        )
+    return Table(
+        f"t-{m.id}-views",
+        f"{m.title}: recent periods",
+        header,
+        cols,
+        tuple(rows),
+        (
+            "The window before is the same number of months just before; a year earlier, the "
+            "same months twelve months before. Each comparison is tested on its own.",
+        ),
     )
 
 

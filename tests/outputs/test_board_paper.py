@@ -1,0 +1,179 @@
+"""The demo's Board edition read as a Board member gets it: the PDF (poppler's pdftotext, not our
+own code), its length, what pages 1-2 hold, no placeholders, the breakdowns and quarter views it
+must show, and a layout where no caption or table row is left alone on a page. Figures in the
+executive summary are recomputed from the store with plain SQL."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PLACEHOLDERS = (
+    "No update has been provided",
+    "No commentary yet",
+    "Example analyst commentary",
+    "example analyst commentary",
+    "National and regional comparisons need",
+)
+
+
+@pytest.fixture(scope="module")
+def paper(demo_store_path, demo_computed, tmp_path_factory):
+    from forcestat.pipeline import make_report, open_store
+
+    out = tmp_path_factory.mktemp("paper")
+    st = open_store(demo_store_path)
+    try:
+        return make_report(
+            st, demo_computed.period, out, computed=demo_computed, formats=("html", "pdf")
+        )
+    finally:
+        st.close()
+
+
+def pdf_pages(path: Path) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    pages = text.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+@pytest.fixture(scope="module")
+def pages(paper) -> list[str]:
+    return pdf_pages(paper.paths["pdf"])
+
+
+def _lines(page: str) -> list[str]:
+    """A page's text lines without the running footer."""
+    return [ln.strip() for ln in page.splitlines() if ln.strip() and "data snapshot" not in ln]
+
+
+def test_the_board_edition_is_short(pages):
+    assert 6 <= len(pages) <= 16, len(pages)
+
+
+def test_pages_one_and_two_are_the_executive_summary(pages, paper):
+    first = pages[0]
+    assert "Police and Crime Plan Performance Report" in first
+    assert "Executive summary" in first
+    assert "Concerns" in first
+    two = pages[0] + pages[1]
+    for heading in ("Concerns", "Improvements", "Shifts in volume"):
+        assert heading in two, heading
+    # The summary fills pages 1-2 and the paper proper starts after it.
+    assert "1 Purpose" not in pages[0]
+    start = next(i for i, p in enumerate(pages) if re.search(r"^\s*1\s+Purpose", p, re.M))
+    assert start in (1, 2)
+    # Every line gives its period and links to the section with the detail.
+    html = paper.paths["html"].read_text()
+    summary = html.split('id="s-executive-summary"')[1].split('id="s-purpose"')[0]
+    lines = re.findall(r"<li data-measure=\"([a-z0-9_]+)\">(.*?)</li>", summary, re.S)
+    assert len(lines) >= 10
+    for mid, line in lines:
+        assert "the 12 months ending March 2020" in line, mid
+        assert re.search(r'href="#m-[a-z0-9_]+">Section \d', line), mid
+
+
+def test_no_placeholder_in_the_board_edition(pages):
+    text = "\n".join(pages)
+    for p in PLACEHOLDERS:
+        assert p not in text, p
+
+
+def test_satisfaction_by_crime_type_is_always_shown(pages):
+    text = "\n".join(pages)
+    assert "Victim satisfaction: overall service: by offence group" in text
+    for group in ("Residential burglary", "Violence with injury"):
+        assert group in text
+
+
+def test_the_executive_summary_figures_come_from_the_records(paper, demo_store_path):
+    """Domestic abuse crimes and the 101 abandonment rate, counted again from the store."""
+    html = paper.paths["html"].read_text()
+    con = duckdb.connect(demo_store_path, read_only=True)
+    try:
+
+        def count(sql: str, lo: str, hi: str) -> int:
+            return con.execute(sql, [lo, hi]).fetchone()[0]
+
+        da = (
+            "SELECT count(*) FROM crimes WHERE domestic_abuse AND recorded_at >= ? "
+            "AND recorded_at < ?"
+        )
+        now, before = count(da, "2019-04-01", "2020-04-01"), count(da, "2018-04-01", "2019-04-01")
+        calls = (
+            "SELECT count(*), count(*) FILTER (WHERE abandoned) FROM calls WHERE channel = '101' "
+            "AND received_at >= ? AND received_at < ?"
+        )
+        n, abandoned = con.execute(calls, ["2019-04-01", "2020-04-01"]).fetchone()
+    finally:
+        con.close()
+    summary = html.split('id="s-executive-summary"')[1].split('id="s-purpose"')[0]
+    text = re.sub(r"<[^>]+>", "", summary)
+    pct = (now - before) / before * 100
+    assert f"Domestic abuse crimes: {now:,} in the 12 months ending March 2020" in text
+    assert f"than {before:,} in the 12 months ending March 2019 (+{pct:.1f}%)" in text
+    rate = f"{abandoned / n * 100:.1f}%"
+    assert f"101 abandonment rate: {rate} (n = {n:,})" in text
+
+
+def _captions(html: str) -> list[str]:
+    return [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<caption>(.*?)</caption>", html, re.S)
+    ]
+
+
+def test_no_caption_is_left_at_the_foot_of_a_page(pages, paper):
+    """Each table's caption has its header and first row on the same page."""
+    captions = _captions(paper.paths["html"].read_text())
+    assert captions
+    for caption in captions:
+        for k, page in enumerate(pages):
+            lines = _lines(page)
+            hits = [i for i, ln in enumerate(lines) if ln.startswith(caption[:60])]
+            for i in hits:
+                assert len(lines) - i >= 4, f"caption {caption!r} alone at the foot of page {k + 1}"
+
+
+def test_no_table_row_is_left_alone_on_a_page(pages, paper):
+    """Walking each table's rows through the pages in order: a page holds none or at least two
+    of a table's rows (a lone first row at a page's foot, or a lone last row at its top, is
+    what the layout must avoid)."""
+    from htmlparse import parse
+
+    page = parse(paper.paths["html"].read_text())
+    flat = [(k, ln) for k, p in enumerate(pages) for ln in _lines(p)]
+    for table in page.tables:
+        labels = [r.cells.get("unit") or r.cells.get("measure") for r in table.rows]
+        labels = [lbl for lbl in labels if lbl]
+        if len(labels) < 3:
+            continue
+        start = next(
+            (i for i, (_, ln) in enumerate(flat) if ln.startswith(table.caption[:60])), None
+        )
+        if start is None:
+            continue
+        found: dict[int, int] = {}
+        i = start
+        for label in labels:
+            while i < len(flat) and not flat[i][1].startswith(label[:25]):
+                i += 1
+            if i == len(flat):
+                break
+            found[flat[i][0]] = found.get(flat[i][0], 0) + 1
+        assert all(n >= 2 for n in found.values()), (table.caption, found)
+
+
+def test_charts_have_alternative_text_with_their_latest_point(paper):
+    html = paper.paths["html"].read_text()
+    labels = re.findall(r'<svg role="img" aria-label="([^"]+)"', html)
+    assert labels
+    for label in labels:
+        assert "Statistical process control chart of" in label
+        assert "The latest month, March 2020, is" in label
