@@ -177,3 +177,42 @@ def test_charts_have_alternative_text_with_their_latest_point(paper):
     for label in labels:
         assert "Statistical process control chart of" in label
         assert "The latest month, March 2020, is" in label
+
+
+def _struct(pdf: Path):
+    """The tagged PDF's structure elements: (tag, alternative text) in document order."""
+    import pypdf
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    reader = pypdf.PdfReader(str(pdf))
+    root = reader.trailer["/Root"]
+    out: list[tuple[str, str | None]] = []
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if isinstance(node, DictionaryObject):
+            if "/S" in node:
+                alt = node.get("/Alt")
+                out.append((str(node["/S"]), None if alt is None else str(alt)))
+            kids = node.get("/K")
+            if kids is not None:
+                walk(kids)
+        elif isinstance(node, ArrayObject):
+            for kid in node:
+                walk(kid)
+
+    walk(root["/StructTreeRoot"])
+    return root, out
+
+
+def test_the_pdf_is_tagged_for_screen_readers(paper):
+    """PDF/UA-1 as WeasyPrint writes it: the language, headings, tables with header cells, and
+    every figure (the SPC charts) with its alternative text."""
+    root, tags = _struct(paper.paths["pdf"])
+    assert str(root["/Lang"]) == "en"
+    assert root["/MarkInfo"]["/Marked"]
+    names = {t for t, _ in tags}
+    assert {"/H1", "/Table", "/TH", "/TD", "/Caption"} <= names
+    figures = [alt for t, alt in tags if t == "/Figure"]
+    assert figures
+    assert all(alt and alt.startswith("Statistical process control chart of") for alt in figures)

@@ -160,4 +160,6 @@ def rows_for(
             row["small_base"] = ks.small_base(pt.base)
             row["suppressed"] = bool(pt.suppressed)
             row["maturing"] = cohort and (extract - b) < m.maturing_in(settings)
+            phi = getattr(t.disp, "phi", None)
+            row["dispersion"] = phi if phi is not None and math.isfinite(phi) else None
             yield row

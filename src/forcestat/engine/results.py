@@ -17,15 +17,24 @@ COMPARATOR_FIELDS = ("value", "diff", "p", "verdict")
 # basis whose window is too recent for its crimes to have reached an outcome (the report must
 # say so).
 FLAG_COLUMNS = ("spc_signal", "trend", "small_base", "suppressed", "maturing")
+# ``dispersion``: the overdispersion factor (phi) the unit's tests were scaled by (1 = plain
+# Poisson or binomial variation; empty where none was estimated), so a reader can say why a
+# large change is not significant.
+EXTRA_COLUMNS = ("dispersion",)
 
 COLUMNS: tuple[str, ...] = (
     *KEY_COLUMNS,
     *VALUE_COLUMNS,
     *(f"{c}_{f}" for c in COMPARATORS for f in COMPARATOR_FIELDS),
     *FLAG_COLUMNS,
+    *EXTRA_COLUMNS,
 )
 
-_FLOAT = {*VALUE_COLUMNS, *(f"{c}_{f}" for c in COMPARATORS for f in ("value", "diff", "p"))}
+_FLOAT = {
+    *VALUE_COLUMNS,
+    *EXTRA_COLUMNS,
+    *(f"{c}_{f}" for c in COMPARATORS for f in ("value", "diff", "p")),
+}
 _BOOL = {"small_base", "suppressed", "maturing"}
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".json": "json"}
 

@@ -104,6 +104,7 @@ def _row_findings(
         "suppressed": suppressed,
         "base_status": status,
         "maturing": _flag(row.get("maturing")),
+        "dispersion": _num(row.get("dispersion")),
     }
 
     found = []

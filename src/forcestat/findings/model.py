@@ -86,6 +86,8 @@ class Finding:
     suppressed: bool
     base_status: str  # rules.base_status: ok | caution | too_few | withheld
     maturing: bool  # an outcome-rate window whose crimes have had little time to reach an outcome
+    # The overdispersion factor the unit's tests allowed for (None: not estimated).
+    dispersion: float | None = None
 
     # -- ordering -------------------------------------------------------------------------------
     def sort_key(self) -> tuple[Any, ...]:

@@ -7,7 +7,13 @@ from dataclasses import replace
 
 from forcestat.findings import grouped, rules
 from forcestat.findings.build import Row, build_findings
-from forcestat.findings.format import comparator_name, number_word
+from forcestat.findings.format import (
+    comparator_name,
+    fmt_number,
+    fmt_pct,
+    join_names,
+    number_word,
+)
 from forcestat.findings.model import COMPARATORS, WINDOW_ORDER, Finding, MeasureInfo, Statement
 from forcestat.findings.units import Units
 from forcestat.findings.wording import (
@@ -138,6 +144,7 @@ def _levels_paragraph(
         else:
             out.extend(grouped.district_summary(units, primary))
     _add_statement(out, grouped.growth_sentence(units.at("district", "previous_year")))
+    _add_statement(out, volatility_statement(units))
     out.extend(_base_sentences(units, measure))
     return out
 
@@ -188,6 +195,7 @@ def _count_paragraph(units: Units, primary: str | None, measure: MeasureInfo) ->
     else:
         _add_statement(summary, grouped.growth_sentence(growth_findings))
     out.extend(summary)
+    _add_statement(out, volatility_statement(units))
     out.extend(_base_sentences(units, measure))
     return out
 
@@ -320,3 +328,65 @@ def view_statement(measure: MeasureInfo, findings: Iterable[Finding]) -> Stateme
         measure.id,
         topic="view",
     )
+
+
+# A change this large that is not significant needs a word why (docs/narrative.md).
+LARGE_CHANGE_PCT = 25.0  # counts, totals and rates: relative change on the previous year
+LARGE_CHANGE_POINTS = 5.0  # proportions: percentage points
+VOLATILE_PHI = 1.5  # above this the tests allowed for month-to-month variation beyond chance
+
+
+def volatility_statement(units: Units) -> Statement | None:
+    """'The rises in Cambridge (+46.0%) and South Cambridgeshire (+85.2%) are not statistically
+    significant: their monthly figures vary more than chance alone would explain.' For the
+    units whose change on the previous year is large but not significant."""
+    volatile: list[tuple[Finding, str]] = []
+    small: list[tuple[Finding, str]] = []
+    for level in ("force", "area", "district"):
+        for f in units.at(level, "previous_year"):
+            if f.is_significant or not f.reportable or f.diff is None:
+                continue
+            size = _large_change(f)
+            if size is None:
+                continue
+            big_phi = f.dispersion is not None and f.dispersion > VOLATILE_PHI
+            (volatile if big_phi else small).append((f, size))
+    parts = []
+    for group, why in (
+        (volatile, "vary from month to month more than chance alone would explain"),
+        (small, "rest on small numbers"),
+    ):
+        if not group:
+            continue
+        names = join_names([f"{_where(f)} ({size})" for f, size in group])
+        whose = "its" if len(group) == 1 else "their"
+        parts.append(
+            f"The {'change' if len(group) == 1 else 'changes'} in {names} "
+            f"{'is' if len(group) == 1 else 'are'} not statistically significant: {whose} "
+            f"figures {why}."
+        )
+    if not parts:
+        return None
+    keys = tuple((f.breakdown, f.unit) for f, _ in volatile + small)
+    return Statement(" ".join(parts), "caution", keys, "comparable", topic="volatility")
+
+
+def _large_change(f: Finding) -> str | None:
+    if f.kind == "proportion":
+        if abs(f.diff) < LARGE_CHANGE_POINTS:
+            return None
+        sign = "+" if f.diff > 0 else "\u2212"
+        return f"{sign}{fmt_number(abs(f.diff))} percentage points"
+    if f.kind in ("count", "total", "rate_per_1000") and f.comparator_value:
+        pct = f.diff / f.comparator_value * 100
+        if abs(pct) < LARGE_CHANGE_PCT:
+            return None
+        sign = "+" if pct > 0 else "\u2212"
+        return f"{sign}{fmt_pct(abs(pct))}"
+    return None
+
+
+def _where(f: Finding) -> str:
+    if f.breakdown == "force":
+        return "the force's figure"
+    return f"{f.unit} policing area" if f.breakdown == "area" else f.unit

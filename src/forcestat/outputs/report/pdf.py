@@ -3,8 +3,8 @@
 Page margin boxes get an explicit font-family in the stylesheet (docs/architecture.md §7):
 without it WeasyPrint falls back to a default font that may not be installed. Charts arrive as
 PNG through a URL fetcher that serves only them: nothing else is fetched, from disk or network.
-The PDF's identifier is fixed from its HTML and it carries no creation date, so the same inputs
-give the same file.
+The PDF is tagged (PDF/UA-1). Its identifier is fixed from its HTML and it carries no creation
+date, so the same inputs give the same file.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def render_pdf(html: str, images: Mapping[str, bytes], path: Path | None = None)
 
     ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
     doc = weasyprint.HTML(string=html, url_fetcher=_fetcher(images)).render()
-    data = doc.write_pdf(pdf_identifier=ident)
+    # PDF/UA-1: tagged (headings, tables and their header cells, figures with their alternative
+    # text), with the document's language and title, as a public body must publish it.
+    data = doc.write_pdf(pdf_identifier=ident, pdf_variant="pdf/ua-1")
     assert data is not None
     if path is not None:
         Path(path).write_bytes(data)
