@@ -135,12 +135,14 @@ def _choropleth_template(filled: bool, blank: bool, labelled: bool) -> str:
     if filled:
         layers.append(
             _geoshape("filled", stroke=OUTLINE, strokeWidth=0.7).encode(
-                color=_value_colour("value")
+                color=_value_colour("value"), description="properties.description:N"
             )
         )
     if blank:
         layers += [
-            _geoshape("blank", stroke=OUTLINE, strokeWidth=0.7).encode(fill=_status_fill()),
+            _geoshape("blank", stroke=OUTLINE, strokeWidth=0.7).encode(
+                fill=_status_fill(), description="properties.description:N"
+            ),
             _geoshape("hatch", filled=False, stroke=HATCH, strokeWidth=0.6),
         ]
     if labelled:
@@ -226,10 +228,10 @@ def choropleth(
         g = geo.for_vega(f["geometry"])
         if name in shown:
             text = format_value(shown[name], fmt)
-            filled.append(_feature(g, name=name, value=shown[name], text=text))
+            filled.append(_feature(g, name=name, value=shown[name], description=f"{name}: {text}"))
         else:
             text = why.get(name, NO_FIGURE)
-            blank.append(_feature(g, name=name, status=NO_FIGURE if name not in why else text))
+            blank.append(_feature(g, name=name, status=text, description=f"{name}: {text}"))
             lines = geo.hatch(f["geometry"], plane, spacing)
             if lines:
                 hatch.append(_feature({"type": "MultiLineString", "coordinates": lines}))
@@ -333,9 +335,6 @@ def hexbin(
     if not found.features:
         raise ValueError(f"hexbin {title!r}: {found.problem() or 'no districts given'}")
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    ok = np.isfinite(pts).all(axis=1)
-    missing = int((~ok).sum())
-    pts = pts[ok]
     plane = geo.Plane.around(f["geometry"] for f in found.features)
     width, height = _size(found.features, plane)
     lo, hi = geo.bounds(f["geometry"] for f in found.features)
@@ -345,17 +344,22 @@ def hexbin(
         raise ValueError(f"hexbin {title!r}: cell_km must be positive, not {cell_km}")
     cell = cell_km / geo.KM_PER_DEGREE
 
-    centres, counts = (
-        geo.hex_bin(plane.to_xy(pts), cell)
-        if len(pts)
-        else (
-            np.empty((0, 2)),
-            np.empty(0, dtype=np.int64),
-        )
-    )
-    # Every hexagon ring is wound clockwise (geometry.hexagon), as Vega reads an outer ring.
+    located = np.isfinite(pts).all(axis=1)
+    # A location far outside the districts (a 0,0 placeholder, another force's record) would
+    # stretch the map to take it in: beyond one hexagon of the districts' extent it is left out.
+    margin = np.array([cell / plane.k, cell])
+    with np.errstate(invalid="ignore"):
+        near = located & ((pts >= lo - margin) & (pts <= hi + margin)).all(axis=1)
+    missing, outside = int((~located).sum()), int((located & ~near).sum())
+    pts = pts[near]
+    if len(pts):
+        centres, counts = geo.hex_bin(plane.to_xy(pts), cell)
+    else:
+        centres, counts = np.empty((0, 2)), np.empty(0, dtype=np.int64)
+    # Every hexagon ring is wound clockwise (geometry.hexagons), as Vega reads an outer ring.
+    # 7 decimals (1 cm), so that the hexagons drawn hold the points counted in them.
     rings = np.round(
-        plane.to_lonlat(geo.hexagons(centres, cell).reshape(-1, 2)).reshape(-1, 7, 2), 5
+        plane.to_lonlat(geo.hexagons(centres, cell).reshape(-1, 2)).reshape(-1, 7, 2), 7
     )
     lonlat = np.round(plane.to_lonlat(centres), 5)
     keep = counts >= min_count
@@ -388,6 +392,8 @@ def hexbin(
         notes.append(found.problem())
     if missing:
         notes.append(f"{missing:,} location(s) without coordinates are not mapped")
+    if outside:
+        notes.append(f"{outside:,} location(s) outside the districts mapped are not shown")
     return Figure(
         key=key or f"hexbin-{slug(title)}",
         spec=spec,
