@@ -393,7 +393,10 @@ def hexbin(
     if missing:
         notes.append(f"{missing:,} location(s) without coordinates are not mapped")
     if outside:
-        notes.append(f"{outside:,} location(s) outside the districts mapped are not shown")
+        notes.append(
+            f"{outside:,} location(s) beyond the map's extent (the districts and one hexagon "
+            "around them) are not shown"
+        )
     return Figure(
         key=key or f"hexbin-{slug(title)}",
         spec=spec,
