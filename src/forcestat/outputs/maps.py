@@ -34,7 +34,7 @@ GREY = "#D9D9D9"  # a district or hexagon without a figure
 HATCH = "#7A7A7A"
 OUTLINE = "#404040"
 WIDTH = 460
-MAX_LABELLED = 40  # more districts than this: labels would overlap; the alt text still names them
+MAX_LABELLED = 40  # beyond this labels would overlap; the alt text still gives the extremes
 HATCH_LINES = 70  # hatch lines across the map's diagonal
 
 
@@ -46,6 +46,8 @@ def _size(features: Sequence[dict[str, Any]], plane: geo.Plane) -> tuple[int, in
 
 
 def _hidden_labels(hidden: Mapping[str, str] | Collection[str]) -> dict[str, str]:
+    if isinstance(hidden, str):  # one name, not its letters
+        hidden = [hidden]
     if isinstance(hidden, Mapping):
         return {str(k): str(v) for k, v in hidden.items()}
     return dict.fromkeys(hidden, NOT_SHOWN)
