@@ -184,7 +184,14 @@ def assemble_report(
     if progress:
         progress("reading monthly series")
     # Force-level series draw the charts; districts' icons read their letters from polarity.
-    series = monthly_series(store, computed.framework, period.label, breakdowns=("force",))
+    fw_used = computed.framework
+    series = monthly_series(store, fw_used, period.label, breakdowns=("force",))
+    multiples = [m.id for m in fw_used.measures if m.multiples]
+    if multiples:
+        # Small multiples: the areas' and districts' series of the measures that ask for them.
+        series |= monthly_series(
+            store, fw_used, period.label, measures=multiples, breakdowns=("area", "district")
+        )
     areas = Geography.load(getattr(store, "ibis", store)).area
     seconds["series"] = time.perf_counter() - t
     t = time.perf_counter()

@@ -75,8 +75,11 @@ def unit_filter(df: pd.DataFrame, breakdown: str, unit: str) -> pd.Series:
 
 def test_columns_are_design_section_2(results):
     assert list(results.columns[: len(DESIGN_COLUMNS)]) == DESIGN_COLUMNS
-    # One declared extra: the maturing flag for cohort outcome rates.
-    assert list(results.columns) == list(COLUMNS) == DESIGN_COLUMNS + ["maturing"]
+    # Declared extras: the previous_period comparator (quarter against quarter, for measures
+    # with views), the maturing flag for cohort outcome rates and the dispersion the tests used.
+    extra = [f"previous_period_{f}" for f in ("value", "diff", "p", "verdict")]
+    want = DESIGN_COLUMNS + ["maturing"] + extra + ["dispersion"]
+    assert list(results.columns) == list(COLUMNS) == want
 
 
 def test_codes_are_in_the_contract(results):

@@ -161,7 +161,8 @@ def test_share_bands(value, band):
         (9.9, 100, None),
         (-20, 100, None),
         (99, 100, "double_digit"),
-        (100, 100, "more_than_doubled"),
+        (100, 100, "doubled"),  # exactly 100%: "growth of 100%", not "more than"
+        (100.5, 100, "more_than_doubled"),
         (5, 0, None),
         (None, 100, None),
     ],

@@ -76,11 +76,18 @@ def test_summary_table_opens_section_4_with_every_measure(board, framework, resu
     assert cells["value"] == f"{pct(row['value'])}%"
     assert cells["base"] == f"{math.floor(row['n']):,}"
     verdict = row["previous_year_verdict"]
-    assert cells["verdict"] == {
-        "significantly_higher": "Significantly higher",
-        "significantly_lower": "Significantly lower",
-        "comparable": "Comparable",
-    }.get(verdict, "Not compared")
+    # The house style's words (docs/narrative.md): a comparable rate more than one percentage
+    # point away reads "marginally", in the table as in the sentence.
+    gap = row["value"] - row["previous_year_value"]
+    if verdict == "comparable" and abs(gap) > 1.0:
+        want = "Marginally higher" if gap > 0 else "Marginally lower"
+    else:
+        want = {
+            "significantly_higher": "Significantly higher",
+            "significantly_lower": "Significantly lower",
+            "comparable": "Comparable",
+        }.get(verdict, "Not compared")
+    assert cells["verdict"] == want
 
 
 def test_every_measure_has_sentences_chart_and_district_table(board, framework, results):

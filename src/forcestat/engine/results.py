@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from forcestat.framework.model import COMPARATORS
+from forcestat.framework.model import BENCHMARKS, COMPARATORS
 
 KEY_COLUMNS = ("measure_id", "breakdown", "unit", "period_end", "window")
 VALUE_COLUMNS = ("value", "numerator", "denominator", "n", "ci_low", "ci_high")
@@ -22,11 +22,13 @@ FLAG_COLUMNS = ("spc_signal", "trend", "small_base", "suppressed", "maturing")
 # large change is not significant.
 EXTRA_COLUMNS = ("dispersion",)
 
+# The contract's comparators first; the others (previous_period) after its columns.
 COLUMNS: tuple[str, ...] = (
     *KEY_COLUMNS,
     *VALUE_COLUMNS,
-    *(f"{c}_{f}" for c in COMPARATORS for f in COMPARATOR_FIELDS),
+    *(f"{c}_{f}" for c in BENCHMARKS for f in COMPARATOR_FIELDS),
     *FLAG_COLUMNS,
+    *(f"{c}_{f}" for c in COMPARATORS if c not in BENCHMARKS for f in COMPARATOR_FIELDS),
     *EXTRA_COLUMNS,
 )
 

@@ -145,6 +145,10 @@ class Measure(_Strict):
     # Recent windows the Board paper shows beside the 12 months ("3m": this quarter against the
     # one before and the same quarter a year earlier), each with its own tests.
     views: list[Literal["3m", "1m"]] = Field(default_factory=list)
+    # Figures: a map of the districts' values (choropleth) and small multiples of the areas'
+    # and districts' monthly series, drawn where the measure is presented.
+    map: bool = False
+    multiples: bool = False
     # Breakdowns the Board paper always shows (others only when a unit of theirs is
     # significantly different or shows special cause variation).
     always_show: list[str] = Field(default_factory=list)

@@ -39,8 +39,11 @@ from forcestat.framework.model import VIEW_WINDOWS, Framework, Measure
 from forcestat.outputs import charts
 from forcestat.outputs.charts import Series
 from forcestat.outputs.commentary import CommentarySet
+from forcestat.outputs.maps import choropleth
+from forcestat.outputs.multiples import small_multiples
 from forcestat.outputs.report.model import (
     Chart,
+    Figures,
     Footer,
     HighlightLine,
     Highlights,
@@ -60,7 +63,14 @@ from forcestat.outputs.report.sections import (
     extra_sections,
     national_placeholder,
 )
-from forcestat.outputs.report.tables import summary_table, unit_table, view_table
+from forcestat.outputs.report.tables import (
+    COUNT_KINDS,
+    NOT_SHOWN,
+    fewer_than,
+    summary_table,
+    unit_table,
+    view_table,
+)
 from forcestat.period import Period
 
 EDITIONS = ("board", "annex", "draft")
@@ -195,6 +205,20 @@ class MeasureData:
                 s for s in self.statements if s.topic == "value" and self.force_key in s.units
             ][:1]
         return " ".join(s.text for s in said) or " ".join(self.sentences[:1])
+
+
+def _maps_together(items: list) -> list:
+    """A section's district maps side by side, after its measures."""
+    maps = [c for it in items if isinstance(it, Figures) for c in it.charts if c.key[:4] == "map-"]
+    if len(maps) < 2:
+        return items
+    rest = [it for it in items if not isinstance(it, Figures)]
+    others = [
+        Figures(tuple(c for c in it.charts if c.key[:4] != "map-"))
+        for it in items
+        if isinstance(it, Figures) and any(c.key[:4] != "map-" for c in it.charts)
+    ]
+    return [*rest, *others, Figures(tuple(maps))]
 
 
 def _districts_only(units: Sequence[Key]) -> bool:
@@ -400,14 +424,22 @@ class _Builder:
         return names[0] if len(names) == 1 else "the force"
 
     # -- measures ---------------------------------------------------------------------------------
-    def present(self, m: Measure, number: str, group: str) -> MeasureBlock | MeasureLine:
-        """The measure at its home: in full, or (Board edition, nothing to report) a line."""
+    def present(self, m: Measure, number: str, group: str) -> list:
+        """The measure at its home: in full, or (Board edition, nothing to report) a line;
+        then its figures (a district map, small multiples) when the framework asks for them."""
         md = self.data[m.id]
         self.where[m.id] = number
         self.order.append((group, m.id))
+        figures = self.figures(md)
+        return [self.presented(md), *([Figures(figures)] if figures else [])]
+
+    def presented(self, md: MeasureData) -> MeasureBlock | MeasureLine:
+        m = md.m
         # A measure with no better or worse direction (demand, volumes, shares) has its line in
         # the Board edition: the executive summary ranks its shifts, the annex has the rest.
-        if self.full or not md.statements or (md.exceptional and m.polarity != "neutral"):
+        # A breakdown the framework always shows (satisfaction by crime type) needs the block.
+        board_block = (md.exceptional and m.polarity != "neutral") or bool(m.always_show)
+        if self.full or not md.statements or board_block:
             return self.block(md)
         signal, letter = self._icon(md)
         detail = tuple(self._detail(md, chart=True, table=True))
@@ -418,6 +450,54 @@ class _Builder:
         ]
         text = " ".join([md.lead(), *also])
         return MeasureLine(m.id, m.title, text, signal, letter, f"m-{m.id}", detail)
+
+    def figures(self, md: MeasureData) -> tuple[Chart, ...]:
+        """The measure's map of its districts and small multiples of its areas and districts
+        (``map``/``multiples`` in the framework)."""
+        m = md.m
+        out = []
+        districts = [
+            k
+            for k in md.table_keys
+            if k[0] == "district" and k in md.table_findings and is_place(md.table_findings[k])
+        ]
+        if m.map and districts:
+            values = {k[1]: md.table_findings[k].value for k in districts}
+            hidden = {
+                k[1]: fewer_than(self.threshold)
+                if md.hidden[k] == "primary" and m.kind in COUNT_KINDS
+                else NOT_SHOWN
+                for k in districts
+                if k in md.hidden
+            }
+            kind_fmt = {"count": ",.0f", "total": ",.0f"}.get(m.kind, ",.1f")
+            try:
+                fig = choropleth(
+                    values,
+                    title=m.title,
+                    legend_title=m.unit_label or m.title,
+                    fmt=kind_fmt,
+                    hidden=hidden,
+                    key=f"map-{m.id}",
+                )
+            except ValueError:
+                fig = None  # no outline for any of the store's districts: nothing to draw
+            if fig is not None:
+                caption = f"{m.title} by district, {self.period_text}. {fig.source}".strip()
+                out.append(Chart(fig.key, fig.spec, caption, fig.alt))
+        units = [k for k in md.table_keys if k[0] == "area" or (k in districts)]
+        series = [self.series[(m.id, *k)] for k in units if (m.id, *k) in self.series]
+        if m.multiples and len(series) > 1 and not self.public:
+            fig = small_multiples(
+                series, title=m.title, unit_label=m.unit_label, columns=4, key=f"multiples-{m.id}"
+            )
+            caption = (
+                f"{m.title}: monthly values by area and district, with each one's mean and "
+                "control limits."
+            )
+            out.append(Chart(fig.key, fig.spec, caption, fig.alt))
+        self.charts.extend(out)
+        return tuple(out)
 
     def block(self, md: MeasureData) -> MeasureBlock:
         m = md.m
@@ -540,7 +620,7 @@ class _Builder:
             left = total - shown
             notes = (
                 f"{left} other unit{'s are' if left != 1 else ' is'} in line with the force "
-                "(the annex edition and the HTML's detail show every unit).",
+                "(every unit: the annex edition).",
                 *notes,
             )
         return Table(ident, t.caption, t.header, t.cols, t.rows, notes)
@@ -654,8 +734,8 @@ class _Builder:
             items += self._commentary(f"theme-{tid}")
             for m in fw.measures:
                 if m.theme == tid and self.homes[m.id] == ("theme", tid):
-                    items.append(self.present(m, number, title))
-            theme_sections.append(Section(f"theme-{tid}", number, title, items))
+                    items += self.present(m, number, title)
+            theme_sections.append(Section(f"theme-{tid}", number, title, _maps_together(items)))
         strategic = Section("strategic", "4.1", "Strategic measures", [], theme_sections)
 
         extras = extra_sections(self._context(), hooks)
@@ -677,7 +757,7 @@ class _Builder:
             for mid in p.measures:
                 m = fw.measure(mid)
                 if self.homes[mid] == ("priority", p.id):
-                    items.append(self.present(m, number, p.title))
+                    items += self.present(m, number, p.title)
                 else:
                     items.append(self.ref(m))
             priority_sections.append(Section(f"priority-{p.id}", number, p.title, items))
@@ -797,7 +877,7 @@ class _Builder:
                     m = self.fw.measure(mid)
                     if self.homes[mid] == ("objective", o.id) and mid not in self.blocked:
                         self.blocked.add(mid)
-                        items.append(self.present(m, number, title))
+                        items += self.present(m, number, title)
                     else:
                         items.append(self.ref(m))
             out.append(Section(f"objectives-{tid or 'other'}", f"6.{i + 1}", title, items))

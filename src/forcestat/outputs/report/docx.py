@@ -23,6 +23,7 @@ from docx.shared import Cm, Pt, RGBColor
 from forcestat.outputs import charts
 from forcestat.outputs.commentary import Commentary
 from forcestat.outputs.report.model import (
+    Figures,
     Highlights,
     MeasureBlock,
     MeasureLine,
@@ -214,6 +215,15 @@ def _section(doc, s: Section) -> None:
                     p = doc.add_paragraph(style="List Bullet")
                     _icon(p, hl.icon, hl.letter)
                     p.add_run(f"{hl.text} Section {hl.where}.")
+        elif isinstance(it, Figures):
+            for c in it.charts:
+                if not c.png:
+                    raise ValueError(f"figure {c.key} has no PNG")
+                wide = Cm(12 if c.key.startswith("map") else 16.5)
+                doc.add_picture(io.BytesIO(c.png), width=wide)
+                _alt_text(doc.inline_shapes[-1], c.alt)
+                doc.paragraphs[-1].paragraph_format.keep_with_next = True
+                _para(doc, c.caption, style="Caption")
         elif isinstance(it, MeasureLine):
             p = doc.add_paragraph()
             _icon(p, it.icon, it.letter)

@@ -139,8 +139,16 @@ class Highlights:
     groups: tuple[tuple[str, tuple[HighlightLine, ...]], ...]
 
 
+@dataclass(frozen=True)
+class Figures:
+    """Figures side by side (maps, small multiples): charts with captions and alt text."""
+
+    charts: tuple[Chart, ...]
+
+
 Item = (
     Paragraph
+    | Figures
     | Placeholder
     | Quote
     | MeasureBlock
