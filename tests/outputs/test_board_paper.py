@@ -164,9 +164,7 @@ def test_no_table_row_is_left_alone_on_a_page(pages, paper):
         labels = [lbl for lbl in labels if lbl]
         if len(labels) < 3:
             continue
-        start = next(
-            (i for i, (_, ln) in enumerate(flat) if ln.startswith(caption[:60])), None
-        )
+        start = next((i for i, (_, ln) in enumerate(flat) if ln.startswith(caption[:60])), None)
         if start is None:
             continue
         found: dict[int, int] = {}
