@@ -85,6 +85,33 @@ def _finite(x: float) -> float | None:
     return round(float(x), 6) if np.isfinite(x) else None
 
 
+def limit_lines(base: alt.Chart, width: float = 1.0, dash: tuple[int, int] = (4, 3)) -> alt.Chart:
+    """The mean (solid) and control limits (dashed) of SPC charts and small multiples, one
+    folded line mark drawn per limit segment."""
+    return (
+        base.transform_fold(["mean", "ucl", "lcl"], as_=["line", "level"])
+        .mark_line(strokeWidth=width)
+        .encode(
+            y="level:Q",
+            detail=alt.Detail(["line:N", "segment:N"]),
+            color=alt.Color(
+                "line:N",
+                scale=alt.Scale(
+                    domain=["mean", "ucl", "lcl"], range=["#231F20", "#6F6F6F", "#6F6F6F"]
+                ),
+                legend=None,
+            ),
+            strokeDash=alt.StrokeDash(
+                "line:N",
+                scale=alt.Scale(
+                    domain=["mean", "ucl", "lcl"], range=[[1, 0], list(dash), list(dash)]
+                ),
+                legend=None,
+            ),
+        )
+    )
+
+
 @cache
 def _template() -> str:
     """The chart authored once in Altair, as JSON; each series fills its data in. (Building an
@@ -114,26 +141,7 @@ def _template() -> str:
     )
     # Mean and limits as one folded line mark (fewer marks: vl-convert's time goes on marks
     # and their text, ~0.1 s a chart), solid for the mean, dashed for the limits.
-    lines = (
-        base.transform_fold(["mean", "ucl", "lcl"], as_=["line", "level"])
-        .mark_line(strokeWidth=1)
-        .encode(
-            y="level:Q",
-            detail=alt.Detail(["line:N", "segment:N"]),
-            color=alt.Color(
-                "line:N",
-                scale=alt.Scale(
-                    domain=["mean", "ucl", "lcl"], range=["#231F20", "#6F6F6F", "#6F6F6F"]
-                ),
-                legend=None,
-            ),
-            strokeDash=alt.StrokeDash(
-                "line:N",
-                scale=alt.Scale(domain=["mean", "ucl", "lcl"], range=[[1, 0], [4, 3], [4, 3]]),
-                legend=None,
-            ),
-        )
-    )
+    lines = limit_lines(base)
     chart = (
         alt.layer(line, lines, points)
         .resolve_scale(color="independent", strokeDash="independent")

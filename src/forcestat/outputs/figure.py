@@ -25,6 +25,7 @@ class Figure:
     source: str = ""  # attribution the figure carries (also drawn inside it)
     svg: str = ""
     png: bytes = b""
+    detail: bool = False  # as ``Chart.detail``: only in the HTML's collapsed detail
 
     def render(self, png: bool = False, scale: float = 1.5) -> Figure:
         """Fill ``svg`` (and ``png``) as the report's ``render_charts`` does."""
