@@ -200,9 +200,7 @@ def _record(con: Any, p: Path, sha: str, quarantine: list, report: LoadReport) -
     source = str(p.resolve())
     if quarantine:
         # Re-loading the same file must not quarantine its bad rows twice.
-        con.execute(
-            "DELETE FROM quarantine WHERE table_name = ? AND file_sha256 = ?", [TABLE, sha]
-        )
+        con.execute("DELETE FROM quarantine WHERE table_name = ? AND file_sha256 = ?", [TABLE, sha])
         con.executemany(
             "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
             [(report.load_id, TABLE, source, sha, row, f, r, rec) for row, f, r, rec in quarantine],

@@ -172,9 +172,7 @@ def draw(frame: pd.DataFrame, size: int, strata: list[str], rng: np.random.Gener
     if len(strata) > 2:
         raise ValueError("a sample is stratified by at most two columns")
     n = len(frame)
-    codes = [
-        pd.factorize(frame[c].astype("string").fillna("(none)"), sort=True)[0] for c in strata
-    ]
+    codes = [pd.factorize(frame[c].astype("string").fillna("(none)"), sort=True)[0] for c in strata]
     codes += [np.zeros(n, dtype=np.int64)] * (2 - len(codes))
     shape = (int(codes[0].max()) + 1, int(codes[1].max()) + 1)
     counts = np.zeros(shape)
@@ -213,8 +211,9 @@ def draw_sample(store: Any, scheme: Scheme, label: str, seed: int) -> pd.DataFra
         pool = _population(con, sample, period)
         drawn_now = set().union(*(set(p["case_id"]) for p in parts)) if parts else set()
         pool = pool[~pool["case_id"].isin(taken | drawn_now)]
-        got = draw(pool, sample.size, list(sample.stratify), _rng(seed, scheme.id, label,
-                                                                   sample.case_type))
+        got = draw(
+            pool, sample.size, list(sample.stratify), _rng(seed, scheme.id, label, sample.case_type)
+        )
         got.insert(0, "case_type", sample.case_type)
         parts.append(got)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -227,8 +226,16 @@ def draw_sample(store: Any, scheme: Scheme, label: str, seed: int) -> pd.DataFra
             [scheme.id, period.last_day],
         )
         rows = [
-            (scheme.id, period.last_day, r.case_id, r.case_type, r.crime_id, r.offence_group,
-             r.district, int(seed))
+            (
+                scheme.id,
+                period.last_day,
+                r.case_id,
+                r.case_type,
+                r.crime_id,
+                r.offence_group,
+                r.district,
+                int(seed),
+            )
             for r in out.itertuples()
         ]
         if rows:

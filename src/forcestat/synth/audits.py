@@ -116,10 +116,10 @@ def _answers(cases, crimes, period, rng, schemes, thrive, contacts, safeguarding
         t = th.drop_duplicates("pos").set_index("pos")
         completed = t["completed"].reindex(pos).fillna(False).to_numpy(dtype=bool)
         truth = crimes.priority[pos]
-        flagged = t["priority_group"].reindex(pos).map(
-            {g: i for i, g in enumerate(PRIORITY_GROUPS)}
+        flagged = (
+            t["priority_group"].reindex(pos).map({g: i for i, g in enumerate(PRIORITY_GROUPS)})
         )
-        identified_right = (flagged.fillna(-1).to_numpy() == truth)
+        identified_right = flagged.fillna(-1).to_numpy() == truth
     updates_ok = np.full(n_cases, -1)  # -1 none due, 0 late or missed, 1 all on time
     key_ok = np.full(n_cases, -1)
     final_made = np.zeros(n_cases, dtype=bool)
@@ -172,8 +172,11 @@ def _answers(cases, crimes, period, rng, schemes, thrive, contacts, safeguarding
     rui_p = path(cal.RUI_SHARE_PATH, rel, crimes.force.storylines)
     u = rng.random(n_cases)
     managed = np.select(
-        [u < a["remanded"], u < a["remanded"] + a["released_nfa"],
-         u < a["remanded"] + a["released_nfa"] + rui_p * (1 - a["remanded"] - a["released_nfa"])],
+        [
+            u < a["remanded"],
+            u < a["remanded"] + a["released_nfa"],
+            u < a["remanded"] + a["released_nfa"] + rui_p * (1 - a["remanded"] - a["released_nfa"]),
+        ],
         ["remanded", "released_nfa", "rui"],
         default="bail",
     ).astype(object)
@@ -212,8 +215,5 @@ def _answers(cases, crimes, period, rng, schemes, thrive, contacts, safeguarding
                 out["offence_group"].append(cases["offence_group"].iat[i])
                 out["district"].append(cases["district"].iat[i])
     n = len(out["scheme"])
-    cols = {
-        k: pa.array(v, type=C.ARROW_TYPES[AUDITS.column(k).type]) for k, v in out.items() if v
-    }
+    cols = {k: pa.array(v, type=C.ARROW_TYPES[AUDITS.column(k).type]) for k, v in out.items() if v}
     return C.build(AUDITS, cols, n)
-

@@ -122,9 +122,7 @@ def assign_people(crimes, rng: np.random.Generator) -> People:
     rp = np.array([spec[k][0] for k in names], dtype=float)
     tau = np.array([spec[k][1] for k in names], dtype=float)
     group = kind * n_d + district
-    roots = repeat_chains(
-        crimes.recorded_at, group, np.repeat(rp, n_d), np.repeat(tau, n_d), rng
-    )
+    roots = repeat_chains(crimes.recorded_at, group, np.repeat(rp, n_d), np.repeat(tau, n_d), rng)
     victim, n_persons = _numbered(roots, vb & ~shop)
     business, n_businesses = _numbered(roots, vb & shop)
     victim = np.where(shop, business, victim)
