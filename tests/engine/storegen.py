@@ -282,6 +282,8 @@ def build_store(path: str | Path, **kw) -> dict[str, pd.DataFrame]:
     st = open_store(str(path))
     con = st.duck
     for t in CANONICAL:
+        if t.name not in data:
+            continue  # tables this generator does not make stay empty
         df = data[t.name]
         cols = [c for c in t.column_names if c in df.columns]
         con.register("_src", df[cols])

@@ -234,12 +234,18 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
         "total": ("value",),
         "count": (),
         "rate_per_1000": (),
+        "concentration": ("value", "entity"),
     }[m.kind]
     for key in needs:
         if getattr(m, key) is None:
             problems.append(f"{where} key {key!r}: a {m.kind} measure needs {key!r}")
     if m.max_value is not None and m.kind != "total":
         problems.append(f"{where} key 'max_value': applies only to total measures")
+    for key in ("entity", "top_percent"):
+        if getattr(m, key) is not None and m.kind != "concentration":
+            problems.append(f"{where} key {key!r}: applies only to concentration measures")
+    if m.kind == "concentration" and m.entity is not None:
+        column_key("entity", m.entity, ("VARCHAR", "BIGINT", "INTEGER"))
     for key in ("numerator", "value", "weight", "resolution"):
         if getattr(m, key) is None or key in needs:
             continue

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from forcestat.framework import expr
 from forcestat.store.schema import DATE_COLUMNS
 
-Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000", "total"]
+Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000", "total", "concentration"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Window = Literal["12m", "3m", "1m", "fytd"]
 Comparator = Literal["previous_year", "year_end", "long_term"]
@@ -134,6 +134,10 @@ class Measure(_Strict):
     max_value: float | None = Field(None, gt=0)
     # Mean: "record" = mean over records; "day" = mean over days of the day's total.
     per: Literal["record", "day"] = "record"
+    # Concentration: the column naming who bears the value (e.g. victim_id), and the top share
+    # of them whose part of the window's total is the measure (the "power few").
+    entity: str | None = None
+    top_percent: float | None = Field(None, gt=0, lt=100)
     # Outcome rates on the crimes table: cohort (recorded in the window) or closed basis.
     basis: Basis | None = None
     breakdowns: list[str] = Field(default_factory=list)
@@ -186,6 +190,11 @@ class Measure(_Strict):
     @property
     def weight_expr(self) -> expr.Node | None:
         return self._weight
+
+    @property
+    def top_fraction(self) -> float:
+        """Concentration: the top share of entities, as a fraction (default 5%)."""
+        return (5.0 if self.top_percent is None else self.top_percent) / 100.0
 
     @property
     def bin_width(self) -> float:
