@@ -649,6 +649,11 @@ class ConcentrationStats(KindStats):
             self._monthly = 100.0 * full.reshape(n_units, months)
         return self._monthly
 
+    def monthly_base(self, u: int, stop: int) -> np.ndarray:
+        """Entities with a value in each of months [0, stop) of unit ``u``."""
+        mine = self.ui == u
+        return np.bincount(self.mi[mine], minlength=stop)[:stop].astype(float)
+
     def charts(
         self, stop: int, units: Any = None, **kw: Any
     ) -> tuple[np.ndarray, list[spc.XmrResult]]:

@@ -240,7 +240,25 @@ class Objective(_Strict):
     title: str
     theme: str | None = None
     priority_area: str | None = None
+    # The Plan outcome the objective serves (objectives of one outcome go together, e.g. the
+    # reference report's 6.1, 6.2, 6.3), as worded in the Plan.
+    outcome: str | None = None
     measures: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class KeyPerformanceQuestion(_Strict):
+    """A row of the Key Performance Questions matrix: a question the Board asks, the
+    quantitative measures that answer it from the records and the qualitative (audit) results
+    that answer it from case reviews. A qualitative entry is a measure id, or
+    ``measure:unit`` for one unit of the measure's own breakdown (e.g. one audit question of a
+    compliance measure broken down by question)."""
+
+    id: str
+    question: str
+    objective: str | None = None
+    quantitative: list[str] = Field(default_factory=list)
+    qualitative: list[str] = Field(default_factory=list)
     description: str | None = None
 
 
@@ -260,6 +278,7 @@ class Framework(_Strict):
     measures: list[Measure] = Field(default_factory=list)
     priority_areas: list[PriorityArea] = Field(default_factory=list)
     objectives: list[Objective] = Field(default_factory=list)
+    kpqs: list[KeyPerformanceQuestion] = Field(default_factory=list)
 
     # Set by the loader: where it came from and a hash of its text (for report footers).
     _source: str = PrivateAttr("")
@@ -298,11 +317,18 @@ class Framework(_Strict):
                     out.append(item.model_copy(update={"measures": ms}))
             return out
 
+        kpqs = []
+        for k in self.kpqs:
+            quant = [mid for mid in k.quantitative if mid not in measure_ids]
+            qual = [r for r in k.qualitative if r.split(":", 1)[0] not in measure_ids]
+            if quant or qual:
+                kpqs.append(k.model_copy(update={"quantitative": quant, "qualitative": qual}))
         fw = self.model_copy(
             update={
                 "measures": keep,
                 "priority_areas": trimmed(self.priority_areas),
                 "objectives": trimmed(self.objectives),
+                "kpqs": kpqs,
             }
         )
         fw._source, fw._hash = self._source, self._hash

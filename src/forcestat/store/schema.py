@@ -281,6 +281,8 @@ VICTIM_CONTACTS = Table(
         _c("made_at", "TIMESTAMP", "When it was made; empty if not made"),
         _c("contact_type", "VARCHAR", "Kind of contact", required=True, allowed=CONTACT_TYPES),
         _c("district", "VARCHAR", "District of the crime", ref="geography.district"),
+        _c("offence_group", "VARCHAR", "Offence group of the crime (for compliance by type)"),
+        _c("supervisory_unit", "VARCHAR", "Unit investigating / supervising the crime"),
     ),
 )
 

@@ -456,8 +456,6 @@ SUSPECT_REPEATS = {
     "violent_or_other_victim": (0.45, 300.0),
     "society": (0.60, 240.0),
 }
-# Share of crimes still open at the extract with a suspect already identified.
-SUSPECT_KNOWN_OPEN = 0.45
 # A domestic abuse victim's abuser is the same across their repeats; a new victim's abuser is,
 # this often, someone who abused an earlier victim (mean days back to that victim).
 DA_SERIAL_ABUSER = 0.15

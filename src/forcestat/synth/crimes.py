@@ -68,6 +68,8 @@ class Crimes:
     outcome_at: np.ndarray  # epoch seconds, meaningful where outcome_type > 0
     eventual_at: np.ndarray  # when the outcome is (or will be) assigned, even if after the cut
     unit: np.ndarray  # index into UNITS
+    # The outcome each crime has or will have (``outcome_type`` is 0 while open at the cut).
+    eventual_type: np.ndarray | None = None
     # Victims and suspects (``people.assign_people``), set after the crimes are drawn.
     people: Any = None
 
@@ -291,6 +293,7 @@ def generate_crimes(force: ForceSpec, period: Period, rng: np.random.Generator) 
         outcome_at,
         eventual_at,
         unit,
+        eventual_type=outcome_type,
     )
 
 

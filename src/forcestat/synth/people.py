@@ -127,13 +127,11 @@ def assign_people(crimes, rng: np.random.Generator) -> People:
     business, n_businesses = _numbered(roots, vb & shop)
     victim = np.where(shop, business, victim)
 
-    # Suspects: identified unless the outcome says none was; open crimes by chance.
-    outcome = crimes.outcome_type
-    known = np.where(
-        outcome == 0,
-        rng.random(n) < cal.SUSPECT_KNOWN_OPEN,
-        ~np.isin(outcome, NO_SUSPECT_OUTCOMES),
-    )
+    # Suspects: identified unless the outcome the crime has, or will have, says none was; so an
+    # open crime's suspect is known as it will be (suspects are mostly named early), and the
+    # last months do not differ from earlier ones in who has a suspect.
+    outcome = crimes.outcome_type if crimes.eventual_type is None else crimes.eventual_type
+    known = ~np.isin(outcome, NO_SUSPECT_OUTCOMES)
     # Acquisitive, violent/sexual and other crime offend apart; DA suspects follow the victim.
     acquisitive = np.array([t in ACQUISITIVE_TYPES for t in s.police_uk_type])[st]
     skind = np.where(acquisitive, 0, np.where(vb, 1, 2))

@@ -26,7 +26,7 @@ def generate_safeguarding(
     da = s.da[crimes.stratum]
     high = da & (crimes.risk == 2)
     marac = np.flatnonzero(high & (rng.random(crimes.n) < cal.MARAC_RATE_HIGH_RISK))
-    marac_at = crimes.recorded_at[marac] + rng.integers(DAY, 10 * DAY, len(marac))
+    marac_at = crimes.recorded_at[marac] + rng.integers(2 * HOUR, 2 * DAY, len(marac))
     children = da & (rng.random(crimes.n) < cal.DA_CHILDREN_PRESENT)
     enc = np.flatnonzero(children & (rng.random(crimes.n) < cal.ENCOMPASS_NOTIFIED))
     enc_at = crimes.recorded_at[enc] + rng.integers(2 * HOUR, 3 * DAY, len(enc))
