@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .audit_cli import audit_app
+
 app = typer.Typer(
     help="forcestat: a police force's performance picture from its records.",
     no_args_is_help=True,
@@ -18,6 +20,7 @@ app = typer.Typer(
 )
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
+app.add_typer(audit_app, name="audit")
 
 StoreOpt = Annotated[
     str,

@@ -251,3 +251,21 @@ def answer_counts(store: Any, scheme: Scheme, start: date, end: date) -> list[Qu
             n, yes, no, na = got.get((q.id, case_type), (0, 0, 0, 0))
             out.append(QuestionCount(q.id, q.text, case_type, n, yes, no, na))
     return out
+
+
+def case_counts(store: Any, scheme: Scheme, start: date, end: date) -> tuple[int, int]:
+    """(cases with at least one applicable answer, those meeting the standard on every one),
+    for cases sampled for periods ending in [start, end)."""
+    row = store.duck.execute(
+        "SELECT count(*), count(*) FILTER (WHERE ok) FROM (SELECT case_id, bool_and(compliant) "
+        "AS ok FROM audits WHERE scheme = ? AND period_end >= ? AND period_end < ? "
+        "AND compliant IS NOT NULL GROUP BY case_id)",
+        [scheme.id, start, end],
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def force_name(store: Any) -> str:
+    """The store's force (its geography's), or 'all forces' when it holds several."""
+    names = [r[0] for r in store.duck.execute("SELECT DISTINCT force FROM geography").fetchall()]
+    return names[0] if len(names) == 1 else "all forces"
