@@ -98,6 +98,16 @@ def test_thirty_cases_a_quarter_proportionally_stratified(audit_store):
         assert (got - expected).abs().max() < 1, keys
 
 
+def test_a_period_with_results_is_not_drawn_again(audit_store, tmp_path):
+    st, _ = audit_store
+    sheet = form(draw_sample(st, VCOP, "2020-03", seed=4), VCOP)
+    path = tmp_path / "r.csv"
+    _fill(path, sheet, {"needs_assessment": "yes"})
+    load_results(st, VCOP, path)
+    with pytest.raises(ValueError, match="already has results for 30 case"):
+        draw_sample(st, VCOP, "2020-03", seed=5)
+
+
 def test_quarterly_scheme_needs_a_quarter_end(audit_store):
     st, _ = audit_store
     with pytest.raises(ValueError, match="quarter's last month"):

@@ -194,10 +194,20 @@ def _population(con: Any, sample: Sample, period: Period) -> pd.DataFrame:
 def draw_sample(store: Any, scheme: Scheme, label: str, seed: int) -> pd.DataFrame:
     """The period's sample of every case type of the scheme, recorded in ``audit_samples``
     (replacing an earlier draw for the same scheme and period). Excluded: cases audited, or
-    drawn, for another period of the scheme."""
+    drawn, for another period of the scheme. A period with results loaded is not drawn again."""
     period = period_of(scheme, label)
     con = store.duck
     con.execute(AUDIT_SAMPLES_SQL)
+    done = con.execute(
+        "SELECT count(DISTINCT case_id) FROM audits WHERE scheme = ? AND period_end = ?",
+        [scheme.id, period.last_day],
+    ).fetchone()[0]
+    if done:
+        raise ValueError(
+            f"{scheme.id.replace('_', '-')} {label} already has results for {done} case(s): "
+            "its sample has been audited, and a new draw would leave those results outside it "
+            "(the sample drawn is in the store's audit_samples table)"
+        )
     taken = {
         r[0]
         for r in con.execute(

@@ -1,6 +1,7 @@
 """Completed case audits for the demo: the VCOP compliance audit (30 victim-based crimes a
 quarter) and the Domestic Abuse Scrutiny Group (30 domestic abuse crimes and 5 stalking
-investigations a month), from April 2018.
+investigations a month), from April 2018 to the period before the last (the last month's or
+quarter's cases are audited after the extract).
 
 Cases are drawn as ``forcestat audit sample`` draws them (``store.audit_sample.draw``:
 proportional, controlled rounding). Answers follow the records where the records say it: the
@@ -29,9 +30,11 @@ AUDITORS = ("Auditor A", "Auditor B", "Auditor C", "Auditor D")
 
 def _months(period: Period, step: int) -> list[int]:
     """Indices into period.months of the last month of each sampled period from
-    ``cal.AUDITS_FROM`` to the end."""
+    ``cal.AUDITS_FROM`` until the one before the period holding the last month: that one is
+    audited after the extract (and left for ``forcestat audit sample`` to draw)."""
     first = int((np.datetime64(cal.AUDITS_FROM, "M") - period.start).astype(np.int64))
-    ends = [i for i in range(len(period.months)) if i >= first + step - 1]
+    last = len(period.months) - 1
+    ends = [i for i in range(last - step + 1) if i >= first + step - 1]
     return [i for i in ends if (i - (first + step - 1)) % step == 0]
 
 

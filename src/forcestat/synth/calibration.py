@@ -532,9 +532,9 @@ AUDIT_RATES = {
     "supervisory_review": 0.84,
 }
 # Storyline: of DA suspects neither remanded nor released with no further action, the share
-# released under investigation rather than bailed: 50% until the last 12 months, falling to
-# 20% by the report month (presumption of bail, BOARD 6.1.5).
-RUI_SHARE_PATH = ((-600, 0.50), (-12, 0.50), (0, 0.20))
+# released under investigation rather than bailed: 55% until the last 12 months, falling to
+# 15% by the report month (presumption of bail, BOARD 6.1.5).
+RUI_SHARE_PATH = ((-600, 0.55), (-12, 0.55), (0, 0.15))
 
 # --------------------------------------------------------------------------------------------
 # Missing persons [BOARD 5.2.2, 5.2.3]
