@@ -76,7 +76,7 @@ def test_bail_replaces_release_under_investigation(demo_db):
             (lo, hi),
         )[0]
 
-    # 45% bailed before the last 12 months; 55% -> 85% over them (the last month unaudited).
+    # 45% bailed before the last 12 months; 55% -> 85% over them.
     before, recent = bail("2017-04-01", "2019-04-01"), bail("2019-09-01", "2020-03-01")
     assert abs(before - 0.45) < 0.05 and recent > before + 0.15
 
@@ -89,9 +89,9 @@ def test_audit_samples_are_the_schemes_sizes(demo_db):
     vcop = [n for s, t, _, n in sizes if s == "vcop"]
     da = [n for s, t, _, n in sizes if s == "da_scrutiny" and t == "crime"]
     stalking = [n for s, t, _, n in sizes if s == "da_scrutiny" and t == "stalking"]
-    # From April 2018; the last quarter and month are audited after the extract.
+    # From April 2018; the quarter ending with the extract is audited after it.
     assert vcop == [30] * 7  # quarters ending June 2018 ... December 2019
-    assert da == [30] * 23 and stalking == [5] * 23
+    assert da == [30] * 24 and stalking == [5] * 24
 
 
 def test_safeguarding_referrals_hold_every_support_referral(demo_db):

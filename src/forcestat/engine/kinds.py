@@ -559,44 +559,57 @@ class ConcentrationStats(KindStats):
             e = tuple(np.zeros(0, dtype=np.int64) for _ in range(3)) + (np.zeros(0),)
         order = np.lexsort((e[1], e[0]))
         self.ui, self.mi, self.code, self.value = (a[order] for a in e)
-        self.n_codes = int(self.code.max()) + 1 if self.code.size else 1
-        self._spans: dict[tuple[int, int], list[np.ndarray]] = {}
-        self._se: dict[tuple[int, int, int], float] = {}
+        n_units = len(units.labels)
+        # Per unit: its entries (sorted by month) as a slice, and its entities numbered
+        # 0..k-1 within the unit, so that a window's per-entity totals are one bincount over
+        # a contiguous run of entries.
+        self.cuts = np.searchsorted(self.ui, np.arange(n_units + 1))
+        self.local = np.zeros(self.code.size, dtype=np.int64)
+        self.n_local = np.zeros(n_units, dtype=np.int64)
+        for u in range(n_units):
+            a, b = self.cuts[u], self.cuts[u + 1]
+            if b > a:
+                codes, inv = np.unique(self.code[a:b], return_inverse=True)
+                self.local[a:b] = inv
+                self.n_local[u] = codes.size
+        # Windows' figures, by (unit, first month, last month): only numbers are kept, so a
+        # run over every period does not hold every window's entities.
+        self._stats: dict[tuple[int, int, int], tuple] = {}
         self._monthly: np.ndarray | None = None
 
-    def _span(self, i: int, j: int) -> list[np.ndarray]:
-        """Per unit, each entity's total over months i..j."""
-        got = self._spans.get((i, j))
-        if got is None:
-            sel = (self.mi >= i) & (self.mi <= j)
-            key = self.ui[sel] * self.n_codes + self.code[sel]
-            uniq, inv = np.unique(key, return_inverse=True)
-            totals = np.bincount(inv, weights=self.value[sel], minlength=uniq.size)
-            cuts = np.searchsorted(uniq // self.n_codes, np.arange(len(self.units.labels) + 1))
-            got = [totals[cuts[u] : cuts[u + 1]] for u in range(len(self.units.labels))]
-            self._spans[(i, j)] = got
-        return got
+    def _values(self, w: tuple[int, int, int]) -> np.ndarray:
+        """Each entity's total over months i..j of unit u (positive totals only)."""
+        u, i, j = w
+        a, b = self.cuts[u], self.cuts[u + 1]
+        lo = a + np.searchsorted(self.mi[a:b], i, side="left")
+        hi = a + np.searchsorted(self.mi[a:b], j, side="right")
+        totals = np.bincount(
+            self.local[lo:hi], weights=self.value[lo:hi], minlength=int(self.n_local[u])
+        )
+        return totals[totals > 0]
 
     def window(self, u: int, i: int, j: int) -> Any:
         return (u, i, j)
 
-    def _values(self, w: tuple[int, int, int]) -> np.ndarray:
-        u, i, j = w
-        return self._span(i, j)[u]
+    def _figures(self, w: tuple[int, int, int]) -> tuple:
+        """(share, se, entities, top, total, ci low, ci high) of a window, worked out once."""
+        got = self._stats.get(w)
+        if got is None:
+            x = self._values(w)
+            share, top, total, n = concentration.top_share(x, self.p)
+            se = concentration.top_share_se(x, self.p)
+            lo, hi = concentration.top_share_interval(x, self.p, self.level)
+            got = self._stats[w] = (share, se, n, top, total, lo, hi)
+        return got
 
     def _share_se(self, w: tuple[int, int, int]) -> tuple[float, float, int]:
-        if w not in self._se:
-            x = self._values(w)
-            share, _, _, n = concentration.top_share(x, self.p)
-            self._se[w] = (share, concentration.top_share_se(x, self.p), n)  # type: ignore[assignment]
-        return self._se[w]  # type: ignore[return-value]
+        share, se, n, *_ = self._figures(w)
+        return share, se, n
 
     def point(self, u: int, w: Any) -> Point:
-        x = self._values(w)
-        share, top, total, n = concentration.top_share(x, self.p)
+        share, _, n, top, total, lo, hi = self._figures(w)
         if n == 0 or math.isnan(share):
             return Point(None, None, None, float(n), None, None, float(n), False)
-        lo, hi = concentration.top_share_interval(x, self.p, self.level)
         return Point(
             value=100.0 * share,
             numerator=top,

@@ -1,7 +1,7 @@
 """Completed case audits for the demo: the VCOP compliance audit (30 victim-based crimes a
 quarter) and the Domestic Abuse Scrutiny Group (30 domestic abuse crimes and 5 stalking
-investigations a month), from April 2018 to the period before the last (the last month's or
-quarter's cases are audited after the extract).
+investigations a month), from April 2018; the VCOP quarter ending with the extract is audited
+after it (left for ``forcestat audit sample`` to draw).
 
 Cases are drawn as ``forcestat audit sample`` draws them (``store.audit_sample.draw``:
 proportional, controlled rounding). Answers follow the records where the records say it: the
@@ -28,13 +28,14 @@ from .crimes import Crimes
 AUDITORS = ("Auditor A", "Auditor B", "Auditor C", "Auditor D")
 
 
-def _months(period: Period, step: int) -> list[int]:
+def _months(period: Period, step: int, last_audited: bool) -> list[int]:
     """Indices into period.months of the last month of each sampled period from
-    ``cal.AUDITS_FROM`` until the one before the period holding the last month: that one is
-    audited after the extract (and left for ``forcestat audit sample`` to draw)."""
+    ``cal.AUDITS_FROM`` to the end; without ``last_audited``, to the period before the one
+    holding the last month (audited after the extract, left for ``forcestat audit sample``)."""
     first = int((np.datetime64(cal.AUDITS_FROM, "M") - period.start).astype(np.int64))
     last = len(period.months) - 1
-    ends = [i for i in range(last - step + 1) if i >= first + step - 1]
+    stop = last + 1 if last_audited else last - step + 1
+    ends = [i for i in range(stop) if i >= first + step - 1]
     return [i for i in ends if (i - (first + step - 1)) % step == 0]
 
 
@@ -77,11 +78,13 @@ def generate_audits(
     stalking = s.codes_in(STALKING_CODES)[crimes.stratum]
     month = period.month_index_of(crimes.recorded_at)
     rows: list[pd.DataFrame] = []
-    for scheme, step, pops in (
-        (vcop, 3, {"crime": vb}),
-        (da, 1, {"crime": is_da, "stalking": stalking}),
+    # The quarter ending with the extract is audited after it (the demo leaves it for
+    # `forcestat audit sample`); the month's scrutiny reviews are done within the month.
+    for scheme, step, last, pops in (
+        (vcop, 3, False, {"crime": vb}),
+        (da, 1, True, {"crime": is_da, "stalking": stalking}),
     ):
-        for end in _months(period, step):
+        for end in _months(period, step, last):
             in_period = (month > end - step) & (month <= end)
             taken: set[str] = set()
             for sample in scheme.samples:
