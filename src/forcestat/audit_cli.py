@@ -168,7 +168,7 @@ def moj_return(
     """Write the Ministry of Justice quarterly return of the VCOP compliance audit: per
     question the answers meeting the Code, not meeting it and not applicable, the compliance
     rate and its 95% Wilson interval; then all questions pooled and cases fully compliant."""
-    from .outputs.moj_return import return_rows, write_return
+    from .moj_return import return_rows, write_return
     from .store.audit_results import answer_counts, case_counts, force_name
     from .store.audit_sample import period_of
     from .store.store import open_store

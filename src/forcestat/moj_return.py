@@ -1,5 +1,9 @@
 """The Ministry of Justice quarterly return of the Victims' Code compliance audit, as CSV.
 
+It joins the store's answer counts (``store.audit_results``) to their Wilson intervals
+(``stats.intervals``), so it sits at the top with the command line rather than among the
+writers (which are handed finished figures).
+
 One row per question of the scheme (and case type), then the questions pooled and the cases
 compliant on every applicable question: answers given, meeting the Code, not meeting it, not
 applicable, the compliance rate (meeting / applicable answers) and its Wilson interval. The
