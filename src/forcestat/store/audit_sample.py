@@ -124,6 +124,14 @@ def controlled_rounding(expected: np.ndarray, rng: np.random.Generator) -> np.nd
     need = round(total) - base.sum() if abs(total - round(total)) < 1e-6 else None
     if cells.size == 0:
         return out.reshape(np.shape(expected)).astype(np.int64)
+    # Efraimidis-Spirakis keys: a larger remainder tends to win, any can.
+    keys = rng.random(cells.size) ** (1.0 / frac.ravel()[cells])
+    if 1 in e.shape and need is not None:
+        # One stratifier: the only constraint is the total, so the cells with the largest keys
+        # round up (what the program below would choose, without solving it).
+        flat = out.ravel()
+        flat[cells[np.argsort(-keys, kind="stable")[: int(need)]]] += 1
+        return flat.reshape(np.shape(expected)).astype(np.int64)
     rows, cols = np.unravel_index(cells, e.shape)
     a, lb, ub = [], [], []
 
@@ -143,8 +151,6 @@ def controlled_rounding(expected: np.ndarray, rng: np.random.Generator) -> np.nd
     else:
         lb.append(need)
         ub.append(need)
-    # Efraimidis-Spirakis keys: a larger remainder tends to win, any can.
-    keys = rng.random(cells.size) ** (1.0 / frac.ravel()[cells])
     res = milp(
         -keys,
         constraints=LinearConstraint(np.array(a), np.array(lb), np.array(ub)),
