@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .audit_cli import audit_app
 from .period import Period, PeriodError
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
+app.add_typer(audit_app, name="audit")
 
 StoreOpt = Annotated[
     str,

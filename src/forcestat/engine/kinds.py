@@ -14,7 +14,7 @@ import numpy as np
 from forcestat.engine.cube import LAG_CAP
 from forcestat.engine.rollup import Units
 from forcestat.framework.model import Measure, Settings
-from forcestat.stats import comparisons, intervals, spc, totals, verdicts
+from forcestat.stats import comparisons, concentration, intervals, spc, totals, verdicts
 from forcestat.stats.dispersion import (
     NO_DISPERSION,
     Dispersion,
@@ -496,6 +496,7 @@ def stats_for(m: Measure, units: Units, settings: Settings) -> KindStats:
         "median": MedianStats,
         "mean": MeanStats,
         "total": TotalStats,
+        "concentration": ConcentrationStats,
     }[m.kind]
     return cls(m, units, settings)
 
@@ -538,4 +539,141 @@ class TotalStats(KindStats):
         self, stop: int, units: Any = None, **kw: Any
     ) -> tuple[np.ndarray, list[spc.XmrResult]]:
         y = self.units.arrays["s"][_rows(self.units, units), :stop]
+        return y, spc.xmr_rows(y, **kw)
+
+
+class ConcentrationStats(KindStats):
+    """Concentration: the share (%) of the window's total value borne by the top
+    ``top_percent`` of entities (``stats.concentration``). A window's per-entity totals are
+    summed from the monthly entries of its months, for every unit at once, once per span.
+    Influence-function interval (logit scale) and z test of two windows' shares, taken as
+    independent; a benchmark of another length than the window (a 36-month long-term period
+    against 12 months) is not compared, as concentration grows with the period covered. SPC:
+    XmR of the monthly shares."""
+
+    def __init__(self, m: Measure, units: Units, settings: Settings):
+        super().__init__(m, units, settings)
+        self.p = m.top_fraction
+        e = units.entities
+        if e is None:
+            e = tuple(np.zeros(0, dtype=np.int64) for _ in range(3)) + (np.zeros(0),)
+        order = np.lexsort((e[1], e[0]))
+        self.ui, self.mi, self.code, self.value = (a[order] for a in e)
+        n_units = len(units.labels)
+        # Per unit: its entries (sorted by month) as a slice, and its entities numbered
+        # 0..k-1 within the unit, so that a window's per-entity totals are one bincount over
+        # a contiguous run of entries.
+        self.cuts = np.searchsorted(self.ui, np.arange(n_units + 1))
+        self.local = np.zeros(self.code.size, dtype=np.int64)
+        self.n_local = np.zeros(n_units, dtype=np.int64)
+        for u in range(n_units):
+            a, b = self.cuts[u], self.cuts[u + 1]
+            if b > a:
+                codes, inv = np.unique(self.code[a:b], return_inverse=True)
+                self.local[a:b] = inv
+                self.n_local[u] = codes.size
+        # Windows' figures, by (unit, first month, last month): only numbers are kept, so a
+        # run over every period does not hold every window's entities.
+        self._stats: dict[tuple[int, int, int], tuple] = {}
+        self._monthly: np.ndarray | None = None
+
+    def _values(self, w: tuple[int, int, int]) -> np.ndarray:
+        """Each entity's total over months i..j of unit u (positive totals only)."""
+        u, i, j = w
+        a, b = self.cuts[u], self.cuts[u + 1]
+        lo = a + np.searchsorted(self.mi[a:b], i, side="left")
+        hi = a + np.searchsorted(self.mi[a:b], j, side="right")
+        totals = np.bincount(
+            self.local[lo:hi], weights=self.value[lo:hi], minlength=int(self.n_local[u])
+        )
+        return totals[totals > 0]
+
+    def window(self, u: int, i: int, j: int) -> Any:
+        return (u, i, j)
+
+    def _figures(self, w: tuple[int, int, int]) -> tuple:
+        """(share, se, entities, top, total, ci low, ci high) of a window, worked out once."""
+        got = self._stats.get(w)
+        if got is None:
+            x = self._values(w)
+            share, top, total, n = concentration.top_share(x, self.p)
+            se = concentration.top_share_se(x, self.p)
+            lo, hi = concentration.top_share_interval(x, self.p, self.level)
+            got = self._stats[w] = (share, se, n, top, total, lo, hi)
+        return got
+
+    def _share_se(self, w: tuple[int, int, int]) -> tuple[float, float, int]:
+        share, se, n, *_ = self._figures(w)
+        return share, se, n
+
+    def point(self, u: int, w: Any) -> Point:
+        share, _, n, top, total, lo, hi = self._figures(w)
+        if n == 0 or math.isnan(share):
+            return Point(None, None, None, float(n), None, None, float(n), False)
+        return Point(
+            value=100.0 * share,
+            numerator=top,
+            denominator=total,
+            n=float(n),
+            ci_low=_num(100.0 * lo),
+            ci_high=_num(100.0 * hi),
+            base=float(n),
+            suppressed=self.small(n),
+        )
+
+    def compare(self, u: int, cur: Any, bench: Any, windows: float, disp: Dispersion) -> tuple:
+        return self.compare_batch([(u, [(cur, bench, windows)], disp)])[0][0]
+
+    def compare_batch(self, groups: list[tuple[int, list[tuple[Any, Any, float]], Dispersion]]):
+        out: list[list] = [[(None, None, None)] * len(items) for _, items, _ in groups]
+        where, cols = [], []
+        for gi, (_u, items, _disp) in enumerate(groups):
+            for j, (cur, bench, windows) in enumerate(items):
+                if abs(windows - 1.0) > 1e-9:
+                    continue  # a benchmark of another length: not comparable
+                s1, se1, n1 = self._share_se(cur)
+                s2, se2, n2 = self._share_se(bench)
+                if math.isnan(s1) or math.isnan(s2):
+                    continue
+                where.append((gi, j, n1, n2))
+                cols.append((s1, se1, s2, se2))
+        if not cols:
+            return out
+        a = np.array(cols, dtype=float)
+        ps = concentration.top_share_tests(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+        for k, (gi, j, n1, n2) in enumerate(where):
+            s1, _, s2, _ = cols[k]
+            p = _num(float(ps[k]))
+            if not (self.base_ok(n1) and self.base_ok(n2)):
+                p = None
+            out[gi][j] = (100.0 * s2, 100.0 * (s1 - s2), p)
+        return out
+
+    def monthly(self) -> np.ndarray:
+        """[unit, month] shares of each month's entities (NaN: a month without any)."""
+        if self._monthly is None:
+            months = int(self.mi.max()) + 1 if self.mi.size else 0
+            n_units = len(self.units.labels)
+            shares = concentration.top_shares_by_group(
+                self.ui * months + self.mi, self.value, self.p
+            )
+            full = np.full(n_units * months, np.nan)
+            full[: shares.size] = shares
+            self._monthly = 100.0 * full.reshape(n_units, months)
+        return self._monthly
+
+    def monthly_base(self, u: int, stop: int) -> np.ndarray:
+        """Entities with a value in each of months [0, stop) of unit ``u``."""
+        mine = self.ui == u
+        return np.bincount(self.mi[mine], minlength=stop)[:stop].astype(float)
+
+    def charts(
+        self, stop: int, units: Any = None, **kw: Any
+    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        rows = _rows(self.units, units)
+        m = self.monthly()
+        y = np.full((len(rows), stop), np.nan)
+        have = min(stop, m.shape[1])
+        if rows and have:
+            y[:, :have] = m[rows, :have]
         return y, spc.xmr_rows(y, **kw)

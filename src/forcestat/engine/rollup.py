@@ -15,10 +15,12 @@ from forcestat.engine.cube import (
     BIN,
     DAY,
     DISTRICT,
+    ENTITY,
     FORCE,
     LAG,
     LAG_CAP,
     MONTH,
+    TOTAL,
     Pass,
     duckdb_con,
     maturing,
@@ -127,6 +129,9 @@ class Units:
     # an outcome is known in (outcomes are what the extract date limits, not recording).
     lagged: np.ndarray | None = None
     extract: int | None = None
+    # Concentrations: one entry per (unit, month, entity) with a value: unit position, month
+    # (relative to ``first``), entity code and the entity's value that month in that unit.
+    entities: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def _label_of(breakdown: str, value: Any, geo: Geography, has_force: bool) -> str | None:
@@ -295,6 +300,16 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
             a, b = cuts[k], cuts[k + 1]
             values = (pairs[a:b] % width + lo).astype(float) * m.bin_width
             units.hist.append((values, np.ascontiguousarray(counts[:, a:b])))
+    elif p.kind == "entity":
+        code = column(ENTITY, np.int64)
+        value = column(TOTAL)
+        # An entity of several districts in a month is one entry per unit and month.
+        n_codes = int(code.max()) + 1 if code.size else 1
+        key = flat * n_codes + code
+        uniq, inv = np.unique(key, return_inverse=True)
+        total = _bin_sum(inv, value, uniq.size)
+        cell = uniq // n_codes
+        units.entities = (cell // months, cell % months, uniq % n_codes, total)
     else:  # daily: the day's total over the unit's records, then per month total and days
         day = column(DAY, np.int64)  # days since 1970 (``cube.run``)
         d0 = int(day.min()) if day.size else 0

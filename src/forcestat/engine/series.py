@@ -84,6 +84,8 @@ def _base(ks: KindStats, u: int, stop: int) -> np.ndarray:
         return a["cnt" if "cnt" in a else "den"][u, :stop].astype(float)
     if ks.m.kind == "median":
         return ks.units.hist[u][1][:stop].sum(axis=1).astype(float)
+    if ks.m.kind == "concentration":
+        return ks.monthly_base(u, stop)  # type: ignore[attr-defined]
     return a["days" if "days" in a else "n"][u, :stop].astype(float)
 
 

@@ -98,7 +98,8 @@ def signals_all(
     kw = _spc_kwargs(settings, ks.units.first, stop)
     values, charts = ks.charts(stop, rows, **kw)
     s = settings.spc
-    kind, exposure = m.kind, None
+    # A concentration (a share of a total) is read like other non-count series.
+    kind, exposure = ("mean" if m.kind == "concentration" else m.kind), None
     series, trend_charts = values, charts
     if m.kind in COUNT_KINDS:
         series, exposure, trend_charts = count_trend_inputs_all(ks, stop, settings, kw, rows)

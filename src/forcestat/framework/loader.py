@@ -85,7 +85,7 @@ def _pydantic_problems(where: str, exc: ValidationError) -> list[str]:
 
 def _build(data: dict[str, Any], source: str) -> Framework:
     problems: list[str] = []
-    lists = ("themes", "measures", "priority_areas", "objectives")
+    lists = ("themes", "measures", "priority_areas", "objectives", "kpqs")
     top = {k: v for k, v in data.items() if k not in lists}
     for k in lists:
         if k in data and not isinstance(data[k], list):
@@ -154,6 +154,22 @@ def _check_references(fw: Framework) -> list[str]:
                     problems.append(f"{section} {x.id!r} key 'measures': unknown measure {mid!r}")
             if x.theme is not None and x.theme not in theme_ids:
                 problems.append(f"{section} {x.id!r} key 'theme': unknown theme {x.theme!r}")
+    objective_ids = {o.id for o in fw.objectives}
+    for dup in sorted(_duplicates([k.id for k in fw.kpqs])):
+        problems.append(f"kpq {dup!r} key 'id': defined more than once")
+    for k in fw.kpqs:
+        if k.objective is not None and k.objective not in objective_ids:
+            problems.append(f"kpq {k.id!r} key 'objective': unknown objective {k.objective!r}")
+        for key, refs in (("quantitative", k.quantitative), ("qualitative", k.qualitative)):
+            for ref in refs:
+                mid = ref.split(":", 1)[0]
+                if mid not in measure_ids:
+                    problems.append(f"kpq {k.id!r} key {key!r}: unknown measure {mid!r}")
+                elif ":" in ref and not fw.measure(mid).breakdowns:
+                    problems.append(
+                        f"kpq {k.id!r} key {key!r}: {ref!r} names a unit, but measure {mid!r} "
+                        "has no breakdown of its own"
+                    )
     for o in fw.objectives:
         if o.priority_area is not None and o.priority_area not in area_ids:
             problems.append(
@@ -234,12 +250,18 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
         "total": ("value",),
         "count": (),
         "rate_per_1000": (),
+        "concentration": ("value", "entity"),
     }[m.kind]
     for key in needs:
         if getattr(m, key) is None:
             problems.append(f"{where} key {key!r}: a {m.kind} measure needs {key!r}")
     if m.max_value is not None and m.kind != "total":
         problems.append(f"{where} key 'max_value': applies only to total measures")
+    for key in ("entity", "top_percent"):
+        if getattr(m, key) is not None and m.kind != "concentration":
+            problems.append(f"{where} key {key!r}: applies only to concentration measures")
+    if m.kind == "concentration" and m.entity is not None:
+        column_key("entity", m.entity, ("VARCHAR", "BIGINT", "INTEGER"))
     for key in ("numerator", "value", "weight", "resolution"):
         if getattr(m, key) is None or key in needs:
             continue

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from forcestat.framework import expr
 from forcestat.store.schema import DATE_COLUMNS
 
-Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000", "total"]
+Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000", "total", "concentration"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Window = Literal["12m", "3m", "1m", "fytd"]
 # previous_period: the window of the same length just before (a quarter against the one
@@ -139,6 +139,10 @@ class Measure(_Strict):
     max_value: float | None = Field(None, gt=0)
     # Mean: "record" = mean over records; "day" = mean over days of the day's total.
     per: Literal["record", "day"] = "record"
+    # Concentration: the column naming who bears the value (e.g. victim_id), and the top share
+    # of them whose part of the window's total is the measure (the "power few").
+    entity: str | None = None
+    top_percent: float | None = Field(None, gt=0, lt=100)
     # Outcome rates on the crimes table: cohort (recorded in the window) or closed basis.
     basis: Basis | None = None
     breakdowns: list[str] = Field(default_factory=list)
@@ -210,6 +214,11 @@ class Measure(_Strict):
         return self._weight
 
     @property
+    def top_fraction(self) -> float:
+        """Concentration: the top share of entities, as a fraction (default 5%)."""
+        return (5.0 if self.top_percent is None else self.top_percent) / 100.0
+
+    @property
     def bin_width(self) -> float:
         return self.resolution or 1.0
 
@@ -256,7 +265,25 @@ class Objective(_Strict):
     title: str
     theme: str | None = None
     priority_area: str | None = None
+    # The Plan outcome the objective serves (objectives of one outcome go together, e.g. the
+    # reference report's 6.1, 6.2, 6.3), as worded in the Plan.
+    outcome: str | None = None
     measures: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class KeyPerformanceQuestion(_Strict):
+    """A row of the Key Performance Questions matrix: a question the Board asks, the
+    quantitative measures that answer it from the records and the qualitative (audit) results
+    that answer it from case reviews. A qualitative entry is a measure id, or
+    ``measure:unit`` for one unit of the measure's own breakdown (e.g. one audit question of a
+    compliance measure broken down by question)."""
+
+    id: str
+    question: str
+    objective: str | None = None
+    quantitative: list[str] = Field(default_factory=list)
+    qualitative: list[str] = Field(default_factory=list)
     description: str | None = None
 
 
@@ -276,6 +303,7 @@ class Framework(_Strict):
     measures: list[Measure] = Field(default_factory=list)
     priority_areas: list[PriorityArea] = Field(default_factory=list)
     objectives: list[Objective] = Field(default_factory=list)
+    kpqs: list[KeyPerformanceQuestion] = Field(default_factory=list)
 
     # Set by the loader: where it came from and a hash of its text (for report footers).
     _source: str = PrivateAttr("")
@@ -314,11 +342,18 @@ class Framework(_Strict):
                     out.append(item.model_copy(update={"measures": ms}))
             return out
 
+        kpqs = []
+        for k in self.kpqs:
+            quant = [mid for mid in k.quantitative if mid not in measure_ids]
+            qual = [r for r in k.qualitative if r.split(":", 1)[0] not in measure_ids]
+            if quant or qual:
+                kpqs.append(k.model_copy(update={"quantitative": quant, "qualitative": qual}))
         fw = self.model_copy(
             update={
                 "measures": keep,
                 "priority_areas": trimmed(self.priority_areas),
                 "objectives": trimmed(self.objectives),
+                "kpqs": kpqs,
             }
         )
         fw._source, fw._hash = self._source, self._hash

@@ -80,6 +80,8 @@ class Store:
         try:
             for t in CANONICAL:
                 con.execute(create_table_sql(t))
+                if t.name in existing:
+                    _add_new_columns(con, t)
             for sql in BOOKKEEPING_SQL:
                 con.execute(sql)
             for t in REFERENCE:
@@ -113,6 +115,22 @@ class Store:
 
     def close(self) -> None:
         self.ibis.disconnect()
+
+
+def _add_new_columns(con: Any, table: Table) -> None:
+    """A store made by an earlier version gains the columns added to a canonical table since
+    (empty in the rows it holds), so that loads and the synthetic writer see the schema's
+    shape. Names and types come from the schema module, never from a file."""
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND NOT internal",
+            [table.name],
+        ).fetchall()
+    }
+    for c in table.columns:
+        if c.name not in have:
+            con.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{c.name}" {c.type}')
 
 
 def seed_reference(con: Any, table: Table) -> None:

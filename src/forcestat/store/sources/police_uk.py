@@ -94,6 +94,8 @@ NOT_AVAILABLE: dict[str, str] = {
     "victim_priority_group": "not published",
     "risk_level": "not published",
     "supervisory_unit": "not published",
+    "victim_id": "not published",
+    "suspect_id": "not published",
 }
 
 
