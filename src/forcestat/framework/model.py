@@ -270,6 +270,8 @@ class Objective(_Strict):
     outcome: str | None = None
     measures: list[str] = Field(default_factory=list)
     description: str | None = None
+    # Show the Key Performance Questions matrix ([[kpqs]]) under this objective.
+    kpq_matrix: bool = False
 
 
 class KeyPerformanceQuestion(_Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Protocol
@@ -225,10 +226,30 @@ def spc_alt(s: Series, title: str, unit_label: str | None = None) -> str:
     return text
 
 
-def render_svgs(specs: Sequence[dict[str, Any]]) -> list[str]:
+def render_svgs(specs: Sequence[dict[str, Any]], keys: Sequence[str] | None = None) -> list[str]:
     """SVG text of each spec. vl-convert renders on one worker, so threads would not help;
-    no data may be fetched (``allowed_base_urls=[]``): every chart carries its own values."""
-    return [vlc.vegalite_to_svg(s, vl_version=VL_VERSION, allowed_base_urls=[]) for s in specs]
+    no data may be fetched (``allowed_base_urls=[]``): every chart carries its own values.
+    vl-convert numbers a chart's gradients and clip paths with a counter that runs on through
+    the process; they are renamed after the chart's key (its position when no keys are given),
+    so the same charts give the same SVG and ids stay unique within a page."""
+    keys = list(keys) if keys is not None else [str(i) for i in range(len(specs))]
+    return [
+        _stable_ids(vlc.vegalite_to_svg(s, vl_version=VL_VERSION, allowed_base_urls=[]), k)
+        for s, k in zip(specs, keys, strict=True)
+    ]
+
+
+_SVG_ID = re.compile(r"\b(gradient|clip)_(\d+)\b")
+
+
+def _stable_ids(svg: str, key: str) -> str:
+    seen: dict[str, str] = {}
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", key)
+
+    def rename(m: re.Match) -> str:
+        return seen.setdefault(m.group(0), f"{m.group(1)}-{prefix}-{len(seen)}")
+
+    return _SVG_ID.sub(rename, svg)
 
 
 def svgs_to_pngs(svgs: Sequence[str], scale: float = 2.0) -> list[bytes]:

@@ -242,7 +242,7 @@ def _section(doc, s: Section) -> None:
         elif isinstance(it, MeasureRef):
             p = doc.add_paragraph()
             p.add_run(f"{it.title}. ").bold = True
-            p.add_run(f"{it.lead} See section {it.where}.")
+            p.add_run(f"{it.lead} See section {it.where}.".lstrip())
         elif isinstance(it, MeasureBlock):
             _measure(doc, it)
         elif isinstance(it, Table):

@@ -178,8 +178,8 @@ def unit_table(
     used_primary = used_secondary = False
     for k in keys:
         f = findings.get(k)
-        if f is None:
-            continue
+        if f is None or (k[0] != "force" and k not in hidden and f.value is None and f.n == 0):
+            continue  # a unit with no records in the window (an empty bucket): no row
         level, unit = k
         name = f"{unit} policing area" if level == "area" else unit_label(unit)
         par = parent.get(k)
