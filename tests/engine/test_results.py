@@ -75,8 +75,8 @@ def unit_filter(df: pd.DataFrame, breakdown: str, unit: str) -> pd.Series:
 
 def test_columns_are_design_section_2(results):
     assert list(results.columns[: len(DESIGN_COLUMNS)]) == DESIGN_COLUMNS
-    # One declared extra: the maturing flag for cohort outcome rates.
-    assert list(results.columns) == list(COLUMNS) == DESIGN_COLUMNS + ["maturing"]
+    # Declared extras: the maturing flag for cohort outcome rates, the assurance icon.
+    assert list(results.columns) == list(COLUMNS) == DESIGN_COLUMNS + ["maturing", "spc_assurance"]
 
 
 def test_codes_are_in_the_contract(results):
@@ -84,6 +84,12 @@ def test_codes_are_in_the_contract(results):
     for c in ("previous_year", "year_end", "long_term"):
         assert set(results[f"{c}_verdict"]) <= verdicts
     assert set(results.spc_signal) <= {"improvement", "concern", "neutral", "common_cause", "none"}
+    assert set(results.spc_assurance) <= {
+        "consistent_pass",
+        "consistent_fail",
+        "inconsistent",
+        "none",
+    }
     assert set(results.trend) <= {
         "upwards",
         "downwards",

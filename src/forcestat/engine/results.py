@@ -13,9 +13,11 @@ from forcestat.framework.model import COMPARATORS
 KEY_COLUMNS = ("measure_id", "breakdown", "unit", "period_end", "window")
 VALUE_COLUMNS = ("value", "numerator", "denominator", "n", "ci_low", "ci_high")
 COMPARATOR_FIELDS = ("value", "diff", "p", "verdict")
-# ``maturing`` is the one column beyond DESIGN section 2: outcome rates on a cohort basis whose
-# window is too recent for its crimes to have reached an outcome (the report must say so).
-FLAG_COLUMNS = ("spc_signal", "trend", "small_base", "suppressed", "maturing")
+# Beyond DESIGN section 2: ``maturing`` (outcome rates on a cohort basis whose window is too
+# recent for its crimes to have reached an outcome; the report must say so) and
+# ``spc_assurance`` (Making Data Count's assurance icon against the measure's target:
+# consistent_pass, consistent_fail, inconsistent, or none without a target).
+FLAG_COLUMNS = ("spc_signal", "trend", "small_base", "suppressed", "maturing", "spc_assurance")
 
 COLUMNS: tuple[str, ...] = (
     *KEY_COLUMNS,
