@@ -34,14 +34,27 @@ def _block_design(blocks: int, trend: bool) -> np.ndarray:
 
 
 def test_without_lags_phi_is_the_ols_residual_variance_within_blocks():
-    """lags=0: phi = residual sum of squares / residual df, the OLS scale of s on a line per
-    block (or a mean per block without detrending)."""
+    """lags=0, centred per block: phi = residual sum of squares / residual df, the OLS scale of
+    s on a line per block (or a mean per block without detrending)."""
     rng = np.random.default_rng(5)
     s = rng.normal(0.0, 1.7, 36)
     for trend in (True, False):
         expected = OLS(s, _block_design(3, trend)).fit().scale
-        got = long_run_dispersion(s, lags=0, detrend=trend)
+        got = long_run_dispersion(s, lags=0, detrend=trend, centre="block")
         assert got.phi == pytest.approx(expected, rel=1e-12)
+
+
+def test_without_lags_phi_centred_on_the_overall_mean():
+    """lags=0, centred on the overall mean (the default): phi = RSS about the mean / E, with
+    E = k - 12/k the RSS expected of k standardised year-on-year differences of independent
+    months (variance 1; differences a year apart share a month, covariance -1/2, so the sum of
+    all k has variance k - (k - 12) = 12 and E = k - 12/k)."""
+    rng = np.random.default_rng(5)
+    for k in (12, 24, 36):
+        s = rng.normal(0.0, 1.7, k)
+        rss = OLS(s, np.ones(k)).fit().ssr
+        got = long_run_dispersion(s, lags=0)
+        assert got.phi == pytest.approx(rss / (k - 12 / k), rel=1e-12)
 
 
 def test_bartlett_weighted_autocovariances():
@@ -91,13 +104,17 @@ def test_hand_worked_counts():
 
 
 def test_a_steady_change_between_years_is_not_overdispersion():
-    """Every month 20 up on the same month a year before, then 35 up: the centred differences
-    are all 0. A rise growing through the year (+30 to +52) is a line: 0 with detrend=True."""
+    """Every month 20 up on the same month a year before, year after year: the centred
+    differences are all 0. 20 up then 35 up (a change that speeds up) is 0 only centred per
+    block; a rise growing through the year (+30 to +52) is a line: 0 with detrend=True."""
     base = np.array([80, 90, 100, 120, 130, 140, 150, 140, 120, 110, 90, 85], dtype=float)
+    steady = np.concatenate([base, base + 20, base + 40, base + 60])
+    assert count_dispersion(steady).phi == pytest.approx(0.0, abs=1e-12)
     y = np.concatenate([base, base + 20, base + 55])
-    assert count_dispersion(y).phi == pytest.approx(0.0, abs=1e-12)
+    assert count_dispersion(y).phi > 0.1
+    assert count_dispersion(y, centre="block").phi == pytest.approx(0.0, abs=1e-12)
     growing = np.concatenate([base, base + 20, base + 20 + np.linspace(30, 52, 12)])
-    assert count_dispersion(growing).phi > 0.1
+    assert count_dispersion(growing, centre="block").phi > 0.1
     assert count_dispersion(growing, detrend=True).phi == pytest.approx(0.0, abs=1e-12)
 
 
@@ -284,11 +301,15 @@ def test_rows_estimated_together_equal_each_row_alone():
 def test_a_rows_estimate_is_its_long_run_variance_computed_by_hand():
     rng = np.random.default_rng(3)
     s = rng.normal(size=(4, 36))
-    got = dispersion.long_run_dispersions(s)
-    for row, d in zip(s, got, strict=True):
-        r = (row.reshape(3, 12) - row.reshape(3, 12).mean(axis=1, keepdims=True)).ravel()
-        bracket = float(np.sum(r * r)) + 2.0 * sum(
-            (1.0 - lag / 12.0) * float(np.sum(r[lag:] * r[:-lag])) for lag in range(1, 12)
-        )
-        expected, df = dispersion._null_moments(3, 12, 11, False)
-        assert d.phi == pytest.approx(bracket / expected, rel=1e-12) and d.df == df
+    for centre in ("all", "block"):
+        got = dispersion.long_run_dispersions(s, centre=centre)
+        for row, d in zip(s, got, strict=True):
+            if centre == "all":
+                r = row - row.mean()
+            else:
+                r = (row.reshape(3, 12) - row.reshape(3, 12).mean(axis=1, keepdims=True)).ravel()
+            bracket = float(np.sum(r * r)) + 2.0 * sum(
+                (1.0 - lag / 12.0) * float(np.sum(r[lag:] * r[:-lag])) for lag in range(1, 12)
+            )
+            expected, df = dispersion._null_moments(3, 12, 11, False, centre)
+            assert d.phi == pytest.approx(bracket / expected, rel=1e-12) and d.df == df

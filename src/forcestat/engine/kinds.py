@@ -227,21 +227,27 @@ class CountStats(KindStats):
         if not cols:
             return out
         k, kb, windows, f, s = np.array(cols, dtype=float).T
-        ps = self._e_tests(k / f, kb / f, windows)
+        ps = self._e_tests(k / f, kb / f, windows, f != 1.0)
         bench = kb / windows
         value, diff = bench * s, (k - bench) * s
         for i, (gi, j) in enumerate(where):
             out[gi][j] = (float(value[i]), float(diff[i]), disps[i].p_value(float(ps[i])))
         return out
 
-    def _e_tests(self, k: np.ndarray, kb: np.ndarray, windows: np.ndarray) -> np.ndarray:
-        """``poisson_e_tests(k, 1, kb, windows)``, each distinct test run once per run."""
+    def _e_tests(
+        self, k: np.ndarray, kb: np.ndarray, windows: np.ndarray, scaled: np.ndarray
+    ) -> np.ndarray:
+        """``poisson_e_tests(k, 1, kb, windows)``, each distinct test run once per run; counts
+        divided by a dispersion (``scaled``) take the test's continuous form, whose p does not
+        move in steps with phi (docs/methods.md 2.2.1)."""
         done = {} if self.tested is None else self.tested
-        keys = list(zip(k.tolist(), kb.tolist(), windows.tolist(), strict=True))
+        keys = list(
+            zip(k.tolist(), kb.tolist(), windows.tolist(), scaled.tolist(), strict=True)
+        )
         todo = list(dict.fromkeys(key for key in keys if key not in done))
         for a, b in _chunks(len(todo)):
-            x1, x2, w = np.array(todo[a:b], dtype=float).T
-            ps = comparisons.poisson_e_tests(x1, 1.0, x2, w).tolist()
+            x1, x2, w, cont = np.array(todo[a:b], dtype=float).T
+            ps = comparisons.poisson_e_tests(x1, 1.0, x2, w, continuous=cont).tolist()
             done.update(zip(todo[a:b], ps, strict=True))
         return np.array([done[key] for key in keys], dtype=float)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -108,7 +109,9 @@ def _sf_at(k: np.ndarray, mu: float) -> np.ndarray:
     return top + tail[(k - lo).astype(np.int64)]
 
 
-def poisson_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
+def poisson_e_test(
+    k1: float, t1: float, k2: float, t2: float, *, continuous: bool = False
+) -> float:
     """Two-sided E-test of Krishnamoorthy & Thomson (2004) for equal Poisson rates.
 
     Tests k1/t1 = k2/t2 with the statistic T = (X1/t1 - X2/t2) / sqrt(X1/t1^2 + X2/t2^2)
@@ -129,19 +132,34 @@ def poisson_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
     Poisson probabilities themselves (relative, about 1e-15 x the counts: ``CUMULATIVE_ROWS``).
     Observed counts may be
     non-integer (see ``poisson_e_test_overdispersed``).
+
+    ``continuous=True``: for counts divided by a dispersion (non-integer effective counts).
+    The rejection region in x2 of each row has real boundaries L(x1) and U(x1); the exact test
+    counts the integers beyond them, so its p moves in steps as the observed statistic (and so
+    phi) moves, by up to a boundary point's probability. The continuous form takes each row's
+    tails at the real boundaries from the Poisson distribution function continued to real
+    arguments by the incomplete gamma function, half a unit out (a boundary at j + 1/2 gives
+    exactly the Poisson tail at the integer j, as a continuity correction would):
+    P(X2 <= L) = Q(L + 1/2, mu2) (0 for L <= -1/2), P(X2 >= U) = P(U + 1/2, mu2) (1 for
+    U <= -1/2), Q and P the regularised upper and lower incomplete gamma functions; a row's two
+    tails together are at most 1. p is then continuous in the counts and phi, and in
+    simulation neither above nor below the exact test's on average (docs/methods.md 2.2.1).
     """
-    return float(poisson_e_tests([k1], [t1], [k2], [t2])[0])
+    return float(poisson_e_tests([k1], [t1], [k2], [t2], continuous=continuous)[0])
 
 
-def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
-    """``poisson_e_test`` of each element of the (broadcast) arrays, in one vectorised pass.
+def poisson_e_tests(k1, t1, k2, t2, *, continuous: Any = False) -> np.ndarray:
+    """``poisson_e_test`` of each element of the (broadcast) arrays, in one vectorised pass
+    (``continuous``: a bool, or one per test).
 
     The engine runs a dozen of these per unit and period (windows x comparators), most on
     small counts, where numpy's per-call overhead rather than the arithmetic is the cost: the
     rows of x1 of every test are laid end to end and summed per test.
     """
-    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k1, t1, k2, t2)))
-    k1, t1, k2, t2 = (a.ravel() for a in arrays)
+    arrays = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (k1, t1, k2, t2, np.asarray(continuous, float)))
+    )
+    k1, t1, k2, t2, cont = (a.ravel() for a in arrays)
     if not (np.isfinite(k1).all() and np.isfinite(k2).all() and np.isfinite(t1).all()):
         raise ValueError("counts and exposures must be finite numbers")
     if not np.isfinite(t2).all():
@@ -152,7 +170,7 @@ def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
     todo = np.flatnonzero((k1 != 0) | (k2 != 0))  # no counts at all: p = 1
     if todo.size == 0:
         return out
-    k1, t1, k2, t2 = k1[todo], t1[todo], k2[todo], t2[todo]
+    k1, t1, k2, t2, cont = k1[todo], t1[todo], k2[todo], t2[todo], cont[todo] != 0
     n = todo.size
     # The observed statistic of each test.
     c = np.abs((k1 / t1 - k2 / t2) / np.sqrt(k1 / t1**2 + k2 / t2**2))
@@ -218,9 +236,31 @@ def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
         part[bl] = _cdf_at(low_x2[r][bl], float(mu2[j]))
         part[ab] = part[ab] + _sf_at(up_x2[r][ab] - 1.0, float(mu2[j]))
     row[split & ~above] = row[split & ~above] + 1.0
+    smooth = cont[g]
+    if smooth.any():
+        row[smooth] = _continuous_tails(
+            (b - root)[smooth] / 2.0 * tt2[smooth],
+            (b + root)[smooth] / 2.0 * tt2[smooth],
+            m2[smooth],
+            zero[smooth],
+        )
     p = np.bincount(g, weights=pmf1 * row, minlength=n)
     out[todo] = np.clip(p, 0.0, 1.0)
     return out
+
+
+def _continuous_tails(
+    low: np.ndarray, up: np.ndarray, mu2: np.ndarray, zero: np.ndarray
+) -> np.ndarray:
+    """P(X2 <= low) + P(X2 >= up) from the Poisson distribution function continued to real
+    arguments (``poisson_e_test``'s ``continuous``): P(X2 <= l) = Q(l + 1/2, mu2) for l > -1/2
+    (else 0) and P(X2 >= u) = P(u + 1/2, mu2) for u > -1/2 (else 1), Q and P the regularised
+    incomplete gamma functions. A row with x1 = 0 has no lower region (0/0 at x2 = 0)."""
+    with np.errstate(invalid="ignore"):
+        lower = np.where(low > -0.5, special.gammaincc(np.maximum(low + 0.5, 1e-300), mu2), 0.0)
+        upper = np.where(up > -0.5, special.gammainc(np.maximum(up + 0.5, 1e-300), mu2), 1.0)
+    lower = np.where(zero, 0.0, lower)
+    return np.minimum(1.0, lower + upper)
 
 
 def dispersion_index(
