@@ -1,15 +1,23 @@
 """An independent, slow evaluation of the continuous E-test (``poisson_e_test(...,
 continuous=True)``) for tests: every row of x1 up to far in its tail, each row's rejection
-boundaries from ``numpy.roots`` of the statistic's quadratic, and the tails read off the Poisson
-distribution function continued to real arguments (regularised incomplete gamma) half a unit
-out."""
+boundaries from ``numpy.roots`` of the statistic's quadratic, and the tails from X2's Poisson
+probabilities (scipy.stats) with each count's probability spread evenly over the unit interval
+centred on it."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
+
+
+def spread_cdf(x: float, mu: float) -> float:
+    """P(X <= x) when each count j's probability is spread evenly over [j - 1/2, j + 1/2]."""
+    if x < -0.5:
+        return 0.0
+    j = math.floor(x + 0.5)
+    return float(stats.poisson.cdf(j - 1, mu) + (x + 0.5 - j) * stats.poisson.pmf(j, mu))
 
 
 def continuous_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
@@ -21,8 +29,9 @@ def continuous_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
         a, v1 = x1 / t1, x1 / t1**2
         # (a - y/t2)^2 = c^2 (v1 + y/t2^2) as a quadratic in y = x2:
         # y^2/t2^2 - (2a/t2 + c^2/t2^2) y + a^2 - c^2 v1 = 0.
-        lo, hi = sorted(np.roots([1 / t2**2, -(2 * a / t2 + c * c / t2**2), a * a - c * c * v1]))
-        lower = 0.0 if x1 == 0 or lo <= -0.5 else special.gammaincc(lo + 0.5, mu2)
-        upper = 1.0 if hi <= -0.5 else special.gammainc(hi + 0.5, mu2)
-        total += stats.poisson.pmf(x1, mu1) * min(1.0, lower + upper)
+        lo, hi = sorted(
+            np.real(np.roots([1 / t2**2, -(2 * a / t2 + c * c / t2**2), a * a - c * c * v1]))
+        )
+        lower = 0.0 if x1 == 0 else spread_cdf(lo, mu2)
+        total += stats.poisson.pmf(x1, mu1) * (1.0 - (spread_cdf(hi, mu2) - lower))
     return total

@@ -136,13 +136,13 @@ def poisson_e_test(
     ``continuous=True``: for counts divided by a dispersion (non-integer effective counts).
     The rejection region in x2 of each row has real boundaries L(x1) and U(x1); the exact test
     counts the integers beyond them, so its p moves in steps as the observed statistic (and so
-    phi) moves, by up to a boundary point's probability. The continuous form takes each row's
-    tails at the real boundaries from the Poisson distribution function continued to real
-    arguments by the incomplete gamma function, half a unit out (a boundary at j + 1/2 gives
-    exactly the Poisson tail at the integer j, as a continuity correction would):
-    P(X2 <= L) = Q(L + 1/2, mu2) (0 for L <= -1/2), P(X2 >= U) = P(U + 1/2, mu2) (1 for
-    U <= -1/2), Q and P the regularised upper and lower incomplete gamma functions; a row's two
-    tails together are at most 1. p is then continuous in the counts and phi, and in
+    phi) moves, by up to a boundary point's probability. The continuous form spreads each
+    count's probability evenly over the unit interval centred on it and takes each row's tails
+    at the real boundaries: P(X2 <= L) + P(X2 >= U) = 1 - (G(U) - G(L)), with
+    G(x) = P(X2 <= j - 1) + (x + 1/2 - j) P(X2 = j), j = floor(x + 1/2), which is the Poisson
+    distribution function at every j + 1/2. It is the average over its randomisation of the
+    randomised E-test (a boundary count in the region with the probability of the share of its
+    unit interval beyond the boundary). p is then continuous in the counts and phi, and in
     simulation neither above nor below the exact test's on average (docs/methods.md 2.2.1).
     """
     return float(poisson_e_tests([k1], [t1], [k2], [t2], continuous=continuous)[0])
@@ -217,7 +217,8 @@ def poisson_e_tests(k1, t1, k2, t2, *, continuous: Any = False) -> np.ndarray:
     # are plain ufuncs (much cheaper than scipy.stats.poisson); for large counts X2's tails
     # come from running sums of its probabilities instead (``CUMULATIVE_ROWS``).
     row = np.ones_like(x1)
-    split = low_x2 < up_x2 - 1.0
+    smooth = cont[g]  # the continuous form's rows are evaluated below
+    split = (low_x2 < up_x2 - 1.0) & ~smooth
     below = split & (low_x2 >= 0)
     above = split & (up_x2 >= 1)
     row[split] = 0.0
@@ -236,31 +237,61 @@ def poisson_e_tests(k1, t1, k2, t2, *, continuous: Any = False) -> np.ndarray:
         part[bl] = _cdf_at(low_x2[r][bl], float(mu2[j]))
         part[ab] = part[ab] + _sf_at(up_x2[r][ab] - 1.0, float(mu2[j]))
     row[split & ~above] = row[split & ~above] + 1.0
-    smooth = cont[g]
     if smooth.any():
-        row[smooth] = _continuous_tails(
-            (b - root)[smooth] / 2.0 * tt2[smooth],
-            (b + root)[smooth] / 2.0 * tt2[smooth],
-            m2[smooth],
-            zero[smooth],
-        )
+        # Each count's probability spread evenly over the unit interval centred on it: the
+        # rows' two tails are 1 - (G(U) - G(L)), G that distribution function.
+        low_r, up_r = (b - root) / 2.0 * tt2, (b + root) / 2.0 * tt2
+        g_low, g_up = _spread_cdf((low_r, up_r), m2, g, large, bounds, smooth)
+        # x1 = 0: no lower region (0/0 at x2 = 0), only P(X2 >= U).
+        g_low = np.where(zero, 0.0, g_low)
+        row[smooth] = np.clip(1.0 - (g_up - g_low)[smooth], 0.0, 1.0)
     p = np.bincount(g, weights=pmf1 * row, minlength=n)
     out[todo] = np.clip(p, 0.0, 1.0)
     return out
 
 
-def _continuous_tails(
-    low: np.ndarray, up: np.ndarray, mu2: np.ndarray, zero: np.ndarray
-) -> np.ndarray:
-    """P(X2 <= low) + P(X2 >= up) from the Poisson distribution function continued to real
-    arguments (``poisson_e_test``'s ``continuous``): P(X2 <= l) = Q(l + 1/2, mu2) for l > -1/2
-    (else 0) and P(X2 >= u) = P(u + 1/2, mu2) for u > -1/2 (else 1), Q and P the regularised
-    incomplete gamma functions. A row with x1 = 0 has no lower region (0/0 at x2 = 0)."""
-    with np.errstate(invalid="ignore"):
-        lower = np.where(low > -0.5, special.gammaincc(np.maximum(low + 0.5, 1e-300), mu2), 0.0)
-        upper = np.where(up > -0.5, special.gammainc(np.maximum(up + 0.5, 1e-300), mu2), 1.0)
-    lower = np.where(zero, 0.0, lower)
-    return np.minimum(1.0, lower + upper)
+def _spread_cdf(
+    xs: tuple[np.ndarray, ...],
+    mu2: np.ndarray,
+    g: np.ndarray,
+    large: np.ndarray,
+    bounds: np.ndarray,
+    rows: np.ndarray,
+) -> list[np.ndarray]:
+    """G(x) = P(X2 <= j - 1) + (x + 1/2 - j) P(X2 = j), j = floor(x + 1/2), of each array of
+    ``xs`` on ``rows`` (0 elsewhere): the distribution function of X2's Poisson probabilities
+    each spread evenly over the unit interval centred on its count (continuous, and equal to
+    the Poisson distribution function at j + 1/2). ``mu2`` and ``g`` are per row (rows of a
+    test are consecutive); a test with many rows reads its probabilities from one run of them
+    (``_pmf_run``), as the exact tails do, the others from scipy.special per row."""
+    out = [np.zeros_like(x) for x in xs]
+    js = [np.floor(x + 0.5) for x in xs]
+    plain = rows & ~large[g]
+    for x, j, o in zip(xs, js, out, strict=True):
+        sel = plain & (j >= 0)
+        jj, m = j[sel], mu2[sel]
+        pmf = np.exp(jj * np.log(m) - m - special.gammaln(jj + 1.0))
+        below = np.where(jj >= 1, special.pdtr(np.maximum(jj - 1.0, 0.0), m), 0.0)
+        o[sel] = below + (x[sel] + 0.5 - jj) * pmf
+    for t in np.flatnonzero(large):
+        r = slice(bounds[t], bounds[t + 1])
+        if not rows[r].any():
+            continue
+        mu = float(mu2[bounds[t]])
+        picks = [np.flatnonzero(rows[r] & (j[r] >= 0)) for j in js]
+        used = [j[r][p] for j, p in zip(js, picks, strict=True)]
+        if not any(u.size for u in used):
+            continue
+        lo = int(min(u.min() for u in used if u.size))
+        hi = int(max(u.max() for u in used if u.size))
+        run = _pmf_run(lo, hi, mu)
+        # P(X2 <= lo - 1) once, then running sums: cdf_before[i] = P(X2 <= lo + i - 1).
+        start = float(special.pdtr(lo - 1, mu)) if lo > 0 else 0.0
+        cdf_before = start + np.concatenate(([0.0], np.cumsum(run)[:-1]))
+        for x, o, p, jj in zip(xs, out, picks, used, strict=True):
+            k = (jj - lo).astype(np.int64)
+            o[bounds[t] + p] = cdf_before[k] + (x[r][p] + 0.5 - jj) * run[k]
+    return out
 
 
 def dispersion_index(
