@@ -376,7 +376,10 @@ class ProportionStats(KindStats):
             before = np.zeros((len(units), stop))
             lags = np.clip(last - t, 0, LAG_CAP)
             before[:, 12:] = self._lag_cumulative()[np.asarray(units)[:, None], t - 12, lags]
-        return proportion_dispersions(np.minimum(x, n), n, x_year_before=before)
+        # Centred over the whole baseline, not per year: a proportion's extra variation is
+        # mostly a slow wobble (compliance moves with staffing), whose year-to-year part is what
+        # a 12-month rate is exposed to (docs/methods.md 2.3).
+        return proportion_dispersions(np.minimum(x, n), n, x_year_before=before, centre="all")
 
     def extract_month(self, last: int) -> int:
         """The month (relative) outcomes are known to: the latest outcome month in the data
