@@ -5,12 +5,15 @@ up the cube and hands numbers over.
 
 from __future__ import annotations
 
+import calendar
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from forcestat.engine import spc_rules
 from forcestat.engine.cube import LAG_CAP
 from forcestat.engine.rollup import Units
 from forcestat.framework.model import Measure, Settings
@@ -23,6 +26,19 @@ from forcestat.stats.dispersion import (
 )
 
 NAN = math.nan
+
+
+def days_in_months(first: int, n: int) -> np.ndarray:
+    """Days in each of the ``n`` months from month index ``first`` (year * 12 + month - 1)."""
+    return _days_in_months(first, n).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _days_in_months(first: int, n: int) -> np.ndarray:
+    return np.array(
+        [calendar.monthrange(i // 12, i % 12 + 1)[1] for i in range(first, first + n)],
+        dtype=float,
+    )
 
 
 def _rows(units: Units, which: Any) -> list[int]:
@@ -66,6 +82,17 @@ class KindStats:
         self.level = settings.confidence_level
         self.min_base, self.caution_base = m.bases(settings)
         self.cum = {k: _cum(v) for k, v in units.arrays.items()}
+        self.spc_rules = spc_rules.base_rules(settings, m)
+        self._rules_at: dict[int, spc.SpcRules] = {}
+
+    def rules(self, stop: int) -> spc.SpcRules:
+        """The SPC rules of a chart of months [0, stop) (the framework's rebase and excluded
+        months as point indices)."""
+        r = self._rules_at.get(stop)
+        if r is None:
+            r = spc_rules.at(self.spc_rules, self.settings, self.units.first, stop)
+            self._rules_at[stop] = r
+        return r
 
     # -- window sums -----------------------------------------------------------------------------
     def sums(self, u: int, i: int, j: int) -> dict[str, float]:
@@ -97,17 +124,23 @@ class KindStats:
         rather than per unit."""
         return [self.compare_many(u, items, disp) for u, items, disp in groups]
 
-    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+    def chart(self, u: int, stop: int) -> tuple[np.ndarray, spc.XmrResult]:
         """Monthly values of months [0, stop) of unit ``u`` and their control chart."""
-        values, charts = self.charts(stop, [u], **kw)
+        values, charts = self.charts(stop, [u])
         return values[0], charts[0]
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
-        """[unit, month] values of months [0, stop) and each unit's control chart, for the units
-        at positions ``units`` (default: all), drawn together (``spc.xmr_rows``)."""
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        """[unit, month] values of months [0, stop) and each unit's control chart (the measure's
+        ``chart_type``), for the units at positions ``units`` (default: all), drawn together
+        (``spc.xmr_rows`` and the like)."""
         raise NotImplementedError
+
+    def _measured(self, y: np.ndarray, stop: int) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        """XmR or run charts of [unit, month] values (the kinds without a model of their own)."""
+        rules = self.rules(stop)
+        if self.m.chart_type == "run":
+            return y, spc.run_chart_rows(y, rules)
+        return y, spc.xmr_rows(y, rules)
 
     def as_at(self, u: int, bench: Any, span: tuple[int, int], cur: tuple[int, int], last: int):
         """The benchmark window ``bench`` (months ``span``) as it stood as long after its months
@@ -194,34 +227,49 @@ class CountStats(KindStats):
         if not cols:
             return out
         k, kb, windows, f, s = np.array(cols, dtype=float).T
-        ps = self._e_tests(k / f, kb / f, windows)
+        ps = self._e_tests(k / f, kb / f, windows, f != 1.0)
         bench = kb / windows
         value, diff = bench * s, (k - bench) * s
         for i, (gi, j) in enumerate(where):
             out[gi][j] = (float(value[i]), float(diff[i]), disps[i].p_value(float(ps[i])))
         return out
 
-    def _e_tests(self, k: np.ndarray, kb: np.ndarray, windows: np.ndarray) -> np.ndarray:
-        """``poisson_e_tests(k, 1, kb, windows)``, each distinct test run once per run."""
+    def _e_tests(
+        self, k: np.ndarray, kb: np.ndarray, windows: np.ndarray, scaled: np.ndarray
+    ) -> np.ndarray:
+        """``poisson_e_tests(k, 1, kb, windows)``, each distinct test run once per run; counts
+        divided by a dispersion (``scaled``) take the test's continuous form, whose p does not
+        move in steps with phi (docs/methods.md 2.2.1)."""
         done = {} if self.tested is None else self.tested
-        keys = list(zip(k.tolist(), kb.tolist(), windows.tolist(), strict=True))
+        keys = list(
+            zip(k.tolist(), kb.tolist(), windows.tolist(), scaled.tolist(), strict=True)
+        )
         todo = list(dict.fromkeys(key for key in keys if key not in done))
         for a, b in _chunks(len(todo)):
-            x1, x2, w = np.array(todo[a:b], dtype=float).T
-            ps = comparisons.poisson_e_tests(x1, 1.0, x2, w).tolist()
+            x1, x2, w, cont = np.array(todo[a:b], dtype=float).T
+            ps = comparisons.poisson_e_tests(x1, 1.0, x2, w, continuous=cont).tolist()
             done.update(zip(todo[a:b], ps, strict=True))
         return np.array([done[key] for key in keys], dtype=float)
 
     def dispersions(self, units: list[int], stop: int, last: int) -> list[Dispersion]:
         return count_dispersions(self.units.arrays["n"][units, :stop])
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
+        counts = np.asarray(self.units.arrays["n"][rows, :stop], dtype=float)
+        chart = self.m.chart_type
+        if chart == "c":
+            res = spc.c_chart_rows(counts, self.rules(stop))
+            return counts, res
+        if chart == "u":
+            res = spc.u_chart_rows(counts, self.exposure(rows, stop), self.rules(stop))
+            return np.stack([r.values for r in res]).reshape(len(rows), stop), res
         scales = np.array([self.scale(u) for u in rows], dtype=float)
-        y = self.units.arrays["n"][rows, :stop] * scales[:, None]
-        return y, spc.xmr_rows(y, **kw)
+        return self._measured(counts * scales[:, None], stop)
+
+    def exposure(self, rows: list[int], stop: int) -> np.ndarray:
+        """A u chart's exposure of each month: its days (a count per day)."""
+        return np.broadcast_to(days_in_months(self.units.first, stop), (len(rows), stop))
 
 
 class RateStats(CountStats):
@@ -236,6 +284,11 @@ class RateStats(CountStats):
         pop = self.units.population[u] if self.units.population is not None else NAN
         pt.denominator = _num(pop)
         return pt
+
+    def exposure(self, rows: list[int], stop: int) -> np.ndarray:
+        """A u chart's exposure: the population in thousands (a rate per 1,000)."""
+        thousands = np.array([1.0 / self.scale(u) for u in rows], dtype=float)
+        return np.broadcast_to(thousands[:, None], (len(rows), stop))
 
 
 class ProportionStats(KindStats):
@@ -323,7 +376,10 @@ class ProportionStats(KindStats):
             before = np.zeros((len(units), stop))
             lags = np.clip(last - t, 0, LAG_CAP)
             before[:, 12:] = self._lag_cumulative()[np.asarray(units)[:, None], t - 12, lags]
-        return proportion_dispersions(np.minimum(x, n), n, x_year_before=before)
+        # Centred over the whole baseline, not per year: a proportion's extra variation is
+        # mostly a slow wobble (compliance moves with staffing), whose year-to-year part is what
+        # a 12-month rate is exposed to (docs/methods.md 2.3).
+        return proportion_dispersions(np.minimum(x, n), n, x_year_before=before, centre="all")
 
     def extract_month(self, last: int) -> int:
         """The month (relative) outcomes are known to: the latest outcome month in the data
@@ -349,9 +405,7 @@ class ProportionStats(KindStats):
         lag = np.clip(last - (cur[0] + (t - span[0]) % (cur[1] - cur[0] + 1)), 0, LAG_CAP)
         return {**bench, "num": float(self._lag_cumulative()[u, t, lag].sum())}
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
         x, n = self.monthly(rows, stop)
         lag = self.chart_lag(stop)
@@ -359,7 +413,14 @@ class ProportionStats(KindStats):
             # Cohort rates: every month counted at the latest month's maturity, so that the
             # months still collecting outcomes do not read as a fall.
             x = self._lag_cumulative()[rows, :stop, lag]
-        res = spc.laney_p_prime_rows(x, n, **kw)
+        rules = self.rules(stop)
+        chart = self.m.chart_type
+        if chart == "run":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rate = np.where(n > 0, x / np.where(n > 0, n, 1.0), np.nan)
+            return rate, spc.run_chart_rows(rate, rules)
+        draw = spc.p_chart_rows if chart == "p" else spc.laney_p_prime_rows
+        res = draw(x, n, rules)
         values = np.stack([r.values for r in res]) if res else np.zeros((0, stop))
         return values, res
 
@@ -439,13 +500,10 @@ class MedianStats(KindStats):
             self._monthly[u] = intervals.medians_of_histograms(values, counts)
         return self._monthly[u]
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
         y = np.array([self.monthly_median(u)[:stop] for u in rows], dtype=float)
-        y = y.reshape(len(rows), stop)
-        return y, spc.xmr_rows(y, **kw)
+        return self._measured(y.reshape(len(rows), stop), stop)
 
 
 class MeanStats(KindStats):
@@ -469,14 +527,12 @@ class MeanStats(KindStats):
             return (None, None, None)
         return (m2, m1 - m2, None)
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
         n = self.units.arrays["days" if "days" in self.units.arrays else "n"][rows, :stop]
         with np.errstate(invalid="ignore", divide="ignore"):
             y = np.where(n > 0, self.units.arrays["s"][rows, :stop] / n, np.nan)
-        return y, spc.xmr_rows(y, **kw)
+        return self._measured(y, stop)
 
 
 # E-tests run together at most this many at a time: their rows of x1 are laid end to end, and
@@ -535,11 +591,9 @@ class TotalStats(KindStats):
         scaled = [totals.scaled_counts(a["s"][u, :stop], a["ss"][u, :stop]) for u in units]
         return count_dispersions(np.vstack(scaled))
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
-        y = self.units.arrays["s"][_rows(self.units, units), :stop]
-        return y, spc.xmr_rows(y, **kw)
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        y = np.asarray(self.units.arrays["s"][_rows(self.units, units), :stop], dtype=float)
+        return self._measured(y, stop)
 
 
 class ConcentrationStats(KindStats):
@@ -667,13 +721,11 @@ class ConcentrationStats(KindStats):
         mine = self.ui == u
         return np.bincount(self.mi[mine], minlength=stop)[:stop].astype(float)
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
         m = self.monthly()
         y = np.full((len(rows), stop), np.nan)
         have = min(stop, m.shape[1])
         if rows and have:
             y[:, :have] = m[rows, :have]
-        return y, spc.xmr_rows(y, **kw)
+        return self._measured(y, stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from forcestat.framework import expr
 from forcestat.framework.model import (
     BASIS_DATE,
+    CHARTS_BY_KIND,
     CROSS,
     DEFAULT_DATE,
     GEOGRAPHY_BREAKDOWNS,
@@ -275,6 +277,8 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
     if m.basis is not None and m.kind != "proportion":
         problems.append(f"{where} key 'basis': applies only to proportion (outcome rate) measures")
 
+    problems += _check_chart(m, where)
+
     has_district = "district" in table.column_names
     if m.kind == "rate_per_1000" and not has_district:
         problems.append(
@@ -311,4 +315,34 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
                 f"{where} key 'statement': bad placeholder {exc} "
                 "(use {value}, {period}, {n}, {unit}, {share})"
             )
+    return problems
+
+
+def _check_chart(m: Measure, where: str) -> list[str]:
+    """The chart suits the kind; targets are finite (and 0-100 for a proportion)."""
+    problems: list[str] = []
+    allowed = CHARTS_BY_KIND[m.kind]
+    if m.chart in ("t", "g"):
+        problems.append(
+            f"{where} key 'chart': a {m.chart} chart plots the time or count between single "
+            "events, whose dates the monthly engine does not keep; use one of "
+            f"{', '.join(allowed)} (stats.spc.{m.chart}_chart draws it from event data)"
+        )
+    elif m.chart is not None and m.chart not in allowed:
+        problems.append(
+            f"{where} key 'chart': {m.chart!r} does not suit a {m.kind} measure "
+            f"(use one of {', '.join(allowed)})"
+        )
+    targets = [("target", m.target)] + [(f"targets.{u}", v) for u, v in m.targets.items()]
+    for key, value in targets:
+        if value is None:
+            continue
+        if not math.isfinite(value):
+            problems.append(f"{where} key {key!r}: {value!r} is not a finite number")
+        elif m.kind == "proportion" and not 0 <= value <= 100:
+            problems.append(f"{where} key {key!r}: a proportion's target is a percentage 0-100")
+        elif m.kind != "mean" and value < 0:
+            problems.append(f"{where} key {key!r}: a {m.kind} measure's target cannot be negative")
+    if (m.target is not None or m.targets) and m.polarity == "neutral":
+        problems.append(f"{where} key 'target': a neutral measure has no assurance icon")
     return problems

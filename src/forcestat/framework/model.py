@@ -22,6 +22,19 @@ Window = Literal["12m", "3m", "1m", "fytd"]
 # before it), for the short windows of a measure's ``views``.
 Comparator = Literal["previous_year", "year_end", "long_term", "previous_period"]
 Basis = Literal["cohort", "closed"]
+# Control charts a measure may ask for (``stats.spc``); t and g charts plot single events and
+# are refused until the engine keeps their dates (the monthly cube does not).
+Chart = Literal["xmr", "p", "p_prime", "u", "c", "run", "t", "g"]
+# The charts each kind can be drawn as; the first is its default.
+CHARTS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "proportion": ("p_prime", "p", "run"),
+    "count": ("xmr", "c", "u", "run"),
+    "rate_per_1000": ("xmr", "u", "run"),
+    "median": ("xmr", "run"),
+    "mean": ("xmr", "run"),
+    "total": ("xmr", "run"),
+    "concentration": ("xmr", "run"),
+}
 
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 WINDOWS: tuple[str, ...] = Window.__args__  # type: ignore[attr-defined]
@@ -70,13 +83,24 @@ class SpcSettings(_Strict):
     halt_points: int = Field(7, ge=1)
     halt_window: int = Field(24, ge=12)
     halt_alpha: float = Field(0.01, gt=0, lt=1)
+    # Months ("YYYY-MM") left out of the limits' calculation but still charted and tested
+    # (e.g. a month of recording outage).
+    exclude: list[str] = Field(default_factory=list)
+    # "ar1": proportions, medians, means and totals whose baseline shows significant lag-1
+    # autocorrelation are read against an AR(1) forecast and their slope tests allow for it
+    # (docs/methods.md 4.7); "ignore" turns that off.
+    autocorrelation: Literal["ar1", "ignore"] = "ar1"
+    # Peer readings (docs/methods.md 4.5): "segment" counts a segment's points for trial
+    # limits (NHSRplotthedots); "always" applies Laney's sigma_z unconditionally (qicharts2).
+    trial_count: Literal["baseline", "segment"] = "baseline"
+    laney: Literal["when_overdispersed", "always"] = "when_overdispersed"
 
-    @field_validator("rebase_at")
+    @field_validator("rebase_at", "exclude")
     @classmethod
     def _months(cls, v: list[str]) -> list[str]:
         for m in v:
             if not _MONTH.match(m):
-                raise ValueError(f"rebase date {m!r} is not a month YYYY-MM")
+                raise ValueError(f"{m!r} is not a month YYYY-MM")
         return sorted(v)
 
 
@@ -167,6 +191,12 @@ class Measure(_Strict):
     # recording). Slow outcomes (rape: ~8 months) need more to give a usable monthly rate.
     chart_maturity: int = Field(0, ge=0, le=36)
     caution_base: int | None = Field(None, ge=0)
+    # The control chart (default: the kind's, ``CHARTS_BY_KIND``).
+    chart: Chart | None = None
+    # A target on the monthly chart's scale (percent for proportions) for the assurance icon,
+    # and per-unit targets by unit label (e.g. a district), which override it.
+    target: float | None = None
+    targets: dict[str, float] = Field(default_factory=dict)
     statement: str | None = None
     unit_label: str | None = None
     base_label: str | None = None
@@ -232,6 +262,15 @@ class Measure(_Strict):
                 if part not in GEOGRAPHY_BREAKDOWNS and part not in out:
                     out.append(part)
         return tuple(out)
+
+    @property
+    def chart_type(self) -> str:
+        """The control chart the engine draws: ``chart``, else the kind's default."""
+        return self.chart or CHARTS_BY_KIND[self.kind][0]
+
+    def target_for(self, unit: str) -> float | None:
+        """The target of a unit (``targets``), else the measure's (``target``), else None."""
+        return self.targets.get(unit, self.target)
 
     def windows_in(self, settings: Settings) -> list[str]:
         return list(self.windows if self.windows is not None else settings.windows)

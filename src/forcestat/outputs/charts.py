@@ -65,17 +65,34 @@ METHODS = {
     "xmr": "XmR chart: limits at the mean \u00b1 2.66 \u00d7 the mean moving range",
     "p_prime": "Laney P\u2032 chart: p chart limits widened for between-month variation",
     "p": "p chart: binomial limits for each month's base",
+    "u": "u chart: Poisson limits for each month's exposure",
+    "u_prime": "Laney U\u2032 chart: u chart limits widened for between-month variation",
+    "c": "c chart: Poisson limits about the mean count",
+    "run": "Run chart: the median, with Anh\u00f8j's rules for long runs and few crossings",
 }
+# Making Data Count's assurance icons (``measure_results.spc_assurance``): can the process be
+# relied on to meet its target? Blue passes, orange fails, grey hit and miss.
+ASSURANCE_COLOURS = {
+    "consistent_pass": "#289DE0",
+    "consistent_fail": "#FAB428",
+    "inconsistent": "#7B7D7D",
+}
+ASSURANCE_LABELS = {
+    "consistent_pass": "Assurance: the process will consistently meet the target",
+    "consistent_fail": "Assurance: the process will consistently fail the target",
+    "inconsistent": "Assurance: the process will hit and miss the target",
+}
+ASSURANCE_LETTERS = {"consistent_pass": "P", "consistent_fail": "F", "inconsistent": "?"}
 WIDTH, HEIGHT = 600, 150
 COMPACT = (300, 120)
 VL_VERSION = "6.4"  # the Vega-Lite of Altair 6.3 (alt.SCHEMA_VERSION v6.4.x)
 
 
-def y_title(kind: str, unit_label: str | None) -> str:
+def y_title(kind: str, unit_label: str | None, method: str = "") -> str:
     if kind == "proportion":
         return "%"
     if kind == "count":
-        return "number per month"
+        return "number per day" if method.startswith("u") else "number per month"
     if kind == "rate_per_1000":
         return unit_label or "per 1,000 population"
     return unit_label or ""
@@ -188,7 +205,7 @@ def spc_spec(s: Series, unit_label: str | None = None, compact: bool = False) ->
         spec["width"], spec["height"] = COMPACT
         spec["layer"][0]["encoding"]["x"]["axis"]["tickCount"] = {"interval": "month", "step": 12}
     spec["datasets"] = {"series": rows}
-    spec["layer"][0]["encoding"]["y"]["title"] = y_title(s.kind, unit_label) or None
+    spec["layer"][0]["encoding"]["y"]["title"] = y_title(s.kind, unit_label, s.method) or None
     return spec
 
 
@@ -309,3 +326,33 @@ def icon_html(icon: str, letter: str = "") -> str:
 @cache
 def icon_png(icon: str, letter: str = "") -> bytes:
     return vlc.svg_to_png(icon_svg(icon, letter), scale=4)
+
+
+# -- assurance icons ------------------------------------------------------------------------------
+
+
+@cache
+def assurance_svg(assurance: str, size: int = 22) -> str:
+    """The Making Data Count assurance icon of ``MonthlySeries.assurance`` (or
+    ``measure_results.spc_assurance``), drawn beside the variation icon: a ring in the
+    assurance colour with P (consistently passes the target), F (consistently fails) or ?
+    (hit and miss). "none" (no target, or trial limits) draws nothing: ""."""
+    if assurance not in ASSURANCE_COLOURS:
+        return ""
+    colour = ASSURANCE_COLOURS[assurance]
+    label = ASSURANCE_LABELS[assurance]
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 24 24" role="img" aria-label="{label}" '
+        f'class="assurance assurance-{assurance}"><title>{label}</title>'
+        f'<circle cx="12" cy="12" r="10" fill="#FFFFFF" stroke="{colour}" stroke-width="2.5"/>'
+        f'<text x="12" y="16.2" text-anchor="middle" font-family="{FONT}" font-weight="bold" '
+        f'font-size="12" fill="{colour}">{ASSURANCE_LETTERS[assurance]}</text></svg>'
+    )
+
+
+@cache
+def assurance_png(assurance: str) -> bytes:
+    """``assurance_svg`` as PNG bytes (DOCX); b"" for "none"."""
+    svg = assurance_svg(assurance)
+    return vlc.svg_to_png(svg, scale=4) if svg else b""
