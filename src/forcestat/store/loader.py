@@ -306,7 +306,7 @@ def _load_staged(con, table, paths, fmts, report, strict, step, before_commit, e
     con.execute(f"CREATE TEMP TABLE {valid} ({typed_defs}, __file INTEGER, __row BIGINT)")
     shas: list[str] = []
     quarantine: list[tuple] = []
-    allowed, lookups = _domains(con, table)
+    allowed = _domains(con, table)
     try:
         for i, (p, fmt) in enumerate(zip(paths, fmts, strict=True)):
             step(f"reading and validating {p.name}", i, len(paths))
@@ -317,7 +317,7 @@ def _load_staged(con, table, paths, fmts, report, strict, step, before_commit, e
                     con, p, fmt, table, stg, i, notes=report.notes, encoding=encoding
                 )
                 quarantine += [(i, *x) for x in structural]
-                quarantine += _validate(con, table, stg, valid, allowed, lookups)
+                quarantine += _validate(con, table, stg, valid, allowed)
                 report.rows_read += len(structural)
                 report.rows_read += con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0]
             finally:
@@ -366,7 +366,7 @@ def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, be
     shas: list[str] = []
     plans: list[_Checks] = []
     stamps = [_file_stamp(p) for p in paths]
-    allowed, lookups = _domains(con, table)
+    allowed = _domains(con, table)
     keys = ", ".join(q(k) for k in table.key)
 
     def unchanged_files() -> None:
@@ -382,7 +382,7 @@ def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, be
             stg = f"stg{tmp}_{i}"
             views.append(stg)
             _stage_file(con, p, "parquet", table, stg, i, view=True)
-            plans.append(_plan_checks(con, table, stg, allowed, lookups))
+            plans.append(_plan_checks(con, table, stg, allowed))
             report.rows_read += con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0]
             shas.append(file_sha256(p))
         distinct_files = len({p.resolve() for p in paths}) == len(paths)
@@ -461,6 +461,8 @@ def _load_parquet(con, table: Table, paths, report: LoadReport, strict, step, be
             _drop_staged(con, v)
         for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")
+        for plan in plans:
+            drop_checks(con, plan)
 
 
 def _load_into_empty(con, table, plans, paths, shas, report, strict, before_commit) -> bool:
@@ -536,9 +538,9 @@ def _load_into_empty(con, table, plans, paths, shas, report, strict, before_comm
     return True
 
 
-def _domains(con, table: Table) -> tuple[dict[str, set[str]], dict[str, dict[str, object]]]:
-    """Allowed values of each domain column, and the reference lookups of derived columns,
-    read from the store's own reference tables (a force may have replaced them)."""
+def _domains(con, table: Table) -> dict[str, set[str]]:
+    """Allowed values of each domain column, read from the store's own reference tables (a
+    force may have replaced them)."""
     allowed: dict[str, set[str]] = {}
     for col in domain_columns(table):
         if col.allowed:
@@ -549,13 +551,7 @@ def _domains(con, table: Table) -> tuple[dict[str, set[str]], dict[str, dict[str
             allowed[col.name] = {r[0] for r in rows.fetchall()}
             if col.ref == "geography.district":
                 allowed[col.name] |= set(DISTRICT_BUCKETS)
-    lookups: dict[str, dict[str, object]] = {}
-    if table.derived_from is not None:
-        ref_table, join_col, mapping = table.derived_from
-        for col_name, ref_col in mapping.items():
-            rows = con.execute(f"SELECT {q(join_col)}, {q(ref_col)} FROM {q(ref_table)}")
-            lookups[col_name] = dict(rows.fetchall())
-    return allowed, lookups
+    return allowed
 
 
 @dataclass
@@ -563,7 +559,8 @@ class _Checks:
     """The checks of one staged file, compiled: ``any_bad`` is true for a row that breaks any
     rule; ``select`` gives every row typed and filled (alias ``s``: add a WHERE to leave rows
     out), ``key_select`` the same rows' typed key columns only; ``bad_select`` the rows that
-    break a rule, with a flag per check."""
+    break a rule, with a flag per check. ``temps``: temporary tables the checks read (the
+    caller drops them with ``drop_checks``)."""
 
     stg: str
     any_bad: str
@@ -571,22 +568,34 @@ class _Checks:
     key_select: str
     bad_select: str
     messages: str
+    temps: list[str] = field(default_factory=list)
 
 
-def _plan_checks(con, table: Table, stg: str, allowed_values, lookups) -> _Checks:
+def _plan_checks(con, table: Table, stg: str, allowed_values) -> _Checks:
+    import pyarrow as pa
+
     src_types = dict(
         (name, str(type_)) for name, type_, *_ in con.execute(f"DESCRIBE {stg}").fetchall()
     )
-    outside: dict[str, list[str]] = {}
+    outside: dict[str, str] = {}
+    temps: list[str] = []
     domains = domain_columns(table)
     if domains:
         seen = con.execute(distinct_values_sql(table, stg, src_types)).fetchone()
-        for col, values in zip(domains, seen, strict=True):
+        for i, (col, values) in enumerate(zip(domains, seen, strict=True)):
             allowed = allowed_values[col.name]
-            outside[col.name] = sorted(
-                v for v in values or [] if v is not None and v not in allowed
-            )
-    plan = plan_for(table, src_types, outside, lookups)
+            bad = sorted(v for v in values or [] if v is not None and v not in allowed)
+            if bad:
+                # The file's own values go to the check as a table, never as SQL text.
+                name, reg = f"out_{stg}_{i}", f"outv_{stg}_{i}"
+                con.register(reg, pa.table({"v": pa.array(bad, pa.string())}))
+                try:
+                    con.execute(f"CREATE TEMP TABLE {name} AS SELECT v FROM {reg}")
+                finally:
+                    con.unregister(reg)
+                outside[col.name] = name
+                temps.append(name)
+    plan = plan_for(table, src_types, outside)
     any_bad = " OR ".join(f"({c.condition})" for c in plan.checks) or "FALSE"
     typed_cols = ", ".join(
         f"{plan.fills.get(c.name, typed(c, src_types[c.name]))} AS {q(c.name)}"
@@ -595,7 +604,8 @@ def _plan_checks(con, table: Table, stg: str, allowed_values, lookups) -> _Check
     key_cols = ", ".join(f"{typed(table.column(k), src_types[k])} AS {q(k)}" for k in table.key)
     flags = [f"__c{i}" for i in range(len(plan.checks))]
     pairs = list(zip(plan.checks, flags, strict=True))
-    flagged = ", ".join([f"{stg}.*"] + [f"{c.condition} AS {f}" for c, f in pairs])
+    lookups = ", __lk.*" if plan.fill_join else ""
+    flagged = ", ".join([f"s.*{lookups}"] + [f"{c.condition} AS {f}" for c, f in pairs])
     fields = ", ".join(f"CASE WHEN {f} THEN {lit(c.field)} END" for c, f in pairs)
     reasons = ", ".join(
         f"CASE WHEN {f} THEN {lit(c.field + ': ')} || {c.message} END" for c, f in pairs
@@ -606,14 +616,20 @@ def _plan_checks(con, table: Table, stg: str, allowed_values, lookups) -> _Check
         any_bad=any_bad,
         select=f"SELECT {typed_cols}, __file, __row FROM {stg} s {plan.fill_join}",
         key_select=f"SELECT {key_cols}, __file, __row FROM {stg} s",
-        bad_select=f"SELECT {flagged} FROM {stg} WHERE {any_bad}",
+        bad_select=f"SELECT {flagged} FROM {stg} s {plan.fill_join} WHERE {any_bad}",
         messages=(
             f"SELECT __file, __row, "
             f"array_to_string(list_distinct(list_filter([{fields}], x -> x IS NOT NULL)), ','), "
             f"array_to_string(list_filter([{reasons}], x -> x IS NOT NULL), '; '), "
             f"to_json(struct_pack({record}))"
         ),
+        temps=temps,
     )
+
+
+def drop_checks(con, checks: _Checks) -> None:
+    for t in checks.temps:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _find_bad(con, table: Table, checks: _Checks) -> tuple[str, list[tuple]]:
@@ -636,21 +652,23 @@ def _validate(
     stg: str,
     valid: str,
     allowed_values: dict[str, set[str]],
-    lookups: dict[str, dict[str, object]],
 ) -> list[tuple]:
     """Check one staged file: append its valid rows, typed, to ``valid``; return the rejected
     rows as (file index, row, fields, reasons, raw record as JSON)."""
-    checks = _plan_checks(con, table, stg, allowed_values, lookups)
-    bad, rejections = _find_bad(con, table, checks)
+    checks = _plan_checks(con, table, stg, allowed_values)
     try:
-        keep = (
-            f" WHERE NOT EXISTS (SELECT 1 FROM {bad} b WHERE b.__row = s.__row)"
-            if rejections
-            else ""
-        )
-        con.execute(f"INSERT INTO {valid} {checks.select}{keep}")
+        bad, rejections = _find_bad(con, table, checks)
+        try:
+            keep = (
+                f" WHERE NOT EXISTS (SELECT 1 FROM {bad} b WHERE b.__row = s.__row)"
+                if rejections
+                else ""
+            )
+            con.execute(f"INSERT INTO {valid} {checks.select}{keep}")
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {bad}")
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {bad}")
+        drop_checks(con, checks)
     return rejections
 
 

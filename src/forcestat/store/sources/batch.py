@@ -55,7 +55,7 @@ class Part:
     report: LoadReport
     valid: str
     quarantine: list[tuple] = field(default_factory=list)
-    _domains: tuple | None = None
+    _domains: dict | None = None
 
 
 def existing_tables(con: Any) -> set[str]:
@@ -136,10 +136,9 @@ class Batch:
         split) are (file index, row, fields, reason, raw line)."""
         if part._domains is None:
             part._domains = loader._domains(self.con, part.table)
-        allowed, lookups = part._domains
         part.quarantine += list(structural)
         part.quarantine += loader._validate(
-            self.con, part.table, staged, part.valid, allowed, lookups
+            self.con, part.table, staged, part.valid, part._domains
         )
         n = self.con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
         part.report.rows_read += n + len(structural)
