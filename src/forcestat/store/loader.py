@@ -833,7 +833,8 @@ def _merge(
         changed = (
             "list_filter(["
             + ", ".join(
-                f"CASE WHEN e.{q(c)} IS DISTINCT FROM n.{q(c)} THEN {lit(c)} END" for c in data_cols
+                f"CASE WHEN e.{q(c.name)} IS DISTINCT FROM n.{q(c.name)} THEN {lit(c.name)} END"
+                for c in table.columns
             )
             + "], x -> x IS NOT NULL)"
         )

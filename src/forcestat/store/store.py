@@ -10,6 +10,7 @@ from typing import Any
 
 from .connection import StoreError, connect, duckdb_path, is_duckdb_target, open_error
 from .schema import ALL_TABLES, CANONICAL, REFERENCE, Table, create_table_sql
+from .validation import lit, q
 
 REFERENCE_DIR = resources.files("forcestat.store") / "reference"
 
@@ -111,7 +112,7 @@ class Store:
         return self.ibis.table(name)
 
     def count(self, name: str) -> int:
-        return int(self.duck.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+        return int(self.duck.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
 
     def snapshot_hash(self) -> str:
         """A short hash identifying the data in the store (its load history), for report
@@ -132,13 +133,13 @@ class Store:
 
 
 def seed_reference(con: Any, table: Table) -> None:
-    cols = ", ".join(f'"{c.name}"' for c in table.columns)
-    types = ", ".join(f"'{c.name}': 'VARCHAR'" for c in table.columns)
+    cols = ", ".join(q(c.name) for c in table.columns)
+    types = ", ".join(f"{lit(c.name)}: 'VARCHAR'" for c in table.columns)
     casts = ", ".join(
-        f'CAST(NULLIF("{c.name}", \'\') AS {c.type}) AS "{c.name}"' for c in table.columns
+        f"CAST(NULLIF({q(c.name)}, '') AS {c.type}) AS {q(c.name)}" for c in table.columns
     )
     con.execute(
-        f'INSERT INTO "{table.name}" ({cols}) SELECT {casts} FROM read_csv(?, header=true, '
+        f"INSERT INTO {q(table.name)} ({cols}) SELECT {casts} FROM read_csv(?, header=true, "
         f"columns={{{types}}})",
         [str(reference_path(table.name))],
     )

@@ -10,22 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .schema import Column, Table
+from .sqltext import lit, q
 
-
-def q(name: str) -> str:
-    """Quote an identifier. The one way a name enters SQL text: table and column names of the
-    packaged schema, temporary names of the loader's own, and a Parquet file's column names
-    that trim to a schema column's name (the loader passes no other)."""
-    if "\x00" in name:
-        raise ValueError("an identifier cannot hold a NUL character")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    """A SQL string literal for text of the packaged schema (messages, allowed values, the
-    constants of an importer). Never for a value read from a file or given by a user: those
-    are query parameters or Arrow tables (tests/store/test_sql_text.py checks the source)."""
-    return "'" + value.replace("'", "''") + "'"
+__all__ = ["Check", "Plan", "lit", "plan_for", "q", "typed"]
 
 
 @dataclass(frozen=True)
