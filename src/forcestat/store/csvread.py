@@ -19,6 +19,7 @@ each record starts on: slower, but such files are rare.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import sys
@@ -133,7 +134,6 @@ def read_csv(path: Path, wanted: Sequence[str], encoding: str | None = None) -> 
 
 
 def _arrow_parse(path: Path, header: list[str], enc: str, threads: bool):
-    import pyarrow.csv as pacsv
 
     invalid: list[tuple[int | None, int, int, str]] = []
 
@@ -142,6 +142,32 @@ def _arrow_parse(path: Path, header: list[str], enc: str, threads: bool):
         return "skip"
 
     names = [f"c{i}" for i in range(len(header))]
+    with _quiet_invalid_rows():
+        table = _arrow_read(path, names, enc, on_invalid, threads)
+    return table, invalid
+
+
+@contextlib.contextmanager
+def _quiet_invalid_rows():
+    """Arrow decodes a bad row's text as UTF-8 before handing it to the handler; when it is
+    not UTF-8 the row is reported as an unraisable error and the read fails, which sends the
+    file to the line-by-line reader. The report is noise: keep it off stderr."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, UnicodeDecodeError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+def _arrow_read(path: Path, names: list[str], enc: str, on_invalid, threads: bool):
+    import pyarrow.csv as pacsv
+
     # Arrow's own stream: a truncated gzip member is an error, not a shorter file.
     src = pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None)
     try:
@@ -170,11 +196,11 @@ def _arrow_parse(path: Path, header: list[str], enc: str, threads: bool):
         )
     except (OSError, EOFError, ValueError) as exc:
         if isinstance(exc, pa.ArrowInvalid | UnicodeError):
-            return None, invalid  # let the line-by-line reader say which row
+            return None  # let the line-by-line reader say which row
         raise read_error(path, exc) from None
     finally:
         src.close()
-    return table, invalid
+    return table
 
 
 def _read_arrow(path: Path, header: list[str], keep, enc: str) -> CsvData | None:
@@ -293,14 +319,13 @@ def _read_python(path: Path, header: list[str], keep, enc: str, header_lines: in
                     blank += 1
                     continue
                 if len(record) != n:
-                    raw_text = "".join(lines[start : at + consumed]).rstrip("\r\n")
+                    raw_text = _shown("".join(lines[start : at + consumed]).rstrip("\r\n"))
                     bad.append(_ragged(row, header, n, len(record), raw_text))
                     continue
                 broken = [(name, record[i]) for i, name in keep if _has_surrogates(record[i])]
                 if broken:
                     name, value = broken[0]
-                    shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                    bad.append(_not_text(row, name, enc, shown))
+                    bad.append(_not_text(row, name, enc, _shown(value)))
                     not_utf8 += 1
                     continue
                 rows.append(row)
@@ -312,7 +337,7 @@ def _read_python(path: Path, header: list[str], keep, enc: str, header_lines: in
             # to the end of the file, or text after a closing quote): it is a bad row, and
             # reading resumes on the line after its first.
             start = at + consumed
-            raw_text = lines[start].rstrip("\r\n")
+            raw_text = _shown(lines[start].rstrip("\r\n"))
             bad.append((start, "(row)", f"(row): not valid CSV ({exc})", raw_text))
             at = start + 1
     table = pa.table(
@@ -323,6 +348,13 @@ def _read_python(path: Path, header: list[str], keep, enc: str, header_lines: in
     )
     bad.sort(key=lambda b: b[0])
     return CsvData(header, table, bad, blank=blank, not_utf8=not_utf8)
+
+
+def _shown(text: str) -> str:
+    """Text as it can be stored: bytes that did not decode become U+FFFD."""
+    if not _has_surrogates(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _has_surrogates(value: str) -> bool:

@@ -25,7 +25,7 @@ from .csvread import check_duplicates, read_csv, read_header
 from .files import LoadError, check_parquet, format_of, printable
 from .schema import DISTRICT_BUCKETS, Table, get_table
 from .store import Store
-from .validation import distinct_values_sql, domain_columns, lit, plan_for, q, typed
+from .validation import distinct_values_sql, domain_columns, lit, plan_for, q, typed, typed_name
 
 __all__ = ["LoadError", "LoadReport", "Rejection", "StrictLoadError", "load_files"]
 
@@ -598,25 +598,24 @@ def _plan_checks(con, table: Table, stg: str, allowed_values) -> _Checks:
     plan = plan_for(table, src_types, outside)
     any_bad = " OR ".join(f"({c.condition})" for c in plan.checks) or "FALSE"
     typed_cols = ", ".join(
-        f"{plan.fills.get(c.name, typed(c, src_types[c.name]))} AS {q(c.name)}"
-        for c in table.columns
+        f"{plan.fills.get(c.name, typed_name(c.name))} AS {q(c.name)}" for c in table.columns
     )
     key_cols = ", ".join(f"{typed(table.column(k), src_types[k])} AS {q(k)}" for k in table.key)
     flags = [f"__c{i}" for i in range(len(plan.checks))]
     pairs = list(zip(plan.checks, flags, strict=True))
-    lookups = ", __lk.*" if plan.fill_join else ""
-    flagged = ", ".join([f"s.*{lookups}"] + [f"{c.condition} AS {f}" for c, f in pairs])
+    flagged = ", ".join(["s.*"] + [f"{c.condition} AS {f}" for c, f in pairs])
     fields = ", ".join(f"CASE WHEN {f} THEN {lit(c.field)} END" for c, f in pairs)
     reasons = ", ".join(
         f"CASE WHEN {f} THEN {lit(c.field + ': ')} || {c.message} END" for c, f in pairs
     )
     record = ", ".join(f"{q(c.name)} := {q(c.name)}" for c in table.columns)
+    source = plan.source(stg)
     return _Checks(
         stg=stg,
         any_bad=any_bad,
-        select=f"SELECT {typed_cols}, __file, __row FROM {stg} s {plan.fill_join}",
+        select=f"SELECT {typed_cols}, __file, __row FROM {source}",
         key_select=f"SELECT {key_cols}, __file, __row FROM {stg} s",
-        bad_select=f"SELECT {flagged} FROM {stg} s {plan.fill_join} WHERE {any_bad}",
+        bad_select=f"SELECT {flagged} FROM {source} WHERE {any_bad}",
         messages=(
             f"SELECT __file, __row, "
             f"array_to_string(list_distinct(list_filter([{fields}], x -> x IS NOT NULL)), ','), "

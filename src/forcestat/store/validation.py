@@ -123,13 +123,25 @@ _TYPE_WORDS = {
 
 @dataclass(frozen=True)
 class Plan:
-    """What validating a staged table needs: row checks and derived fills. The fills and the
-    checks of derived values read the reference table through ``fill_join`` (a LEFT JOIN to
-    add after the staged table, aliased ``s``, in FROM; empty when nothing is derived)."""
+    """What validating a staged table needs: row checks and derived fills. Checks and fills
+    read each column's typed value as ``__t_<column>`` and the reference values of derived
+    columns as ``__lk<i>``: ``source(stg)`` gives the staged rows with those added (typing each
+    value once keeps the queries small; ``fill_join`` is the LEFT JOIN to the reference table,
+    empty when nothing is derived)."""
 
     checks: tuple[Check, ...]
     fills: dict[str, str]
+    typed: dict[str, str]
     fill_join: str = ""
+
+    def source(self, stg: str) -> str:
+        cols = ", ".join(f"{expr} AS {typed_name(c)}" for c, expr in self.typed.items())
+        lookups = ", __lk.*" if self.fill_join else ""
+        return f"(SELECT s.*, {cols}{lookups} FROM {stg} s {self.fill_join}) s"
+
+
+def typed_name(column: str) -> str:
+    return q("__t_" + column)
 
 
 def _quoted(expr: str) -> str:
@@ -165,9 +177,10 @@ def plan_for(
     """
     src = src_types or {}
     outside = outside or {}
+    typed_exprs = {c.name: _typed(c, src.get(c.name, "VARCHAR")) for c in table.columns}
 
     def typed(col: Column) -> str:
-        return _typed(col, src.get(col.name, "VARCHAR"))
+        return typed_name(col.name)
 
     def raw(col: Column) -> str:
         return _raw(col, src.get(col.name, "VARCHAR"))
@@ -227,7 +240,7 @@ def plan_for(
     fill_join = ""
     if table.derived_from is not None:
         ref_table, join_col, mapping = table.derived_from
-        key = typed(table.column(join_col))
+        key = typed_exprs[join_col]  # the join runs before the typed names exist
         # One hash join to the store's own reference table (a force may have replaced it)
         # gives both the fills and the values a given derived field must agree with.
         names = list(mapping)
@@ -255,4 +268,4 @@ def plan_for(
     # A condition on empty values is NULL in SQL; coalesce so that a row is always either
     # valid or rejected, never neither (which would drop it silently).
     checks = tuple(Check(c.field, f"coalesce(({c.condition}), FALSE)", c.message) for c in out)
-    return Plan(checks, fills, fill_join)
+    return Plan(checks, fills, typed_exprs, fill_join)
