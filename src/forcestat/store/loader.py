@@ -267,11 +267,14 @@ def engine_error(paths: Sequence[Path], exc: Exception) -> Exception:
     """What a failure inside the database means for the user, as one line naming the files.
     Errors of our own (``LoadError``) and of the caller pass through as they are."""
     import duckdb
-
-    if not isinstance(exc, duckdb.Error):
-        return exc
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    names = ", ".join(str(p) for p in paths)
+    if isinstance(exc, pa.ArrowException | UnicodeError):
+        return LoadError(f"{names}: a value could not be read; nothing was loaded")
+    if not isinstance(exc, duckdb.Error):
+        return exc
 
     # Damage inside a Parquet file's data shows only when its pages are read.
     for p in paths:
@@ -282,11 +285,11 @@ def engine_error(paths: Sequence[Path], exc: Exception) -> Exception:
                 return LoadError(
                     f"{p}: the Parquet file is damaged (unreadable data); nothing was loaded"
                 )
-    names = ", ".join(str(p) for p in paths)
     if isinstance(exc, duckdb.OutOfMemoryException):
         return LoadError(f"{names}: the load ran out of memory; nothing was loaded")
     if isinstance(exc, duckdb.IOException):
         first = str(exc).splitlines()[0] if str(exc) else ""
+        first = first.split("Error: ", 1)[-1]  # the OS's reason, without DuckDB's prefix
         return LoadError(
             f"{names}: the store could not be written ({printable(first)}); nothing was loaded"
         )
