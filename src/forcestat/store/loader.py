@@ -613,19 +613,20 @@ def _plan_checks(con, table: Table, stg: str, allowed_values, materialise: bool 
     )
     record = ", ".join(f"{q(c.name)} := {q(c.name)}" for c in table.columns)
     source = plan.source(stg)
+    bad_source = plan.source(stg, lookups=plan.checks_lookups)
     if materialise:
         # Staged text is typed once into a table: queries over the typed expressions inlined
         # cost DuckDB's optimiser far more than the typing (0.7 s on a 20-row file).
         typed_tbl = f"typed_{stg}"
         con.execute(f"CREATE TEMP TABLE {typed_tbl} AS SELECT * FROM {source}")
         temps.append(typed_tbl)
-        source = f"{typed_tbl} s"
+        source = bad_source = f"{typed_tbl} s"
     return _Checks(
         stg=stg,
         any_bad=any_bad,
         select=f"SELECT {typed_cols}, __file, __row FROM {source}",
         key_select=f"SELECT {key_cols}, __file, __row FROM {stg} s",
-        bad_select=f"SELECT {flagged} FROM {source} WHERE {any_bad}",
+        bad_select=f"SELECT {flagged} FROM {bad_source} WHERE {any_bad}",
         messages=(
             f"SELECT __file, __row, "
             f"array_to_string(list_distinct(list_filter([{fields}], x -> x IS NOT NULL)), ','), "

@@ -134,10 +134,18 @@ class Plan:
     typed: dict[str, str]
     fill_join: str = ""
 
-    def source(self, stg: str) -> str:
+    def source(self, stg: str, lookups: bool = True) -> str:
+        """The staged rows with the typed values, and with the reference values unless
+        ``lookups`` is false (a scan for bad rows needs them only to check derived fields
+        the file gives: the join is left out of it otherwise)."""
         cols = ", ".join(f"{expr} AS {typed_name(c)}" for c, expr in self.typed.items())
-        lookups = ", __lk.*" if self.fill_join else ""
-        return f"(SELECT s.*, {cols}{lookups} FROM {stg} s {self.fill_join}) s"
+        join = self.fill_join if lookups else ""
+        extra = ", __lk.*" if join else ""
+        return f"(SELECT s.*, {cols}{extra} FROM {stg} s {join}) s"
+
+    @property
+    def checks_lookups(self) -> bool:
+        return any("__lk" in c.condition for c in self.checks)
 
 
 def typed_name(column: str) -> str:
