@@ -241,9 +241,7 @@ class CountStats(KindStats):
         divided by a dispersion (``scaled``) take the test's continuous form, whose p does not
         move in steps with phi (docs/methods.md 2.2.1)."""
         done = {} if self.tested is None else self.tested
-        keys = list(
-            zip(k.tolist(), kb.tolist(), windows.tolist(), scaled.tolist(), strict=True)
-        )
+        keys = list(zip(k.tolist(), kb.tolist(), windows.tolist(), scaled.tolist(), strict=True))
         todo = list(dict.fromkeys(key for key in keys if key not in done))
         for a, b in _chunks(len(todo)):
             x1, x2, w, cont = np.array(todo[a:b], dtype=float).T

@@ -49,6 +49,8 @@ def load_framework(path: str | Path | None = None) -> Framework:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise FrameworkError(str(p), [f"cannot read the file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise FrameworkError(str(p), ["not a text file (a TOML framework expected)"]) from None
     return loads_framework(text, source=str(p))
 
 
@@ -116,6 +118,9 @@ def _build(data: dict[str, Any], source: str) -> Framework:
         problems.append(
             "sets key 'prosecution_possible': set it in [settings] prosecution_possible instead"
         )
+    if not fw.measures and not problems:
+        # A framework without measures would give an empty report that seems to blame the data.
+        problems.append("no measures: a framework needs at least one [[measures]] entry")
     problems += _check_references(fw)
     sets = fw.all_sets()
     for m in fw.measures:

@@ -174,9 +174,9 @@ def long_run_dispersion(
     s = np.asarray(standardised, dtype=float)
     if s.ndim != 1:
         raise ValueError("standardised differences must be a 1-D array of finite numbers")
-    return long_run_dispersions(
-        s[None, :], block=block, lags=lags, detrend=detrend, centre=centre
-    )[0]
+    return long_run_dispersions(s[None, :], block=block, lags=lags, detrend=detrend, centre=centre)[
+        0
+    ]
 
 
 def long_run_dispersions(
@@ -237,9 +237,9 @@ def count_dispersion(
     y = np.asarray(monthly_counts, dtype=float)
     if y.ndim != 1:
         raise ValueError("monthly_counts must be a 1-D array of non-negative numbers")
-    return count_dispersions(
-        y[None, :], months=months, lags=lags, detrend=detrend, centre=centre
-    )[0]
+    return count_dispersions(y[None, :], months=months, lags=lags, detrend=detrend, centre=centre)[
+        0
+    ]
 
 
 def count_dispersions(

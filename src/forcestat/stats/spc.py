@@ -623,9 +623,7 @@ def _rates(x: Any, n: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xs, ns, rate
 
 
-def _rate_chart(
-    x: Any, n: Any, *, binomial: bool, prime: bool, rules: SpcRules
-) -> list[XmrResult]:
+def _rate_chart(x: Any, n: Any, *, binomial: bool, prime: bool, rules: SpcRules) -> list[XmrResult]:
     """p / P' (``binomial``) or u / U' charts of each row of [chart, point] arrays x and n."""
     xs, ns, rate = _rates(x, n)
     if binomial and np.any(xs > ns):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .sqltext import q
+
 # Pseudo-districts for records that cannot be placed in one of the force's districts. They are
 # explicit buckets rather than nulls so totals always add up and nothing silently drops out.
 NO_LOCATION = "No location"
@@ -614,7 +616,7 @@ def create_table_sql(table: Table, name: str | None = None, lineage: bool = True
             '"loaded_at" TIMESTAMP',
             '"load_id" VARCHAR',
         ]
-    return f'CREATE TABLE IF NOT EXISTS "{name or table.name}" ({", ".join(cols)})'
+    return f"CREATE TABLE IF NOT EXISTS {q(name or table.name)} ({', '.join(cols)})"
 
 
 # --- Public data sources (issue 5) --------------------------------------------------------------
