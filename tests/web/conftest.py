@@ -184,11 +184,9 @@ def user_table(geography: dict[str, str]) -> dict[str, tuple[str, str | None]]:
     }
 
 
-@pytest.fixture(scope="session")
-def server(served_store, framework_file, geography, tmp_path_factory):
-    """``forcestat serve`` on a free loopback port, with one user per role and an API token
-    each (added with ``forcestat users``)."""
-    folder = tmp_path_factory.mktemp("web-server")
+def make_server(served_store, framework_file, geography, folder: Path) -> Server:
+    """A copy of the refreshed store with one user per role and an API token each (added with
+    ``forcestat users``), served by ``forcestat serve`` on a free loopback port."""
     store = folder / "store.duckdb"
     shutil.copy(served_store, store)
     people = user_table(geography)
@@ -204,5 +202,11 @@ def server(served_store, framework_file, geography, tmp_path_factory):
         tokens[name] = r.output.strip().splitlines()[-1]
     srv = start_server(store, framework_file, folder / "state.sqlite", folder / "server.log")
     srv.tokens, srv.users = tokens, people
+    return srv
+
+
+@pytest.fixture(scope="session")
+def server(served_store, framework_file, geography, tmp_path_factory):
+    srv = make_server(served_store, framework_file, geography, tmp_path_factory.mktemp("server"))
     yield srv
     stop_server(srv)

@@ -37,7 +37,7 @@ from forcestat.web.auth import (
     Throttled,
     new_secret,
 )
-from forcestat.web.guard import BodyTooLarge, Guard, problem
+from forcestat.web.guard import BodyTooLarge, CsrfError, Guard, check_csrf, problem
 from forcestat.web.query import PUBLIC, Forbidden, NotFound, Principal
 from forcestat.web.snapshot import SnapshotHolder
 from forcestat.web.state import ServerState
@@ -120,6 +120,7 @@ def create_app(settings: Settings, report_maker: ReportMaker | None = None) -> F
         docs_url=None,  # Swagger UI needs inline scripts and a CDN: not with this CSP
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(check_csrf)],
     )
     app.state.auth = auth
     app.state.holder = holder
@@ -538,7 +539,18 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return problem(exc.status_code, None, str(exc.detail), request.url.path, exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route of the path; a path has one per method.
+            methods = {
+                m
+                for r in request.app.routes
+                if getattr(r, "path_regex", None) is not None
+                and r.path_regex.match(request.url.path)
+                for m in getattr(r, "methods", None) or ()
+            }
+            headers["Allow"] = ", ".join(sorted(methods))
+        return problem(exc.status_code, None, str(exc.detail), request.url.path, headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -575,6 +587,10 @@ def _error_handlers(app: FastAPI) -> None:
     async def not_found(request: Request, exc: NotFound) -> Response:
         audited(request, 404)
         return problem(404, "Not found", str(exc), request.url.path)
+
+    @app.exception_handler(CsrfError)
+    async def csrf_failed(request: Request, exc: CsrfError) -> Response:
+        return problem(403, "CSRF check failed", str(exc), request.url.path)
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, exc: BodyTooLarge) -> Response:

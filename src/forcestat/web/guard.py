@@ -12,6 +12,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from forcestat.web.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Auth, AuthError, same
@@ -83,35 +84,13 @@ class Guard:
             await send(message)
 
         receive = self._limited(receive)
-        form_token = None
-        kind = _header(scope, b"content-type").split(";")[0].strip().lower()
-        if (
-            scope["method"] not in SAFE_METHODS
-            and kind == "application/x-www-form-urlencoded"
-            and not _header(scope, CSRF_HEADER.encode())
-            and self._declared_size_ok(scope)
-        ):
-            # A plain HTML form cannot send a header: its token comes as a form field. The
-            # body (at most max_body bytes) is read here and handed on unchanged.
-            try:
-                body = await _read_all(receive)
-            except BodyTooLarge:
-                await problem(413, "Request too large", None, None)(scope, receive, send_secured)
-                return
-            fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
-            form_token = (fields.get("csrf_token") or [None])[0]
-            receive = _replay(body)
-        refused = self._check(scope, form_token)
+        refused = self._check(scope)
         if refused is not None:
             await refused(scope, receive, send_secured)
             return
         await self.app(scope, receive, send_secured)
 
-    def _declared_size_ok(self, scope) -> bool:
-        length = _header(scope, b"content-length")
-        return not length or (length.isdigit() and int(length) <= self.max_body)
-
-    def _check(self, scope, form_token: str | None = None) -> Response | None:
+    def _check(self, scope) -> Response | None:
         path = scope["path"]
         if len(scope.get("query_string", b"")) > self.max_query or len(path) > self.max_query:
             return problem(414, "URI too long", f"at most {self.max_query} bytes", None)
@@ -141,18 +120,6 @@ class Guard:
             found = self.auth.from_session(session.value)
             if found is not None:
                 state["principal"], state["csrf"] = found
-        if scope["method"] not in SAFE_METHODS and not bearer:
-            expected = state["csrf"]
-            if expected is None:
-                pre = cookies.get(CSRF_COOKIE)
-                expected = pre.value if pre is not None else None
-            if not same(headers.get(CSRF_HEADER) or form_token, expected):
-                return problem(
-                    403,
-                    "CSRF check failed",
-                    "send the X-CSRF-Token header given by GET /api/v1/session",
-                    path,
-                )
         return None
 
     def _limited(self, receive):
@@ -171,36 +138,26 @@ class Guard:
         return inner
 
 
-def _header(scope, name: bytes) -> str:
-    for k, v in scope["headers"]:
-        if k.lower() == name:
-            return v.decode("latin-1")
-    return ""
+async def check_csrf(request: Request) -> None:
+    """Every state-changing request without a bearer token carries the CSRF token: in the
+    X-CSRF-Token header, or (a plain HTML form cannot send headers) a ``csrf_token`` form
+    field. Signed in, the token is the session's; before, the ``forcestat_csrf`` cookie's. An
+    app-wide dependency: it runs on every route, after routing (an unknown method is a 405)."""
+    if request.method in SAFE_METHODS or request.headers.get("authorization"):
+        return
+    expected = getattr(request.state, "csrf", None) or request.cookies.get(CSRF_COOKIE)
+    given = request.headers.get(CSRF_HEADER)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not given and kind == "application/x-www-form-urlencoded":
+        body = await request.body()  # kept by the request for the endpoint
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+        given = (fields.get("csrf_token") or [None])[0]
+    if not same(given, expected):
+        raise CsrfError("send the X-CSRF-Token header given by GET /api/v1/session")
 
 
-async def _read_all(receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes):
-    sent = False
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
+class CsrfError(Exception):
+    """403: a state-changing request without the right CSRF token."""
 
 
 class BodyTooLarge(Exception):
