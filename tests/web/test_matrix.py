@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PERIOD
 
+from conftest import PERIOD
 from forcestat.store.schema import DISTRICT_BUCKETS
 
 ROLES = ("ana", "bob", "cara", "dev", None)
@@ -83,17 +83,25 @@ def test_unscoped_requests_return_only_the_roles_rows(server, geography, who):
     role's own units and the force are there (the filter is not vacuous)."""
     if who is None:
         with server.client() as c:
-            for path in ("/api/v1/results", "/api/v1/series/recorded_crime", "/api/v1/findings",
-                         "/api/v1/periods", "/api/v1/measures", f"/api/v1/reports/{PERIOD}.html"):
+            for path in (
+                "/api/v1/results",
+                "/api/v1/series/recorded_crime",
+                "/api/v1/findings",
+                "/api/v1/periods",
+                "/api/v1/measures",
+                f"/api/v1/reports/{PERIOD}.html",
+            ):
                 assert c.get(path).status_code == 401, path
         return
     allowed = allowed_units(server, geography, who)
     with server.client(who) as c:
         results = c.get("/api/v1/results", params={"period": PERIOD}).json()["rows"]
-        series = c.get(
-            "/api/v1/series/recorded_crime", params={"breakdown": "district"}
-        ).json()["rows"]
-        series += c.get("/api/v1/series/recorded_crime", params={"breakdown": "area"}).json()["rows"]
+        series = c.get("/api/v1/series/recorded_crime", params={"breakdown": "district"}).json()[
+            "rows"
+        ]
+        series += c.get("/api/v1/series/recorded_crime", params={"breakdown": "area"}).json()[
+            "rows"
+        ]
         findings = c.get("/api/v1/findings", params={"period": PERIOD}).json()["rows"]
         assert c.get("/api/v1/periods").json()["latest"] == PERIOD
         assert len(c.get("/api/v1/measures").json()["measures"]) == 7
@@ -112,8 +120,9 @@ def test_unscoped_requests_return_only_the_roles_rows(server, geography, who):
     mine = {u for _, u in allowed} if allowed is not None else names
     for f in findings:
         units = {(u["breakdown"], u["unit"]) for u in f["units"]}
-        assert all(b not in ("area", "district") or allowed is None or (b, u) in allowed
-                   for b, u in units), f
+        assert all(
+            b not in ("area", "district") or allowed is None or (b, u) in allowed for b, u in units
+        ), f
         text = f["text"]
         for own in sorted(mine, key=len, reverse=True):
             text = text.replace(own, " ")

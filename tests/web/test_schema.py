@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import make_server, stop_server
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import positive_data_acceptance
+
+from conftest import make_server, stop_server
 
 pytestmark = pytest.mark.slow
 
