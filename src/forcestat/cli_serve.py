@@ -337,8 +337,8 @@ def users_audit(
     limit: Annotated[int, typer.Option(help="The latest N entries.")] = 100,
     user: Annotated[str | None, typer.Option(help="Only this user's requests.")] = None,
 ) -> None:
-    """The audit log: every request that returned data (user, time, endpoint, parameters, rows
-    returned), oldest first."""
+    """The audit log: every request for data (time, user, role, endpoint, parameters, status,
+    rows returned), oldest first, tab-separated."""
     from .web.state import ServerState
 
     path = _state_path(store, state)
@@ -349,23 +349,22 @@ def users_audit(
         rows = st.audit_rows(limit=limit, user=user)
     finally:
         st.close()
-    t = Table(
-        "at", "user", "role", "unit", "address", "method", "endpoint", "params", "status", "rows"
+    # Tab-separated, one request a line: readable, and easy to filter or load elsewhere.
+    cols = (
+        "at",
+        "user",
+        "role",
+        "unit",
+        "address",
+        "method",
+        "endpoint",
+        "params",
+        "status",
+        "rows",
     )
+    print("\t".join(cols))
     for r in rows:
-        t.add_row(
-            r["at"],
-            r["user"] or "(public)",
-            r["role"],
-            r["unit"] or "",
-            r["address"] or "",
-            r["method"],
-            r["endpoint"],
-            r["params"],
-            str(r["status"]),
-            str(r["rows"]),
-        )
-    out.print(t)
+        print("\t".join("" if r[c] is None else str(r[c]) for c in cols))
 
 
 def register(app: typer.Typer) -> None:
