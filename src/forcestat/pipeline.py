@@ -358,12 +358,9 @@ def refresh(
     t = time.perf_counter()
     board = board.assign(edition="board", disclosure="", previous_disclosure="")
     rows = pd.concat([board, public.assign(edition="public")], ignore_index=True)
-    public_pairs = sorted(
-        {(str(a), str(b)) for a, b in zip(public["measure_id"], public["period_end"], strict=True)}
-    )
-    replace_results = None if plan is None else sorted(set(pairs) | set(public_pairs))
-    replace_statements = replace_results
-    replace_series = None if plan is None else [(m, "") for m in recomputed]
+    keys = ["edition", "measure_id", "period_end"]
+    replace_rows = None if plan is None else rows[keys].drop_duplicates()
+    replace_series = None if plan is None else pd.DataFrame({"measure_id": recomputed})
     all_periods = periods if plan is None else sorted(set(periods) | _served_periods(con, fw.hash))
     served.save(
         con,
@@ -379,9 +376,9 @@ def refresh(
             "measures_computed": len(recomputed),
         },
         replace={
-            "served_results": replace_results,
+            "served_results": replace_rows,
             "served_series": replace_series,
-            "served_statements": replace_statements,
+            "served_statements": replace_rows,
         },
     )
     seconds["write"] = time.perf_counter() - t

@@ -50,12 +50,12 @@ def save(
     frames: Mapping[str, pd.DataFrame],
     *,
     state: Mapping[str, Any],
-    replace: Mapping[str, Sequence[tuple[str, str]] | None],
+    replace: Mapping[str, pd.DataFrame | None],
 ) -> None:
     """Write ``frames`` (table name -> rows, each with the table's columns) in one transaction.
 
-    ``replace[table]``: the (measure_id, period_end) pairs whose old rows go first (None: all
-    the framework's rows; a pair's period "" stands for every period of the measure).
+    ``replace[table]``: key rows (any of the table's columns) whose matching old rows go first
+    (None: all the framework's rows; an empty frame: none).
     ``state``: the ``served_state`` row's fields besides the framework hash."""
     con.execute("BEGIN")
     try:
@@ -68,16 +68,15 @@ def save(
             try:
                 if not _exists(con, table):
                     con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _served_frame LIMIT 0')
-                pairs = replace.get(table)
-                if pairs is None:
+                keys = replace.get(table)
+                if keys is None:
                     con.execute(f'DELETE FROM "{table}" WHERE framework_hash = ?', [framework_hash])
-                elif pairs:
-                    keys = pd.DataFrame(list(pairs), columns=["measure_id", "period_end"])
+                elif len(keys):
                     con.register("_served_keys", keys)
+                    match = " AND ".join(f'k."{c}" = t."{c}"' for c in keys.columns)
                     con.execute(
                         f'DELETE FROM "{table}" t WHERE framework_hash = ? AND EXISTS ('
-                        "SELECT 1 FROM _served_keys k WHERE k.measure_id = t.measure_id "
-                        "AND (k.period_end = '' OR k.period_end = t.period_end))",
+                        f"SELECT 1 FROM _served_keys k WHERE {match})",
                         [framework_hash],
                     )
                     con.unregister("_served_keys")
