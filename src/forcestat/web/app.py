@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -404,7 +405,10 @@ def _session_router(auth: Auth, settings: Settings) -> APIRouter:
         creds = await _login_body(request)
         address = _address(request)
         try:
-            sid, csrf, who = auth.login(creds.username, creds.password, address)
+            # Argon2 takes tens of milliseconds of CPU: not on the event loop.
+            sid, csrf, who = await run_in_threadpool(
+                auth.login, creds.username, creds.password, address
+            )
         except AuthError:
             request.app.state.audit(request, Principal(creds.username, "unknown"), 401, 0)
             raise

@@ -199,18 +199,14 @@ def results(
     return _select(snap, sql, params)
 
 
-_COLUMNS: dict[tuple[int, str], list[str]] = {}
-
-
 def _columns(snap: Snapshot, table: str, drop: Sequence[str] = ()) -> str:
-    key = (id(snap), table)
-    if key not in _COLUMNS:
+    if table not in snap.columns:
         cur = snap.db.cursor()
         try:
-            _COLUMNS[key] = [r[0] for r in cur.execute(f'DESCRIBE "{table}"').fetchall()]
+            snap.columns[table] = [r[0] for r in cur.execute(f'DESCRIBE "{table}"').fetchall()]
         finally:
             cur.close()
-    return ", ".join(f'"{c}"' for c in _COLUMNS[key] if c not in drop)
+    return ", ".join(f'"{c}"' for c in snap.columns[table] if c not in drop)
 
 
 def series(

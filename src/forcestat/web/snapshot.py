@@ -46,6 +46,7 @@ class Snapshot:
     users: dict[str, users.User]
     tokens: dict[str, str]  # token sha256 -> user name
     measures: list[dict[str, Any]] = field(default_factory=list)  # the framework, for /measures
+    columns: dict[str, list[str]] = field(default_factory=dict)  # table -> columns (query.py)
 
 
 def _read(path: str, framework: Any) -> Snapshot:
