@@ -172,3 +172,22 @@ def test_reports(server, geography):
         assert r.status_code == 200
         assert r.content != html.encode()
         assert c.get("/api/v1/public/reports/1999-01.html").status_code == 404
+
+
+def test_public_series_hold_no_month_of_one_to_four_records(server, framework):
+    """The public edition withholds every chart with a month resting on 1-4 records (checked
+    here on the bases the Board edition serves); the Board edition has such charts, so the
+    check is not vacuous."""
+    small = public = 0
+    with server.client("ana") as board, server.client() as anyone:
+        for m in framework.measures:
+            for b in ("force", "area", "district"):
+                rows = board.get(f"/api/v1/series/{m.id}", params={"breakdown": b}).json()["rows"]
+                units = {r["unit"] for r in rows}
+                exposed = {r["unit"] for r in rows if r["base"] is not None and 1 <= r["base"] <= 4}
+                got = anyone.get(f"/api/v1/public/series/{m.id}", params={"breakdown": b})
+                shown = {r["unit"] for r in got.json()["rows"]}
+                assert shown == units - exposed, (m.id, b)
+                small += len(exposed)
+                public += len(shown)
+    assert small > 0 and public > 0
