@@ -314,27 +314,16 @@ def refresh(
         raise PipelineError("the store's data do not cover any month: no results")
     recomputed = sorted(set(results["measure_id"].astype(str)))
     periods = sorted(set(results["period_end"].astype(str)))
-    pairs = sorted(
-        {
-            (str(a), str(b))
-            for a, b in zip(results["measure_id"], results["period_end"], strict=True)
-        }
-    )
 
-    # The public edition is protected per period across every measure that has one, so the
-    # periods touched are re-protected whole (their other measures' rows come from the store).
+    # Disclosure control (engine.public) decides each measure, period and window on its own
+    # rows, so the public rows of what was recomputed are all that can change. Were it to
+    # protect across measures, the touched periods would have to be re-protected whole (the
+    # other measures' Board rows are in served_results).
     t = time.perf_counter()
     if progress:
         progress("applying disclosure control")
     board = results
-    if plan is not None and periods:
-        kept = served.read(con, "served_results", fw.hash, edition="board")
-        kept = kept[kept["period_end"].isin(periods)]
-        kept = kept[~kept.set_index(["measure_id", "period_end"]).index.isin(pairs)]
-        board_all = pd.concat([results, kept[results.columns]], ignore_index=True)
-    else:
-        board_all = results
-    public = _public_edition(board_all, fwa, areas)
+    public = _public_edition(results, fwa, areas)
     seconds["public"] = time.perf_counter() - t
 
     t = time.perf_counter()
