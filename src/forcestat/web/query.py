@@ -9,18 +9,20 @@ through these functions, which apply the caller's scope (docs/serve.md, "Roles")
 - ``public``: the public edition (disclosure control applied by ``engine.public`` at refresh),
   every unit, and no chart with a month resting on fewer records than the threshold.
 
-Values from a request only ever reach SQL as parameters.
+Requests filter in-memory partitions with array comparisons: a request's values never reach
+any SQL.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from forcestat.web.snapshot import Snapshot
+import numpy as np
+import pyarrow as pa
+
+from forcestat.web.snapshot import Part, Snapshot
 
 SUBUNITS = ("area", "district")
 RESULT_KEYS = ("measure_id", "breakdown", "unit", "period_end", "window")
@@ -107,35 +109,41 @@ def check_unit(snap: Snapshot, scope: Scope, unit: str | None, breakdown: str | 
 
 @dataclass
 class Table:
-    """Rows as columns and tuples, ready for any output format."""
+    """Rows ready for any output format: an Arrow table of exactly the served columns."""
 
-    columns: list[str]
-    rows: list[tuple]
+    table: pa.Table
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table.column_names)
 
     def records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+        return self.table.to_pylist()
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.table.num_rows
 
 
-def _scope_sql(scope: Scope) -> tuple[str, list[Any]]:
-    if scope.units is None:
-        return "TRUE", []
-    return (
-        "(breakdown NOT IN ('area', 'district') OR list_contains(?, breakdown || chr(31) || unit))",
-        [scope.keys()],
-    )
+EMPTY = Table(pa.table({}))
 
 
-def _select(snap: Snapshot, sql: str, params: Sequence[Any]) -> Table:
-    cur = snap.db.cursor()
-    try:
-        res = cur.execute(sql, list(params))
-        cols = [d[0] for d in res.description]
-        return Table(cols, res.fetchall())
-    finally:
-        cur.close()
+def _mask(part: Part, scope: Scope, **equal: str | None) -> np.ndarray:
+    """Rows of a partition whose key columns equal the values given (None: any), in the scope:
+    force-level rows always, areas and districts only those the scope reaches."""
+    mask = np.ones(part.table.num_rows, dtype=bool)
+    for col, value in equal.items():
+        if value is not None:
+            mask &= part.keys[col] == value
+    if scope.units is not None:
+        sub = np.isin(part.keys["breakdown"], SUBUNITS)
+        mask &= ~sub | np.isin(part.keys["_key"], scope.keys())
+    return mask
+
+
+def _take(part: Part, mask: np.ndarray) -> Table:
+    if mask.all():
+        return Table(part.table)
+    return Table(part.table.take(np.flatnonzero(mask)))
 
 
 def periods(snap: Snapshot, scope: Scope) -> list[str]:
@@ -156,6 +164,13 @@ def _known_measure(snap: Snapshot, measure: str | None) -> None:
         raise NotFound(f"no measure {measure!r} in the framework")
 
 
+def _period(snap: Snapshot, scope: Scope, period: str | None, what: str) -> str | None:
+    period = period or latest_period(snap, scope)
+    if period is not None and (scope.edition, period) not in snap.results:
+        raise NotFound(f"no {what} for period {period}")
+    return period
+
+
 def results(
     snap: Snapshot,
     scope: Scope,
@@ -169,44 +184,12 @@ def results(
     """``measure_results`` rows of one period (default: the latest), filtered, in scope."""
     _known_measure(snap, measure)
     check_unit(snap, scope, unit, breakdown)
-    period = period or latest_period(snap, scope)
-    if period is not None and period not in snap.periods.get(scope.edition, []):
-        raise NotFound(f"no results for period {period}")
-    where, params = ["edition = ?", "period_end = ?"], [scope.edition, period]
-    for col, value in (
-        ("measure_id", measure),
-        ("breakdown", breakdown),
-        ("unit", unit),
-        ("window", window),
-    ):
-        if value is not None:
-            where.append(f'"{col}" = ?')
-            params.append(value)
-    clause, extra = _scope_sql(scope)
-    where.append(clause)
-    params += extra
-    cols = _columns(
-        snap,
-        "results",
-        drop=("edition",)
-        if scope.edition == "public"
-        else ("edition", "disclosure", "previous_disclosure"),
-    )
-    sql = (
-        f"SELECT {cols} FROM results WHERE {' AND '.join(where)} "
-        'ORDER BY measure_id, breakdown, unit, "window"'
-    )
-    return _select(snap, sql, params)
-
-
-def _columns(snap: Snapshot, table: str, drop: Sequence[str] = ()) -> str:
-    if table not in snap.columns:
-        cur = snap.db.cursor()
-        try:
-            snap.columns[table] = [r[0] for r in cur.execute(f'DESCRIBE "{table}"').fetchall()]
-        finally:
-            cur.close()
-    return ", ".join(f'"{c}"' for c in snap.columns[table] if c not in drop)
+    period = _period(snap, scope, period, "results")
+    part = snap.results.get((scope.edition, period or ""))
+    if part is None:
+        return EMPTY
+    mask = _mask(part, scope, measure_id=measure, breakdown=breakdown, unit=unit, window=window)
+    return _take(part, mask)
 
 
 def series(
@@ -222,23 +205,15 @@ def series(
     chart with a month on fewer records than the disclosure threshold."""
     _known_measure(snap, measure)
     check_unit(snap, scope, unit, breakdown)
-    where, params = ["measure_id = ?"], [measure]
     if breakdown is None and unit is None:
         breakdown = "force"
-    if breakdown is not None:
-        where.append("breakdown = ?")
-        params.append(breakdown)
-    if unit is not None:
-        where.append("unit = ?")
-        params.append(unit)
+    part = snap.series.get((measure,))
+    if part is None:
+        return EMPTY
+    mask = _mask(part, scope, breakdown=breakdown, unit=unit)
     if not scope.charts_small_numbers:
-        where.append("NOT disclosive")
-    clause, extra = _scope_sql(scope)
-    where.append(clause)
-    params += extra
-    cols = _columns(snap, "series", drop=("disclosive",))
-    sql = f"SELECT {cols} FROM series WHERE {' AND '.join(where)} ORDER BY breakdown, unit, month"
-    return _select(snap, sql, params)
+        mask &= ~part.keys["disclosive"].astype(bool)
+    return _take(part, mask)
 
 
 def findings(
@@ -248,29 +223,18 @@ def findings(
     speaks of. A commander gets only statements all of whose units are in scope (and that name
     no other area or district); a statement naming no unit is left out for them."""
     _known_measure(snap, measure)
-    period = period or latest_period(snap, scope)
-    if period is not None and period not in snap.periods.get(scope.edition, []):
-        raise NotFound(f"no findings for period {period}")
-    where, params = ["edition = ?", "period_end = ?"], [scope.edition, period]
-    if measure is not None:
-        where.append("measure_id = ?")
-        params.append(measure)
-    sql = (
-        "SELECT measure_id, period_end, seq, role, text, verdict, units FROM statements "
-        f"WHERE {' AND '.join(where)} ORDER BY measure_id, seq"
-    )
-    got = _select(snap, sql, params)
-    out = []
-    others = _other_names(snap, scope)
-    for row in got.rows:
-        units = [tuple(u) for u in json.loads(row[6] or "[]")]
-        if scope.units is not None:
-            if not units or not all(scope.allows(b, u) for b, u in units):
-                continue
-            if others is not None and others.search(_without(row[4], scope)):
-                continue
-        out.append((*row[:6], [{"breakdown": b, "unit": u} for b, u in units]))
-    return Table(got.columns, out)
+    period = _period(snap, scope, period, "findings")
+    part = snap.statements.get((scope.edition, period or ""))
+    if part is None:
+        return EMPTY
+    mask = _mask(part, Scope(scope.edition), measure_id=measure)
+    if scope.units is not None:
+        others = _other_names(snap, scope)
+        for i in np.flatnonzero(mask):
+            units, text = part.keys["units"][i], part.keys["text"][i]
+            ok = bool(units) and all(scope.allows(u["breakdown"], u["unit"]) for u in units)
+            mask[i] = ok and (others is None or not others.search(_without(text, scope)))
+    return _take(part, mask)
 
 
 def _other_names(snap: Snapshot, scope: Scope) -> re.Pattern | None:

@@ -1,7 +1,9 @@
 """What the server serves, read from the store into memory: the served rows of one framework,
 the geography, the users and their token hashes.
 
-The server holds no connection to the store while it runs (a DuckDB file takes one writer
+Requests filter small in-memory partitions (a period's rows of an edition, a measure's
+series), not a database: no query is planned per request. The server holds no connection to
+the store while it runs (a DuckDB file takes one writer
 process, and loads and refreshes must go on while the server serves). It reads the store once
 at start, then whenever the file changes (checked every ``poll`` seconds by its size and
 modification time), with a short read-only connection; while the store is locked by a load the
@@ -21,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from forcestat.store import served, users
 
@@ -33,20 +37,65 @@ class NotRefreshed(LookupError):
 
 
 @dataclass
-class Snapshot:
-    """The served rows in an in-memory DuckDB database (tables ``results``, ``series``,
-    ``statements``), and what goes with them."""
+class Part:
+    """Rows served together (one edition's period, one measure's series): an Arrow table of
+    exactly the served columns, and key columns as arrays for quick filtering."""
 
-    db: Any  # duckdb connection to an in-memory database; use db.cursor() per thread
+    table: pa.Table
+    keys: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, keys: tuple[str, ...], drop: tuple[str, ...] = ()) -> Part:
+        frame = frame.reset_index(drop=True)
+        arrays = {k: frame[k].astype(object).to_numpy() for k in keys if k in frame.columns}
+        if "breakdown" in arrays and "unit" in arrays:
+            arrays["_key"] = np.array(
+                [f"{b}\x1f{u}" for b, u in zip(arrays["breakdown"], arrays["unit"], strict=True)],
+                dtype=object,
+            )
+        kept = frame.drop(columns=[c for c in drop if c in frame.columns])
+        # NaN becomes null on the way (Arrow's reading of pandas): JSON has no NaN.
+        return cls(pa.Table.from_pandas(kept, preserve_index=False), arrays)
+
+
+def _parts(
+    frame: pd.DataFrame, by: list[str], keys: tuple[str, ...], drop_of: Callable[[tuple], tuple]
+) -> dict[tuple, Part]:
+    if frame.empty:
+        return {}
+    out = {}
+    for key, at in frame.groupby(by, sort=True, observed=True).indices.items():
+        key = key if isinstance(key, tuple) else (key,)
+        out[tuple(str(k) for k in key)] = Part.of(frame.iloc[at], keys, drop_of(key))
+    return out
+
+
+@dataclass
+class Snapshot:
+    """The served rows in memory, partitioned the way requests read them: results and findings
+    by (edition, period), series by measure."""
+
     framework_hash: str
     snapshot: str
     refreshed_at: str
-    periods: dict[str, list[str]]  # edition -> periods with results
+    results: dict[tuple, Part]  # (edition, period) -> rows
+    series: dict[tuple, Part]  # (measure_id,) -> rows
+    statements: dict[tuple, Part]  # (edition, period) -> rows
     areas: dict[str, str]  # district -> area
     users: dict[str, users.User]
     tokens: dict[str, str]  # token sha256 -> user name
     measures: list[dict[str, Any]] = field(default_factory=list)  # the framework, for /measures
-    columns: dict[str, list[str]] = field(default_factory=dict)  # table -> columns (query.py)
+
+    @property
+    def periods(self) -> dict[str, list[str]]:
+        """edition -> the periods with results."""
+        out: dict[str, list[str]] = {}
+        for edition, period in sorted(self.results):
+            out.setdefault(edition, []).append(period)
+        return out
+
+
+RESULT_KEYS = ("measure_id", "breakdown", "unit", "window")
 
 
 def _read(path: str, framework: Any) -> Snapshot:
@@ -60,37 +109,48 @@ def _read(path: str, framework: Any) -> Snapshot:
                 f"{path}: no served rows for framework {framework.hash}: "
                 "run `forcestat refresh --store ...` first"
             )
-        frames = {
-            "results": served.read(con, "served_results", framework.hash),
-            "series": served.read(con, "served_series", framework.hash),
-            "statements": served.read(con, "served_statements", framework.hash),
-        }
-        geo = con.execute("SELECT district, area FROM geography").fetchall()
+        results = served.read(con, "served_results", framework.hash)
+        series = served.read(con, "served_series", framework.hash)
+        statements = served.read(con, "served_statements", framework.hash)
+        geo = con.execute("SELECT district, area, force FROM geography").fetchall()
         people = users.all_users(con)
         tokens = users.tokens(con)
     finally:
         con.close()
-    db = duckdb.connect(":memory:")
-    for name, frame in frames.items():
-        db.register("_frame", frame)
-        db.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
-        db.unregister("_frame")
-    db.execute("CREATE INDEX results_key ON results (edition, period_end, measure_id)")
-    periods: dict[str, list[str]] = {}
-    for edition, period in db.execute(
-        "SELECT DISTINCT edition, period_end FROM results ORDER BY 1, 2"
-    ).fetchall():
-        periods.setdefault(edition, []).append(period)
+    # The Board edition has no disclosure decisions to show.
+    board_drop = ("disclosure", "previous_disclosure")
+    results = results.sort_values(["measure_id", "breakdown", "unit", "window"], kind="stable")
+    series = series.sort_values(["breakdown", "unit", "month"], kind="stable")
+    statements = statements.sort_values(["measure_id", "seq"], kind="stable")
+    statements["units"] = [
+        [{"breakdown": b, "unit": u} for b, u in json.loads(x or "[]")] for x in statements["units"]
+    ]
+    forces = {f for _, _, f in geo}
+    # Area labels as measure_results names them: "North", or "Force / North" with several forces.
+    label = (lambda a, f: a) if len(forces) <= 1 else (lambda a, f: f"{f} / {a}")
     return Snapshot(
-        db=db,
         framework_hash=framework.hash,
         snapshot=str(st["snapshot"]),
         refreshed_at=str(st["refreshed_at"]),
-        periods=periods,
-        areas={str(d): str(a) for d, a in geo},
+        results=_parts(
+            results,
+            ["edition", "period_end"],
+            RESULT_KEYS,
+            lambda k: ("edition", *board_drop) if k[0] == "board" else ("edition",),
+        ),
+        series=_parts(
+            series, ["measure_id"], ("breakdown", "unit", "disclosive"), lambda k: ("disclosive",)
+        ),
+        statements=_parts(
+            statements,
+            ["edition", "period_end"],
+            ("measure_id", "units", "text"),
+            lambda k: ("edition",),
+        ),
+        areas={str(d): label(str(a), str(f)) for d, a, f in geo},
         users={u.name: u for u in people},
         tokens=tokens,
-        measures=describe_measures(framework, frames["results"]),
+        measures=describe_measures(framework, results),
     )
 
 
@@ -99,9 +159,9 @@ def describe_measures(framework: Any, results: pd.DataFrame) -> list[dict[str, A
     (a measure the data cannot support has none)."""
     have = set(results["measure_id"].astype(str)) if len(results) else set()
     priority: dict[str, list[str]] = {}
-    for pa in getattr(framework, "priority_areas", ()):
-        for mid in pa.measures:
-            priority.setdefault(mid, []).append(pa.id)
+    for area in getattr(framework, "priority_areas", ()):
+        for mid in area.measures:
+            priority.setdefault(mid, []).append(area.id)
     out = []
     for m in framework.measures:
         out.append(
