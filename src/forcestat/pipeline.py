@@ -363,6 +363,7 @@ def refresh(
             "seconds": time.perf_counter() - t0,
             "periods_computed": len(periods),
             "measures_computed": len(recomputed),
+            "measures": ids,
         },
         replace={
             "served_results": replace_rows,
@@ -415,8 +416,7 @@ def _incremental_plan(
     tables = {table for _, table, _ in new}
     if tables & set(_SHARED_TABLES):
         return None, f"a load into {', '.join(sorted(tables & set(_SHARED_TABLES)))}"
-    stored = set(served.read(con, "served_results", fw.hash, edition="board")["measure_id"])
-    if stored - {m.id for m in fw.measures}:
+    if set(prev["measures"]) != {m.id for m in fw.measures}:
         return None, "the measures the data support changed"
     touched: dict[str, tuple[str, str]] = {}
     for table in sorted(tables):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from web_helpers import PERIOD
 
-from conftest import PERIOD
 from forcestat.store.schema import DISTRICT_BUCKETS
 
 ROLES = ("ana", "bob", "cara", "dev", None)

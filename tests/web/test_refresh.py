@@ -10,8 +10,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from web_helpers import PERIOD, cli
 
-from conftest import PERIOD, cli
 from forcestat import pipeline
 from forcestat.store import served
 

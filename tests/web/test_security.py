@@ -13,8 +13,7 @@ import time
 import httpx
 import pyarrow.parquet as pq
 import pytest
-
-from conftest import PASSWORD, PERIOD, cli, make_server, stop_server
+from web_helpers import PASSWORD, PERIOD, cli, make_server, stop_server
 
 
 @pytest.fixture(scope="module")

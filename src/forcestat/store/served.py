@@ -30,7 +30,7 @@ TABLES = ("served_results", "served_series", "served_statements")
 STATE_SQL = """CREATE TABLE IF NOT EXISTS served_state (
     framework_hash VARCHAR PRIMARY KEY, snapshot VARCHAR, load_ids VARCHAR,
     first_period VARCHAR, last_period VARCHAR, refreshed_at TIMESTAMP, seconds DOUBLE,
-    periods_computed INTEGER, measures_computed INTEGER)"""
+    periods_computed INTEGER, measures_computed INTEGER, measures VARCHAR)"""
 
 
 class ServedError(LookupError):
@@ -56,7 +56,8 @@ def save(
 
     ``replace[table]``: key rows (any of the table's columns) whose matching old rows go first
     (None: all the framework's rows; an empty frame: none).
-    ``state``: the ``served_state`` row's fields besides the framework hash."""
+    ``state``: the ``served_state`` row's fields besides the framework hash (``measures``: the
+    measures the data supported)."""
     con.execute("BEGIN")
     try:
         con.execute(STATE_SQL)
@@ -86,7 +87,7 @@ def save(
                 con.unregister("_served_frame")
         con.execute("DELETE FROM served_state WHERE framework_hash = ?", [framework_hash])
         con.execute(
-            "INSERT INTO served_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO served_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 framework_hash,
                 state["snapshot"],
@@ -97,6 +98,7 @@ def save(
                 float(state.get("seconds", 0.0)),
                 int(state.get("periods_computed", 0)),
                 int(state.get("measures_computed", 0)),
+                json.dumps(sorted(state.get("measures", ()))),
             ],
         )
         con.execute("COMMIT")
@@ -115,6 +117,7 @@ def state(con: Any, framework_hash: str) -> dict[str, Any] | None:
         return None
     out = dict(zip([d[0] for d in cur.description], row, strict=True))
     out["load_ids"] = json.loads(out["load_ids"] or "[]")
+    out["measures"] = json.loads(out.get("measures") or "[]")
     return out
 
 

@@ -9,8 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import positive_data_acceptance
-
-from conftest import make_server, stop_server
+from web_helpers import make_server, stop_server
 
 pytestmark = pytest.mark.slow
 
