@@ -1,7 +1,7 @@
 """What every request passes before an endpoint, and every response on its way out: request
-size limits, who is asking (bearer token or session cookie), CSRF on state-changing requests,
-and the security headers (docs/serve.md, "Security"). A plain ASGI middleware: it runs on
-every route, the pages to come included, with nothing to remember per endpoint."""
+size limits, who is asking (bearer token or session cookie) and the security headers, in a
+plain ASGI middleware that runs on every route, the pages to come included; and the CSRF check
+(``check_csrf``), an app-wide dependency that runs after routing (docs/serve.md, "Security")."""
 
 from __future__ import annotations
 
