@@ -582,5 +582,10 @@ def _read_store(url: str):
     return open_store(url)
 
 
+# serve, refresh and users live in their own module (docs/serve.md).
+from .cli_serve import register as _register_serving  # noqa: E402
+
+_register_serving(app)
+
 if __name__ == "__main__":
     app()
