@@ -57,6 +57,9 @@ class Pass:
     # A lagged pass: the extract's month, the latest month of any outcome in the table (set by
     # ``set_extracts``; without it, the latest in the pass's own rows).
     extract: int | None = None
+    # A median pass: its values were binned down to the measure's resolution (continuous
+    # values), rather than being whole numbers at a resolution of 1 (their own bins).
+    binned: bool = False
 
     @property
     def name(self) -> str:
@@ -369,7 +372,7 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         # without COALESCE(..., FALSE) around it DuckDB can push it into its scan (the 101
         # calls' wait histogram: about a third faster).
         rows = t if m.filter_expr is None else t.filter(c(m.filter_expr))
-        if raw.type().is_integer() and m.bin_width == 1:
+        if _exact_bins(raw, m):
             binned = raw.cast("int64").name(BIN)  # whole numbers at a resolution of 1
         else:
             binned = (v / m.bin_width).floor().cast("int64").name(BIN)
@@ -496,6 +499,20 @@ def threads(backend: Any, n: int | None) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET threads = {before}")
+
+
+def _exact_bins(raw: ir.Value, m: Measure) -> bool:
+    return raw.type().is_integer() and m.bin_width == 1
+
+
+def mark_binned(passes: Sequence[Pass], backend: Any) -> None:
+    """Set ``Pass.binned`` on the median passes, from the type of the measure's value on this
+    backend (before the passes go to the workers that read it)."""
+    for p in passes:
+        if p.kind == "median":
+            m = p.measures[0]
+            raw = Compiler(table(backend, p.table), backend, _tables_of(backend))(m.value_expr)
+            p.binned = not _exact_bins(raw, m)
 
 
 def run(p: Pass, backend: Any) -> pd.DataFrame:

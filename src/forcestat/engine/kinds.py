@@ -440,8 +440,10 @@ class ProportionStats(KindStats):
 
 
 class MedianStats(KindStats):
-    """Medians: exact from the merged monthly histograms; distribution-free order-statistic
-    interval; Mood's median test against the pooled benchmark; XmR of monthly medians."""
+    """Medians: exact from the merged monthly histograms (values binned down to the measure's
+    resolution: read within their bin, ``intervals.medians_of_histograms``); distribution-free
+    order-statistic interval; Mood's median test against the pooled benchmark; XmR of monthly
+    medians."""
 
     def __init__(self, m: Measure, units: Units, settings: Settings):
         super().__init__(m, units, settings)
@@ -460,7 +462,7 @@ class MedianStats(KindStats):
         n = float(counts.sum())
         if n == 0:
             return Point(None, None, None, 0.0, None, None, 0.0, False)
-        med = intervals.median_from_histogram(values, counts)
+        med = intervals.medians_of_histograms(values, counts[None, :], self.units.bin_width)[0]
         lo, hi = intervals.median_interval_from_histogram(values, counts, self.level)
         return Point(_num(med), None, None, n, _num(lo), _num(hi), n, self.small(n))
 
@@ -477,8 +479,9 @@ class MedianStats(KindStats):
             return [(None, None, None)] * len(items)
         cur = np.array([c for c, _, _ in items], dtype=np.int64)
         bench = np.array([b for _, b, _ in items], dtype=np.int64)
-        m1 = intervals.medians_of_histograms(values, cur)
-        m2 = intervals.medians_of_histograms(values, bench)
+        width = self.units.bin_width
+        m1 = intervals.medians_of_histograms(values, cur, width)
+        m2 = intervals.medians_of_histograms(values, bench, width)
         ps = comparisons.median_tests_on_grid(values, cur, bench)
         n1, n2 = cur.sum(axis=1), bench.sum(axis=1)
         out: list[tuple] = []
@@ -495,7 +498,7 @@ class MedianStats(KindStats):
     def monthly_median(self, u: int) -> np.ndarray:
         if u not in self._monthly:
             values, counts = self.units.hist[u]
-            self._monthly[u] = intervals.medians_of_histograms(values, counts)
+            self._monthly[u] = intervals.medians_of_histograms(values, counts, self.units.bin_width)
         return self._monthly[u]
 
     def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:

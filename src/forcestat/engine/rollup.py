@@ -123,6 +123,9 @@ class Units:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     # Medians: per unit, (bin values, [month, bin] counts); daily means: per unit arrays.
     hist: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    # Medians of values binned down: each bin's width (its values are the lower edges), so
+    # that medians are read within their bin rather than at its edge; None: exact values.
+    bin_width: float | None = None
     population: np.ndarray | None = None
     # Cohort outcome rates: [unit, month, lag] numerator counts by months from recording to
     # outcome (the last lag holds LAG_CAP and later), and the extract's month: the latest month
@@ -286,6 +289,7 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
             e = p.lagged.extract
             units.extract = e if e is not None else _extract_month(p.lagged)
     elif p.kind == "median":
+        units.bin_width = m.bin_width if p.binned else None
         # Per unit, its own bins: the (unit, bin) pairs present, sorted by unit then bin, and a
         # [month, pair] count array whose columns split into the units' histograms.
         bins = column(BIN, np.int64)

@@ -139,6 +139,7 @@ def compute(
         chosen = [m for m in chosen if m.id not in timings.skipped]
     columns_of = cube.table_columns(backend, _tables(chosen))
     passes, route = cube.plan(chosen, columns_of)
+    cube.mark_binned(passes, backend)
     geo = Geography.load(backend)
     # Passes grouped by table, the table with the most measures first: a table's measures are
     # evaluated as soon as its passes are in (in worker processes, while the next table is

@@ -149,6 +149,7 @@ def monthly_series(
     # Only the passes the asked-for breakdowns need (charts rarely want offence groups).
     only = {m.id: list(breakdowns) for m in chosen}
     passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)), only=only)
+    cube.mark_binned(passes, backend)
     for p in passes:
         cube.run(p, backend)
     cube.set_extracts(passes, backend)

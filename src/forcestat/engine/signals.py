@@ -172,6 +172,7 @@ def signals_all(
                 exposure=ex,
                 slope_sign=slope_signs[i],
                 rho=r,
+                reversal=s.trend_reversal,
             )
         out.append(Reading(icon, direction, assured))
     return out

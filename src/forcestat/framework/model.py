@@ -83,6 +83,9 @@ class SpcSettings(_Strict):
     halt_points: int = Field(7, ge=1)
     halt_window: int = Field(24, ge=12)
     halt_alpha: float = Field(0.01, gt=0, lt=1)
+    # "Trending" only while the series still moves that way: not when each of the last
+    # trend_reversal months moved against it (0: off).
+    trend_reversal: int = Field(3, ge=0)
     # Months ("YYYY-MM") left out of the limits' calculation but still charted and tested
     # (e.g. a month of recording outage).
     exclude: list[str] = Field(default_factory=list)

@@ -31,6 +31,7 @@ __all__ = [
     "poisson_glm",
     "poisson_slope",
     "poisson_slopes",
+    "reversing",
     "seasonal_exposure",
     "trend",
     "trend_halted",
@@ -469,6 +470,7 @@ def trend(
     exposure: Sequence[float] | np.ndarray | None = None,
     slope_sign: int | None = None,
     rho: float | None = None,
+    reversal: int = 3,
 ) -> str:
     """ "upwards", "downwards" or "none" for the latest point of a monthly series.
 
@@ -481,6 +483,9 @@ def trend(
        given), Mann-Kendall for the other kinds (rates, medians, means, proportions).
        ``slope_sign``: that test's sign if the caller has it already (``slope_signs`` of many
        series at once). ``rho``: a lag-1 autocorrelation the Mann-Kendall test allows for.
+    3. A series is "trending" only while its latest points still move that way: when each of
+       the last ``reversal`` points moved against the trend (26, 16, 10, 0 after a rise), the
+       reading is "none" (0 turns the rule off).
     """
     y, spc, exp_ = _prepare(values, kind, spc, exposure)
     n = y.size
@@ -491,7 +496,19 @@ def trend(
             ex = None if exp_ is None else exp_[n - w :]
             slope_sign = _slope_sign(y[n - w :], kind, alpha, ex, rho)
         sign = slope_sign
+    if sign and reversing(y, sign, reversal):
+        return "none"
     return {1: "upwards", -1: "downwards"}.get(sign, "none")
+
+
+def reversing(y: Sequence[float] | np.ndarray, sign: int, points: int = 3) -> bool:
+    """Each of the last ``points`` values moved against ``sign`` (1 up, -1 down) from the one
+    before it (missing values break the run)."""
+    v = np.asarray(y, dtype=float)
+    if points < 1 or v.size < points + 1:
+        return False
+    steps = np.diff(v[-(points + 1) :])
+    return bool(np.all(np.isfinite(steps)) and np.all(steps * sign < 0))
 
 
 def trend_halted(

@@ -25,6 +25,8 @@ from typing import Any
 
 import pandas as pd
 
+from .sqltext import q
+
 TABLES = ("served_results", "served_series", "served_statements")
 
 STATE_SQL = """CREATE TABLE IF NOT EXISTS served_state (
@@ -68,21 +70,23 @@ def save(
             con.register("_served_frame", frame)
             try:
                 if not _exists(con, table):
-                    con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _served_frame LIMIT 0')
+                    con.execute(f"CREATE TABLE {q(table)} AS SELECT * FROM _served_frame LIMIT 0")
                 keys = replace.get(table)
                 if keys is None:
-                    con.execute(f'DELETE FROM "{table}" WHERE framework_hash = ?', [framework_hash])
+                    con.execute(
+                        f"DELETE FROM {q(table)} WHERE framework_hash = ?", [framework_hash]
+                    )
                 elif len(keys):
                     con.register("_served_keys", keys)
                     match = " AND ".join(f'k."{c}" = t."{c}"' for c in keys.columns)
                     con.execute(
-                        f'DELETE FROM "{table}" t WHERE framework_hash = ? AND EXISTS ('
+                        f"DELETE FROM {q(table)} t WHERE framework_hash = ? AND EXISTS ("
                         f"SELECT 1 FROM _served_keys k WHERE {match})",
                         [framework_hash],
                     )
                     con.unregister("_served_keys")
                 if len(frame):
-                    con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _served_frame')
+                    con.execute(f"INSERT INTO {q(table)} BY NAME SELECT * FROM _served_frame")
             finally:
                 con.unregister("_served_frame")
         con.execute("DELETE FROM served_state WHERE framework_hash = ?", [framework_hash])
@@ -128,7 +132,7 @@ def read(con: Any, table: str, framework_hash: str, **equal: str) -> pd.DataFram
         raise ValueError(f"{table}: not a served table")
     if not _exists(con, table):
         raise ServedError(f"the store has no {table}: run `forcestat refresh` first")
-    cols = [r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()]
+    cols = [r[0] for r in con.execute(f"DESCRIBE {q(table)}").fetchall()]
     where, params = ["framework_hash = ?"], [framework_hash]
     for name, value in equal.items():
         if name not in cols:
@@ -136,7 +140,7 @@ def read(con: Any, table: str, framework_hash: str, **equal: str) -> pd.DataFram
         where.append(f'"{name}" = ?')
         params.append(value)
     keep = ", ".join(f'"{c}"' for c in cols if c != "framework_hash")
-    sql = f'SELECT {keep} FROM "{table}" WHERE {" AND ".join(where)}'
+    sql = f"SELECT {keep} FROM {q(table)} WHERE {' AND '.join(where)}"
     return con.execute(sql, params).df()
 
 
@@ -159,17 +163,17 @@ def months_loaded(
     schema's (checked against the table), values go as parameters."""
     if not loads or not _exists(con, table):
         return None
-    have = {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
+    have = {r[0] for r in con.execute(f"DESCRIBE {q(table)}").fetchall()}
     cols = [c for c in columns if c in have]
     if not cols or "load_id" not in have:
         return None
     ids = pd.DataFrame({"load_id": list(loads)})
     con.register("_served_loads", ids)
     try:
-        lo = ", ".join(f'min("{c}")' for c in cols)
-        hi = ", ".join(f'max("{c}")' for c in cols)
+        lo = ", ".join(f"min({q(c)})" for c in cols)
+        hi = ", ".join(f"max({q(c)})" for c in cols)
         row = con.execute(
-            f'SELECT least({lo}), greatest({hi}) FROM "{table}" '
+            f"SELECT least({lo}), greatest({hi}) FROM {q(table)} "
             "WHERE load_id IN (SELECT load_id FROM _served_loads)"
         ).fetchone()
     finally:

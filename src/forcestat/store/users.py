@@ -89,9 +89,7 @@ def add_token(con: Any, name: str, token_sha256: str) -> None:
     ensure(con)
     if not con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
         raise UserError(f"no user {name!r}")
-    con.execute(
-        "INSERT INTO user_tokens VALUES (?, ?, ?)", [token_sha256, name, datetime.now()]
-    )
+    con.execute("INSERT INTO user_tokens VALUES (?, ?, ?)", [token_sha256, name, datetime.now()])
 
 
 def tokens(con: Any) -> dict[str, str]:
