@@ -887,6 +887,15 @@ class _Builder:
                 items += self._commentary(f"objective-{o.id}")
                 if o.kpq_matrix and self.fw.kpqs:
                     items.append(self.kpq_table())
+                if o.unavailable and not o.measures:
+                    k = len(o.unavailable)
+                    items.append(
+                        Paragraph(
+                            f"No figures: {'its measure' if k == 1 else f'its {k} measures'} "
+                            "cannot be reported from the data in this store (the last section "
+                            "says why)."
+                        )
+                    )
                 for mid in o.measures:
                     m = self.fw.measure(mid)
                     if self.homes[mid] == ("objective", o.id) and mid not in self.blocked:

@@ -66,7 +66,8 @@ def _para(doc, text: str = "", style: str | None = None, italic: bool = False, c
 
 def _icon(paragraph, icon: str, letter: str) -> None:
     run = paragraph.add_run()
-    run.add_picture(io.BytesIO(charts.icon_png(icon or "none", letter or "")), width=Cm(0.32))
+    pic = run.add_picture(io.BytesIO(charts.icon_png(icon or "none", letter or "")), width=Cm(0.32))
+    _alt_text(pic, charts.ICON_LABELS.get(icon or "none", icon or "none"))
     paragraph.add_run(" ")
 
 
