@@ -47,11 +47,12 @@ ACRONYMS = {
 
 
 def unit_label(unit: str) -> str:
-    """A unit as a table names it: data codes ('concern_for_safety', 'asb') read as words
-    ('Concern for safety', 'ASB'); names are kept as they are."""
-    if not unit or not all(c.islower() or c.isdigit() or c == "_" for c in unit):
+    """A unit as a table names it: data codes and lower-case labels ('concern_for_safety',
+    'asb', 'violent crime') read as words ('Concern for safety', 'ASB', 'Violent crime'); names
+    are kept as they are."""
+    if not unit or not all(c.islower() or c.isdigit() or c in "_ " for c in unit):
         return unit
-    words = [ACRONYMS.get(w, w) for w in unit.split("_") if w]
+    words = [ACRONYMS.get(w, w) for w in unit.replace("_", " ").split() if w]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 
