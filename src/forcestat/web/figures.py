@@ -179,7 +179,7 @@ def district_map(mv: MapValues) -> Figure:
     fig = maps.choropleth(
         mv.values,
         title=mv.title,
-        legend_title=mv.title,
+        legend_title=mv.legend,
         fmt=mv.fmt,
         hidden=mv.hidden,
         key=f"map-{mv.metric}",

@@ -74,7 +74,10 @@ class Ctx:
     def key(self) -> tuple:
         """What a cached view depends on besides its own arguments."""
         return (
-            self.snap.snapshot, self.snap.refreshed_at, self.scope.edition, tuple(self.scope.keys())
+            self.snap.snapshot,
+            self.snap.refreshed_at,
+            self.scope.edition,
+            tuple(self.scope.keys()),
         )
 
 
@@ -343,6 +346,7 @@ def router(pages: Pages, public: bool) -> APIRouter:
             chart_unit=chart_unit,
             theme_title=pages.measures.theme_title,
             chart_breakdown=s.breakdown if s else None,
+            places=set(c.snap.areas) | set(c.snap.areas.values()),
         )
 
     @r.get(P + "/measures/{measure_id}/preview")

@@ -179,7 +179,7 @@ class Measures:
 
 
 def _measure_row(
-    ms: Measures, mid: str, rows: list[dict[str, Any]], public: bool
+    ms: Measures, mid: str, rows: list[dict[str, Any]], public: bool, direction: str | None = None
 ) -> MeasureRow | None:
     m = ms.by_id.get(mid)
     if m is None or not rows:
@@ -192,7 +192,9 @@ def _measure_row(
     lead = by.get("previous_year") or (found[0] if found else None)
     why = row.get("disclosure") if public else None
     signal = str(row.get("spc_signal") or "none")
-    icon = Icon(signal, letter(signal, m.polarity), str(row.get("spc_assurance") or "none"))
+    icon = Icon(
+        signal, letter(signal, m.polarity, direction), str(row.get("spc_assurance") or "none")
+    )
     if why:
         value, base = _hidden_cell(why, m.kind, ms.threshold), Cell("")
         verdicts = {c: Cell("\u2014", "muted") for c in COMPARATOR_TITLES}
@@ -240,13 +242,34 @@ class Summary:
         ]
 
 
+def latest_directions(
+    snap: Snapshot, scope: Scope, period: str, breakdown: str = "force", unit: str | None = None
+) -> dict[str, str | None]:
+    """measure -> the side (high/low) of its chart's latest point at ``period``, where the
+    served chart ends there (charts are served at each measure's latest period)."""
+    out: dict[str, str | None] = {}
+    for (mid,) in snap.series:
+        try:
+            t = query.series(snap, scope, mid, breakdown=breakdown, unit=unit)
+        except (query.Forbidden, query.NotFound):
+            continue
+        if len(t) == 0:
+            continue
+        months = t.table.column("month").to_pylist()
+        last = max(range(len(months)), key=months.__getitem__)
+        if months[last] == period:
+            out[mid] = t.table.column("direction")[last].as_py()
+    return out
+
+
 def summary(ms: Measures, snap: Snapshot, scope: Scope, period: str) -> Summary:
     """Every measure at force level: latest value, base, verdicts, SPC and assurance icons."""
     table = query.results(snap, scope, period=period, breakdown="force")
     by = _grouped(table)
+    ways = latest_directions(snap, scope, period)
     rows = []
     for m in ms.framework.measures:
-        r = _measure_row(ms, m.id, by.get(m.id, []), scope.edition == "public")
+        r = _measure_row(ms, m.id, by.get(m.id, []), scope.edition == "public", ways.get(m.id))
         if r is not None:
             rows.append(r)
     return Summary(period, rows)
@@ -482,12 +505,14 @@ MAP_METRICS = {
         ",.1f",
     ),
 }
+MAP_LEGENDS = {"rate": "per 1,000 residents", "harm": "CCHI days", "change": "% change"}
 
 
 @dataclass
 class MapValues:
     metric: str
     title: str
+    legend: str
     measure_id: str
     values: dict[str, float | None]
     hidden: dict[str, str]
@@ -532,7 +557,7 @@ def map_values(
         if what == "change" and v is not None and d not in hidden:
             text += "%"
         shown.append((d, text))
-    return MapValues(metric, title, mid, values, hidden, fmt, window, shown)
+    return MapValues(metric, title, MAP_LEGENDS[metric], mid, values, hidden, fmt, window, shown)
 
 
 # -- periods ---------------------------------------------------------------------------------------
