@@ -127,7 +127,7 @@ def test_victim_mi_equals_pandas(store_path, raw):
         due_28d=recent,
         on_time_28d=recent & made.notna() & (made <= due),
     )
-    team_of = vc["supervisory_unit"] if "supervisory_unit" in vc else victim_mi.UNKNOWN
+    team_of = vc.get("supervisory_unit", victim_mi.UNKNOWN)
     vc = vc.assign(team=pd.Series(team_of, index=vc.index).fillna(victim_mi.UNKNOWN))
     team = vc.groupby("team")[["overdue", "due_next_7d", "due_28d", "on_time_28d"]]
     want = team.sum().astype(int)

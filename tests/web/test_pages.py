@@ -193,3 +193,71 @@ def test_daily_list_equals_the_store(server, people):
     page = people["ana"].get("/mi").text
     top = want.groupby(level=0).sum().idxmax()
     assert f'data-team="{top}"' in page
+
+
+KINDS = {
+    "CSV": ("text/csv", lambda b: b.count(b"\n") >= 2),
+    "XLSX": ("spreadsheetml", lambda b: b[:2] == b"PK"),
+    "SVG": ("image/svg+xml", lambda b: b"<svg" in b[:2000]),
+    "PNG": ("image/png", lambda b: b[:8] == b"\x89PNG\r\n\x1a\n"),
+    "HTML": ("text/html", lambda b: b"<html" in b[:2000].lower()),
+}
+
+
+def _downloads(html: str) -> list[tuple[str, str]]:
+    nav = re.search(r'<nav class="downloads".*?</nav>', html, re.S)
+    assert nav, "no downloads"
+    return [
+        (label, href.replace("&amp;", "&"))
+        for href, label in re.findall(r'<a href="([^"]+)" download>([^<]+)</a>', nav.group(0))
+    ]
+
+
+def test_every_download_of_every_page(server, people, geography):
+    """Every page offers its table (CSV and XLSX), pages with a chart the chart (SVG and PNG),
+    the summary, measure and map pages the Board paper to those who may read it; each link
+    works for the one it is offered to, with the right kind of file, and a commander's CSVs
+    hold only their district and the force. The Board paper's PDF is fetched as its HTML (the
+    same route and check; the PDF's own bytes are tested with the report)."""
+    own, area = units(server)
+    others = {d for d in geography if d != own} | set(geography.values())
+    public = httpx.Client(base_url=server.url, timeout=120)
+    who = [
+        ("ana", people["ana"], PAGES),
+        ("dev", people["dev"], PAGES),
+        ("public", public, PUBLIC_PAGES),
+    ]
+    fetched = 0
+    try:
+        for name, client, paths in who:
+            for path in paths:
+                path = path.format(district=own, area=area)
+                if name == "dev" and path == f"/units/{area}":
+                    continue  # not theirs (tested above)
+                links = _downloads(client.get(path).text)
+                kinds = {label.split("(")[1].rstrip(")") for label, _ in links}
+                assert {"CSV", "XLSX"} <= kinds, (name, path, links)
+                if path.split("?")[0].rstrip("/").endswith(("recorded_crime", "map")):
+                    assert {"SVG", "PNG"} <= kinds, (name, path, links)
+                board = [h for label, h in links if label.startswith("Board paper")]
+                if path.split("?")[0] in ("/", "/public/", "/map", "/public/map"):
+                    assert bool(board) == (name != "dev"), (name, path, board)
+                if name == "public":
+                    assert all(h.startswith(("/public/", "/api/v1/public/")) for _, h in links)
+                for label, href in links:
+                    kind = label.split("(")[1].rstrip(")")
+                    if kind == "PDF":
+                        kind, href = "HTML", href.removesuffix(".pdf") + ".html"
+                    r = client.get(href)
+                    assert r.status_code == 200, (name, path, href, r.status_code)
+                    ctype, looks_right = KINDS[kind]
+                    assert ctype in r.headers["content-type"], (href, r.headers["content-type"])
+                    assert looks_right(r.content), href
+                    fetched += 1
+                    if name == "dev" and kind == "CSV":
+                        rows = list(csv.DictReader(io.StringIO(r.text)))
+                        names = {r.get("unit") or r.get("district") for r in rows}
+                        assert not names & others, (href, names & others)
+    finally:
+        public.close()
+    assert fetched > 40
