@@ -144,7 +144,11 @@ class Pages:
             if period not in query.periods(c.snap, c.scope):
                 raise NotFound(f"no results for period {period}")
             return period
-        got = views.default_period(c.snap, c.scope.edition)
+        # Counting every period's measures takes ~15 ms: once per snapshot and edition.
+        got = self.views.get(
+            ("default period", c.snap.snapshot, c.snap.refreshed_at, c.scope.edition),
+            lambda: views.default_period(c.snap, c.scope.edition),
+        )
         if got is None:
             raise NotFound("no results: run `forcestat refresh`")
         return got
@@ -202,6 +206,25 @@ class Pages:
         if breakdown is not None:
             want = [s for s in want if s.breakdown == breakdown]
         return want[0] if want else None
+
+    def chart(self, c: Ctx, mid: str, breakdown: str | None, unit: str | None) -> tuple:
+        """The measure page's chart: (series, Vega-Lite spec as JSON, alternative text), or
+        Nones. Kept per scope: a unit outside it raises before anything is kept."""
+
+        def make() -> tuple:
+            s = self.series(c, mid, breakdown, unit)
+            if s is None:
+                return None, None, None
+            from forcestat.outputs.charts import spc_alt
+
+            m = self.measures.by_id[s.measure_id]
+            name = s.unit if s.breakdown != "force" else "the force"
+            spec = figures.spec_json(
+                figures.interactive_spec(s, f"{m.title}: {name}", m.unit_label)
+            )
+            return s, spec, spc_alt(s, m.title, m.unit_label)
+
+        return self.views.get(("chart", *c.key, mid, breakdown, unit), make)
 
     def chart_svg(self, c: Ctx, s: figures.ServedSeries, compact: bool) -> str:
         m = self.measures.by_id[s.measure_id]
@@ -303,7 +326,7 @@ def router(pages: Pages, public: bool) -> APIRouter:
             chart_breakdown = views.unit_kind(c.snap, unit) or (
                 breakdown if breakdown not in (None, "geo") else None
             )
-        s = pages.series(c, measure_id, chart_breakdown, unit)
+        s, spec, alt = pages.chart(c, measure_id, chart_breakdown, unit)
         page = pages.views.get(
             ("measure", *c.key, measure_id, period, breakdown),
             lambda: views.measure_page(
@@ -314,15 +337,6 @@ def router(pages: Pages, public: bool) -> APIRouter:
             table = query.results(c.snap, c.scope, period=period, measure=measure_id)
             return pages.table_download(c, table, fmt, f"{measure_id}-{period}")
         m = page.measure
-        spec = alt = None
-        if s is not None:
-            name = s.unit if s.breakdown != "force" else "the force"
-            spec = figures.spec_json(
-                figures.interactive_spec(s, f"{m.title}: {name}", m.unit_label)
-            )
-            from forcestat.outputs.charts import spc_alt
-
-            alt = spc_alt(s, m.title, m.unit_label)
         chart_unit = s.unit if s is not None else None
         chart_q = urlencode(
             {
