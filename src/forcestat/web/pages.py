@@ -293,9 +293,28 @@ def router(pages: Pages, public: bool) -> APIRouter:
             request.headers.get("hx-request") == "true"
             and request.headers.get("hx-target") == "summary"
         )
+        # The table is most of the page's work and the same for everyone in this scope:
+        # rendered once per snapshot, scope, period and filter.
+        table_html = pages.views.get(
+            ("summary table", *c.key, c.public, period, theme, priority),
+            lambda: Markup(
+                pages.env.get_template("summary_table.html.j2").render(
+                    c=c,
+                    period=period,
+                    summary=rows,
+                    theme=theme or "",
+                    theme_title=pages.measures.theme_title,
+                    comparators=views.COMPARATOR_TITLES,
+                )
+            ),
+        )
+        if partial:
+            pages.audit(c.request, c.who, 200, len(rows))
+            return HTMLResponse(table_html)
         return pages.render(
             c,
-            "summary_table.html.j2" if partial else "summary.html.j2",
+            "summary.html.j2",
+            table_html=table_html,
             rows=len(rows),
             period=period,
             periods=query.periods(c.snap, c.scope),
