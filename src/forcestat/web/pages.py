@@ -364,9 +364,37 @@ def router(pages: Pages, public: bool) -> APIRouter:
                 if v
             }
         )
+        # The chart and tables are the same for everyone in this scope: rendered once per
+        # snapshot, scope, period, breakdown and chart.
+        places = set(c.snap.areas) | set(c.snap.areas.values())
+        body_html = pages.views.get(
+            (
+                "measure body",
+                *c.key,
+                c.public,
+                measure_id,
+                period,
+                page.breakdown,
+                s.breakdown if s else None,
+                chart_unit,
+            ),
+            lambda: Markup(
+                pages.env.get_template("measure_body.html.j2").render(
+                    c=c,
+                    page=page,
+                    m=m,
+                    period=period,
+                    series=s,
+                    spec=spec,
+                    alt=alt,
+                    places=places,
+                )
+            ),
+        )
         return pages.render(
             c,
             "measure.html.j2",
+            body_html=body_html,
             rows=len(page.rows),
             page=page,
             m=m,
