@@ -85,6 +85,15 @@ class Snapshot:
     users: dict[str, users.User]
     tokens: dict[str, str]  # token sha256 -> user name
     measures: list[dict[str, Any]] = field(default_factory=list)  # the framework, for /measures
+    # The dashboard's: CompStat counts by end date, the supervisors' daily list (one part,
+    # keyed by district as ``breakdown``/``unit`` so that scopes filter it like results).
+    compstat: dict[tuple, Part] = field(default_factory=dict)  # (end_date,) -> rows
+    mi: Part | None = None
+    mi_as_at: str | None = None
+    # data.police.uk stores: crime locations (longitude, latitude) of the last 12 months, for
+    # the hexbin map, and the months they span.
+    points: Any = None
+    points_span: str = ""
 
     @property
     def periods(self) -> dict[str, list[str]]:
@@ -115,6 +124,10 @@ def _read(path: str, framework: Any) -> Snapshot:
         geo = con.execute("SELECT district, area, force FROM geography").fetchall()
         people = users.all_users(con)
         tokens = users.tokens(con)
+        compstat, mi = (
+            _optional(con, "served_compstat", framework),
+            _optional(con, "served_mi", framework),
+        )
     finally:
         con.close()
     # The Board edition has no disclosure decisions to show.
@@ -151,7 +164,31 @@ def _read(path: str, framework: Any) -> Snapshot:
         users={u.name: u for u in people},
         tokens=tokens,
         measures=describe_measures(framework, results),
+        compstat=_parts(
+            compstat,
+            ["end_date"],
+            ("source", "window", "breakdown", "unit", "category"),
+            lambda k: ("end_date",),
+        ),
+        mi=_mi_part(mi),
+        mi_as_at=None if mi.empty else str(mi["as_at"].iloc[0]),
     )
+
+
+def _optional(con: Any, table: str, framework: Any) -> pd.DataFrame:
+    """A served table a store refreshed by an earlier version may lack: empty then."""
+    try:
+        return served.read(con, table, framework.hash)
+    except served.ServedError:
+        return pd.DataFrame()
+
+
+def _mi_part(mi: pd.DataFrame) -> Part | None:
+    if mi.empty:
+        return None
+    mi = mi.sort_values(["district", "team", "officer"], kind="stable")
+    keyed = mi.assign(breakdown="district", unit=mi["district"])
+    return Part.of(keyed, ("breakdown", "unit", "team", "officer"), ("breakdown", "unit", "as_at"))
 
 
 def describe_measures(framework: Any, results: pd.DataFrame) -> list[dict[str, Any]]:
