@@ -1,9 +1,13 @@
-"""Conformance: the same framework gives the same measure_results on DuckDB and local Spark.
+"""Conformance: the same framework gives the same measure_results on DuckDB, local Spark and
+PostgreSQL.
 
-One suite runs over both backends (as Ibis' own conformance suite does). A known gap of a
-backend is declared on the test it affects with ``notimpl(...)`` (a strict xfail that names the
-exception), never skipped silently. The store is small (two years, one force) so the module stays
-well under two minutes, most of it Spark's start-up.
+One suite runs over every backend (as Ibis' own conformance suite does), each compared with
+DuckDB. The data are the same files on each: a small store's tables written as CSV, loaded
+through the command line into a DuckDB store and into a PostgreSQL store (a throwaway cluster,
+tests/pgcluster.py), and the DuckDB store's tables exported as Parquet for Spark. A known gap of
+a backend is declared on the test it affects with ``notimpl(...)`` (a strict xfail that names
+the exception), never skipped silently. The store is small (two years, one force) so the module
+stays within about two minutes, most of it Spark's start-up.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from storegen import build_store
+from typer.testing import CliRunner
 
+from forcestat.cli import app
 from forcestat.engine import compute
 from forcestat.framework import load_framework, loads_framework
 from forcestat.store.schema import CANONICAL, REFERENCE
@@ -24,35 +30,73 @@ pytestmark = pytest.mark.spark
 
 PERIOD = "2020-03"
 FLOAT_TOLERANCE = 1e-9
+BACKENDS = ("spark", "postgres")  # fixture names
 
 
-def notimpl(raises: type[BaseException], reason: str):
+def notimpl(backend: str, raises: type[BaseException], reason: str):
     """Declare a backend gap: the test must fail with ``raises`` (strict: fixing it shows up)."""
-    return pytest.mark.xfail(raises=raises, strict=True, reason=f"notimpl on pyspark: {reason}")
+    return pytest.mark.xfail(raises=raises, strict=True, reason=f"notimpl on {backend}: {reason}")
 
 
-# Declared gaps, by test id. Empty: every measure and construct conforms at present.
-MEASURE_GAPS: dict[str, pytest.MarkDecorator] = {}
-CONSTRUCT_GAPS: dict[str, pytest.MarkDecorator] = {}
+# Declared gaps, by backend and test id. Empty: every measure and construct conforms on every
+# backend at present.
+MEASURE_GAPS: dict[tuple[str, str], pytest.MarkDecorator] = {}
+CONSTRUCT_GAPS: dict[tuple[str, str], pytest.MarkDecorator] = {}
 
 
 @pytest.fixture(scope="module")
-def small_store(tmp_path_factory) -> tuple[str, Path]:
-    """A DuckDB store and the same tables exported as Parquet for Spark."""
+def files(tmp_path_factory) -> Path:
+    """Every canonical table of a small generated store, as one CSV file each."""
     root = tmp_path_factory.mktemp("conformance")
-    db = root / "small.duckdb"
-    build_store(db, start="2018-04", end="2020-03", seed=3, scale=0.3)
-    pq = root / "parquet"
-    pq.mkdir()
-    st = open_store(str(db), read_only=True)
+    src = root / "generated.duckdb"
+    build_store(src, start="2018-04", end="2020-03", seed=3, scale=0.3)
+    out = root / "csv"
+    out.mkdir()
+    st = open_store(str(src), read_only=True)
+    for t in CANONICAL:
+        cols = ", ".join(f'"{c}"' for c in t.column_names)
+        st.duck.execute(
+            f'COPY (SELECT {cols} FROM "{t.name}") TO \'{out / t.name}.csv\' (HEADER)'
+        )
+    st.close()
+    return out
+
+
+def load_through_cli(store: str, files: Path) -> None:
+    runner = CliRunner()
+    for t in CANONICAL:
+        got = runner.invoke(app, ["load", t.name, str(files / f"{t.name}.csv"), "--store", store])
+        assert got.exit_code == 0, got.output
+        assert "quarantined 0" in got.output, got.output
+
+
+@pytest.fixture(scope="module")
+def duck_path(files, tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("duck") / "loaded.duckdb")
+    load_through_cli(path, files)
+    return path
+
+
+@pytest.fixture(scope="module")
+def parquet(duck_path, tmp_path_factory) -> Path:
+    """The DuckDB store's tables as Parquet (the store's own columns, lineage included)."""
+    pq = tmp_path_factory.mktemp("parquet")
+    st = open_store(duck_path, read_only=True)
     for t in CANONICAL + REFERENCE:
         st.duck.execute(f"COPY \"{t.name}\" TO '{pq / t.name}.parquet' (FORMAT parquet)")
     st.close()
-    return str(db), pq
+    return pq
 
 
 @pytest.fixture(scope="module")
-def spark(small_store):
+def duck(duck_path):
+    st = open_store(duck_path, read_only=True)
+    yield st
+    st.close()
+
+
+@pytest.fixture(scope="module")
+def spark(parquet):
     pytest.importorskip("pyspark", reason="pyspark is the 'spark' extra (pip install -e .[spark])")
     if shutil.which("java") is None:
         pytest.fail("Spark needs Java 17 on PATH")
@@ -71,22 +115,34 @@ def spark(small_store):
     session.sparkContext.setLogLevel("ERROR")
     con = ibis.pyspark.connect(session)
     for t in CANONICAL + REFERENCE:
-        con.read_parquet(str(small_store[1] / f"{t.name}.parquet"), table_name=t.name)
+        con.read_parquet(str(parquet / f"{t.name}.parquet"), table_name=t.name)
     yield con
     session.stop()
 
 
 @pytest.fixture(scope="module")
-def duck(small_store):
-    st = open_store(small_store[0], read_only=True)
+def postgres(pg_cluster, files):
+    """A PostgreSQL store loaded through the command line from the same CSV files."""
+    url = pg_cluster.createdb("conformance")
+    load_through_cli(url, files)
+    st = open_store(url, read_only=True)
     yield st
     st.close()
 
 
 @pytest.fixture(scope="module")
-def both(duck, spark) -> tuple[pd.DataFrame, pd.DataFrame]:
+def results(duck, request) -> dict[str, pd.DataFrame]:
+    """measure_results of the default framework per backend, computed on first use."""
+    cache: dict[str, pd.DataFrame] = {}
     fw = load_framework()
-    return compute(duck, fw, PERIOD), compute(spark, fw, PERIOD)
+
+    def get(name: str) -> pd.DataFrame:
+        if name not in cache:
+            store = duck if name == "duckdb" else request.getfixturevalue(name)
+            cache[name] = compute(store, fw, PERIOD)
+        return cache[name]
+
+    return get  # type: ignore[return-value]
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -94,23 +150,29 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=FLOAT_TOLERANCE)
 
 
-def _measure_params():
+def _params(ids, gaps):
     return [
-        pytest.param(m.id, marks=MEASURE_GAPS[m.id]) if m.id in MEASURE_GAPS else m.id
-        for m in load_framework().measures
+        pytest.param(b, i, marks=gaps[(b, i)], id=f"{b}-{i}")
+        if (b, i) in gaps
+        else pytest.param(b, i, id=f"{b}-{i}")
+        for b in BACKENDS
+        for i in ids
     ]
 
 
-@pytest.mark.parametrize("measure_id", _measure_params())
-def test_measure_results_match(both, measure_id):
-    d, s = both
+@pytest.mark.parametrize(
+    ("name", "measure_id"), _params([m.id for m in load_framework().measures], MEASURE_GAPS)
+)
+def test_measure_results_match(results, name, measure_id):
+    d, s = results("duckdb"), results(name)
     dm, sm = d[d.measure_id == measure_id], s[s.measure_id == measure_id]
     assert len(dm) > 0
     _same(dm, sm)
 
 
-def test_whole_table_matches(both):
-    d, s = both
+@pytest.mark.parametrize("name", BACKENDS)
+def test_whole_table_matches(results, name):
+    d, s = results("duckdb"), results(name)
     assert list(d.columns) == list(s.columns)
     _same(d, s)
 
@@ -147,17 +209,22 @@ def _construct_framework() -> str:
 
 
 @pytest.fixture(scope="module")
-def constructs(duck, spark) -> tuple[pd.DataFrame, pd.DataFrame]:
+def constructs(duck, request):
+    cache: dict[str, pd.DataFrame] = {}
     fw = loads_framework(_construct_framework())
-    return compute(duck, fw, PERIOD), compute(spark, fw, PERIOD)
+
+    def get(name: str) -> pd.DataFrame:
+        if name not in cache:
+            store = duck if name == "duckdb" else request.getfixturevalue(name)
+            cache[name] = compute(store, fw, PERIOD)
+        return cache[name]
+
+    return get
 
 
-@pytest.mark.parametrize(
-    "construct",
-    [pytest.param(c, marks=CONSTRUCT_GAPS[c]) if c in CONSTRUCT_GAPS else c for c in CONSTRUCTS],
-)
-def test_expression_construct_matches(constructs, construct):
-    d, s = constructs
+@pytest.mark.parametrize(("name", "construct"), _params(list(CONSTRUCTS), CONSTRUCT_GAPS))
+def test_expression_construct_matches(constructs, name, construct):
+    d, s = constructs("duckdb"), constructs(name)
     dm, sm = d[d.measure_id == construct], s[s.measure_id == construct]
     assert len(dm) > 0 and dm.value.sum() > 0
     _same(dm, sm)
