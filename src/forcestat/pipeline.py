@@ -44,6 +44,9 @@ class Computed:
     unavailable: dict[str, str] = field(default_factory=dict)  # measure id -> why
     full_framework: Any = None  # the framework as asked for
     seconds: dict[str, float] = field(default_factory=dict)
+    # The monthly series the report draws (read once, then shared by every edition made from
+    # this run).
+    series: dict | None = None
 
 
 def open_store(url: str, read_only: bool = True) -> Any:
@@ -184,14 +187,17 @@ def assemble_report(
     if progress:
         progress("reading monthly series")
     # Force-level series draw the charts; districts' icons read their letters from polarity.
-    fw_used = computed.framework
-    series = monthly_series(store, fw_used, period.label, breakdowns=("force",))
-    multiples = [m.id for m in fw_used.measures if m.multiples]
-    if multiples:
-        # Small multiples: the areas' and districts' series of the measures that ask for them.
-        series |= monthly_series(
-            store, fw_used, period.label, measures=multiples, breakdowns=("area", "district")
-        )
+    if computed.series is None:
+        fw_used = computed.framework
+        series = monthly_series(store, fw_used, period.label, breakdowns=("force",))
+        multiples = [m.id for m in fw_used.measures if m.multiples]
+        if multiples:
+            # Small multiples: the areas' and districts' series of the measures asking for them.
+            series |= monthly_series(
+                store, fw_used, period.label, measures=multiples, breakdowns=("area", "district")
+            )
+        computed.series = series
+    series = computed.series
     areas = Geography.load(getattr(store, "ibis", store)).area
     seconds["series"] = time.perf_counter() - t
     t = time.perf_counter()

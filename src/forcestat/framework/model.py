@@ -314,6 +314,8 @@ class Objective(_Strict):
     description: str | None = None
     # Show the Key Performance Questions matrix ([[kpqs]]) under this objective.
     kpq_matrix: bool = False
+    # Set by ``Framework.without``: measures of this objective the data cannot support.
+    unavailable: list[str] = Field(default_factory=list)
 
 
 class KeyPerformanceQuestion(_Strict):
@@ -373,17 +375,22 @@ class Framework(_Strict):
 
     def without(self, measure_ids: set[str] | frozenset[str]) -> Framework:
         """The same framework less some measures (e.g. those the data cannot support):
-        priority areas and objectives keep their other measures; one left with none goes."""
+        priority areas and objectives keep their other measures; a priority area left with
+        none goes; an objective stays (a Plan commitment the paper still quotes), with the
+        measures it lost in ``unavailable``."""
         if not measure_ids:
             return self
         keep = [m for m in self.measures if m.id not in measure_ids]
 
-        def trimmed(items: list) -> list:
+        def trimmed(items: list, keep_empty: bool = False) -> list:
             out = []
             for item in items:
                 ms = [mid for mid in item.measures if mid not in measure_ids]
                 if ms or not item.measures:
                     out.append(item.model_copy(update={"measures": ms}))
+                elif keep_empty:
+                    lost = [mid for mid in item.measures if mid in measure_ids]
+                    out.append(item.model_copy(update={"measures": ms, "unavailable": lost}))
             return out
 
         kpqs = []
@@ -396,7 +403,7 @@ class Framework(_Strict):
             update={
                 "measures": keep,
                 "priority_areas": trimmed(self.priority_areas),
-                "objectives": trimmed(self.objectives),
+                "objectives": trimmed(self.objectives, keep_empty=True),
                 "kpqs": kpqs,
             }
         )

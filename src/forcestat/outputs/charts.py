@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 import altair as alt
@@ -250,10 +250,15 @@ def render_svgs(specs: Sequence[dict[str, Any]], keys: Sequence[str] | None = No
     the process; they are renamed after the chart's key (its position when no keys are given),
     so the same charts give the same SVG and ids stay unique within a page."""
     keys = list(keys) if keys is not None else [str(i) for i in range(len(specs))]
-    return [
-        _stable_ids(vlc.vegalite_to_svg(s, vl_version=VL_VERSION, allowed_base_urls=[]), k)
-        for s, k in zip(specs, keys, strict=True)
-    ]
+    return [_svg(json.dumps(s, sort_keys=True), k) for s, k in zip(specs, keys, strict=True)]
+
+
+@lru_cache(maxsize=512)
+def _svg(spec: str, key: str) -> str:
+    """One chart's SVG, remembered: two editions of one report (Board and draft) draw the same
+    charts, and vl-convert takes a fifth of a second a chart."""
+    svg = vlc.vegalite_to_svg(json.loads(spec), vl_version=VL_VERSION, allowed_base_urls=[])
+    return _stable_ids(svg, key)
 
 
 _SVG_ID = re.compile(r"\b(gradient|clip)_(\d+)\b")

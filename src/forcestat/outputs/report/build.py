@@ -101,6 +101,8 @@ class MeasureData:
     parent: dict[Key, Key | None] = field(default_factory=dict)
     table_findings: dict[Key, Finding] = field(default_factory=dict)
     signals: dict[Key, tuple[str, str]] = field(default_factory=dict)
+    # Making Data Count assurance against the unit's target (spc_assurance), where there is one.
+    assurance: dict[Key, str] = field(default_factory=dict)
     # The measure's views: window -> the force's findings (one per comparator).
     views: dict[str, list[Finding]] = field(default_factory=dict)
     # The measure's own breakdowns (offence group, incident type, ...): breakdown -> unit keys.
@@ -349,6 +351,9 @@ def measure_data(
         signal = str(r.get("spc_signal") or "none")
         s = series.get((m.id, k[0], k[1]))
         md.signals[k] = (signal, _letter(signal, m.polarity, s))
+        sure = str(r.get("spc_assurance") or "none")
+        if sure != "none":
+            md.assurance[k] = sure
     return md
 
 
@@ -465,7 +470,8 @@ class _Builder:
         topics = ("trend", "view") if trends else ("view",)
         also = [s.text for s in md.statements if s.topic in topics and md.force_key in s.units]
         text = " ".join([md.lead(), *also])
-        return MeasureLine(m.id, m.title, text, signal, letter, f"m-{m.id}", detail)
+        sure = md.assurance.get(md.force_key, "") if md.force_key else ""
+        return MeasureLine(m.id, m.title, text, signal, letter, f"m-{m.id}", detail, sure)
 
     def figures(self, md: MeasureData) -> tuple[Chart, ...]:
         """The measure's map of its districts and small multiples of its areas and districts
@@ -554,6 +560,7 @@ class _Builder:
             anchor=f"m-{m.id}",
             breakdowns=breakdowns,
             detail=detail,
+            assurance=md.assurance.get(md.force_key, "") if md.force_key else "",
         )
 
     def _icon(self, md: MeasureData) -> tuple[str, str]:
@@ -619,6 +626,7 @@ class _Builder:
             hidden_previous=md.hidden_previous,
             threshold=self.threshold,
             title=title,
+            assurance=md.assurance,
         )
         notes = t.notes
         shown = len([k for k in keys if k[0] != "force"])
@@ -887,6 +895,15 @@ class _Builder:
                 items += self._commentary(f"objective-{o.id}")
                 if o.kpq_matrix and self.fw.kpqs:
                     items.append(self.kpq_table())
+                if o.unavailable and not o.measures:
+                    k = len(o.unavailable)
+                    items.append(
+                        Paragraph(
+                            f"No figures: {'its measure' if k == 1 else f'its {k} measures'} "
+                            "cannot be reported from the data in this store (the last section "
+                            "says why)."
+                        )
+                    )
                 for mid in o.measures:
                     m = self.fw.measure(mid)
                     if self.homes[mid] == ("objective", o.id) and mid not in self.blocked:
@@ -1031,7 +1048,8 @@ def build_report(
     entries = []
     for group, mid in b.order:
         md = b.data[mid]
-        entries.append((group, md.m, md.force_finding, md.force_signal, md.force_hidden))
+        sure = md.assurance.get(md.force_key, "") if md.force_key else ""
+        entries.append((group, md.m, md.force_finding, md.force_signal, md.force_hidden, sure))
     confidence = f"{round(100 * (1 - framework.settings.alpha))}%"
     summary = summary_table(entries, b.period_text, threshold=b.threshold, confidence=confidence)
     strategic = next(s for s in sections[4].walk() if s.key == "strategic")
