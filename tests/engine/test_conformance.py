@@ -55,9 +55,7 @@ def files(tmp_path_factory) -> Path:
     st = open_store(str(src), read_only=True)
     for t in CANONICAL:
         cols = ", ".join(f'"{c}"' for c in t.column_names)
-        st.duck.execute(
-            f'COPY (SELECT {cols} FROM "{t.name}") TO \'{out / t.name}.csv\' (HEADER)'
-        )
+        st.duck.execute(f"COPY (SELECT {cols} FROM \"{t.name}\") TO '{out / t.name}.csv' (HEADER)")
     st.close()
     return out
 

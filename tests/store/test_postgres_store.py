@@ -12,7 +12,6 @@ import sys
 import textwrap
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from forcestat.cli import app
