@@ -33,6 +33,7 @@ The demo store is built with ``forcestat synth`` when missing. Figures are print
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -333,14 +334,18 @@ def scenario_backend(store: str, period: str, out: str) -> dict:
 
 
 def national_set(sets: Path, forces: int, period: str) -> Path:
+    """The national Parquet set of the first ``forces`` forces (``forcestat synth --forces N
+    --out DIR``; the command's one force is the demo store, so one force is written here by the
+    same function the command uses)."""
     folder = sets / f"national-{forces}"
     if not (folder / "crimes").is_dir():
-        print(f"building {folder} with forcestat synth --forces {forces} ...", flush=True)
-        exe = Path(sys.executable).with_name("forcestat")
-        subprocess.run(
-            [str(exe), "synth", "--forces", str(forces), "--end", period, "--out", str(folder)],
-            check=True,
-        )
+        print(f"building {folder} ({forces} forces) ...", flush=True)
+        from forcestat.synth.calendar import Period
+        from forcestat.synth.national import national_specs, write_national
+
+        # As ``synth.run.run`` makes them (storylines on), for any number of forces.
+        specs = [dataclasses.replace(s, storylines=True) for s in national_specs(1, forces)]
+        write_national(folder, Period.of(period, 5), 1, specs)
     return folder
 
 

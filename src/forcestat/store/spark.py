@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from .errors import StoreError
+from .schema import ALL_TABLES
 
 SCHEMES = ("spark", "sc")
 LOG4J = Path(str(resources.files("forcestat.store") / "spark-log4j2.properties"))
@@ -213,6 +214,11 @@ def connect(url: str) -> Any:
     if target.path is not None:
         if not local:
             entries = _remote_entries(spark, target.path, target.fmt)
+        # A reused session may hold views of another folder (a store opened before in this
+        # process): the store is this folder's tables only, so a table it lacks stays absent.
+        for name in ALL_TABLES:
+            if name not in entries:
+                spark.catalog.dropTempView(name)
         for name, (location, fmt) in entries.items():
             try:
                 if fmt == "delta":
