@@ -215,6 +215,22 @@ def test_expression_construct_matches(constructs, name, construct):
     _same(dm, sm)
 
 
+def test_the_report_from_postgres_is_the_duckdb_report(postgres, duck_path, tmp_path):
+    # The whole chain (measures, series, findings, charts) on the PostgreSQL store gives the
+    # very HTML the DuckDB store loaded from the same files gives (its snapshot id included).
+    pages = {}
+    for name, store in (("postgres", postgres.url), ("duckdb", duck_path)):
+        out = tmp_path / name
+        got = CliRunner().invoke(
+            app,
+            ["report", "--store", store, "--period", PERIOD, "--format", "html", "--out", str(out)],
+        )
+        assert got.exit_code == 0, got.output
+        pages[name] = (out / f"performance-report-{PERIOD}.html").read_bytes()
+    assert len(pages["duckdb"]) > 10_000
+    assert pages["postgres"] == pages["duckdb"]
+
+
 # The national set through the command line. Last in the module: the command closes its store,
 # which stops the Spark session the tests above share. A few measures of each kind the national
 # tables support (the whole framework on Spark is compared above), and one whose table the
