@@ -55,7 +55,10 @@ def files(tmp_path_factory) -> Path:
     st = open_store(str(src), read_only=True)
     for t in CANONICAL:
         cols = ", ".join(f'"{c}"' for c in t.column_names)
-        st.duck.execute(f"COPY (SELECT {cols} FROM \"{t.name}\") TO '{out / t.name}.csv' (HEADER)")
+        # Names are the schema's constants; the path is a parameter.
+        st.duck.execute(
+            f'COPY (SELECT {cols} FROM "{t.name}") TO ? (HEADER)', [str(out / f"{t.name}.csv")]
+        )
     st.close()
     return out
 
@@ -81,7 +84,7 @@ def parquet(duck_path, tmp_path_factory) -> Path:
     pq = tmp_path_factory.mktemp("parquet")
     st = open_store(duck_path, read_only=True)
     for t in CANONICAL + REFERENCE:
-        st.duck.execute(f"COPY \"{t.name}\" TO '{pq / t.name}.parquet' (FORMAT parquet)")
+        st.duck.execute(f'COPY "{t.name}" TO ? (FORMAT parquet)', [str(pq / f"{t.name}.parquet")])
     st.close()
     return pq
 
