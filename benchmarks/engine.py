@@ -416,7 +416,10 @@ def run_spark(a: argparse.Namespace) -> dict:
 
 def run_child(args: list[str], timeout: float) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": [f"not finished in {timeout:.0f} s"]}
     if p.returncode != 0:
         return {"error": (p.stderr or p.stdout).strip().splitlines()[-1:]}
     return json.loads(p.stdout.strip().splitlines()[-1])
