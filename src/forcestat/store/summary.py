@@ -37,7 +37,7 @@ def _summary_ibis(store: Store) -> list[tuple[str, int, str | None, str | None]]
         tbl = store.table(t.name)
         d = tbl[DATE_COLUMNS[t.name]]
         got = tbl.aggregate(n=tbl.count(), lo=d.min(), hi=d.max()).to_pyarrow().to_pylist()[0]
-        day = (lambda v: None if v is None else str(v)[:10])  # noqa: E731
+        day = lambda v: None if v is None else str(v)[:10]  # noqa: E731
         rows.append((t.name, int(got["n"]), day(got["lo"]), day(got["hi"])))
     return rows
 
