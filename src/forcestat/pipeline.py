@@ -64,7 +64,7 @@ def load_framework(path: Path | str | None = None) -> Any:
 def snapshot_id(store: Any) -> str:
     """The store's data snapshot (its load history), for footers and cache keys; "unknown" for
     a store without load bookkeeping (a Parquet folder, another backend)."""
-    if getattr(store, "is_duckdb", False) and "loads" in store.tables():
+    if hasattr(store, "snapshot_hash") and "loads" in store.tables():
         return store.snapshot_hash()
     return "unknown"
 
