@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 from forcestat.outputs import charts, maps
 from forcestat.outputs.figure import Figure, slug
 from forcestat.period import Period
+from forcestat.web.cache import LRU
 from forcestat.web.views import RULE_WORDS, MapValues
 
 POINT_WORDS = {
@@ -143,25 +143,17 @@ def spec_json(spec: dict[str, Any]) -> str:
     return json.dumps(spec, separators=(",", ":")).replace("<", "\\u003c")
 
 
-class RenderCache:
+class RenderCache(LRU):
     """Rendered figures (SVG text or PNG bytes) by key; the key carries the data snapshot, so
     a refresh never serves an old picture. vl-convert renders on one worker: one at a time."""
 
     def __init__(self, size: int = 512):
-        self.size = size
-        self.items: OrderedDict[tuple, Any] = OrderedDict()
+        super().__init__(size)
         self.lock = threading.Lock()
 
     def get(self, key: tuple, make: Callable[[], Any]) -> Any:
         with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-            value = make()
-            self.items[key] = value
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
-            return value
+            return super().get(key, make)
 
 
 def spc_svg(s: ServedSeries, key: str, unit_label: str | None, compact: bool) -> str:

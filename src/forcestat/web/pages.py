@@ -13,7 +13,6 @@ page's chart is drawn by the vendored Vega with its expression interpreter (no `
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from forcestat.web import figures, formats, query, views
 from forcestat.web.auth import CSRF_COOKIE, SESSION_COOKIE, AuthError, Throttled, new_secret
+from forcestat.web.cache import LRU
 from forcestat.web.query import PUBLIC, NotFound, Principal, Scope
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -79,22 +79,6 @@ class Ctx:
             self.scope.edition,
             tuple(self.scope.keys()),
         )
-
-
-class LRU:
-    def __init__(self, size: int = 256):
-        self.size = size
-        self.items: OrderedDict[tuple, Any] = OrderedDict()
-
-    def get(self, key: tuple, make: Callable[[], Any]) -> Any:
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        value = make()
-        self.items[key] = value
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return value
 
 
 def _environment() -> Environment:
