@@ -245,12 +245,13 @@ class Pages:
         )
 
     def hexbin_figure(self, c: Ctx):
-        snap = c.snap
+        """The density of crime locations over the districts the caller may see."""
+        points, districts = views.hexbin_points(c.snap, c.scope)
+        if not districts:
+            return None
+        title = f"Crime locations, {c.snap.points_span}"
         return self.renders.get(
-            ("hexbin", snap.snapshot, c.scope.edition),
-            lambda: figures.hexbin_map(
-                snap.points, sorted(snap.areas), f"Crime locations, {snap.points_span}"
-            ),
+            ("hexbin", *c.key), lambda: figures.hexbin_map(points, districts, title)
         )
 
 

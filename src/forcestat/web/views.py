@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+
 from forcestat.engine.compstat import SOURCES, WINDOW_LABELS, WINDOWS
 from forcestat.findings import build_findings
 from forcestat.findings.format import fmt_count, fmt_pct
@@ -630,3 +632,14 @@ def mi_rows(table: query.Table) -> list[MiTeam]:
         teams.append(MiTeam(_mi_row(team, rows), people))
     teams.sort(key=lambda t: (-t.team.counts["overdue"], t.team.name))
     return teams
+
+
+def hexbin_points(snap: Any, scope: Any) -> tuple[Any, list[str]]:
+    """(locations, district outlines) of the hexbin map for ``scope``: every crime and district
+    for a force-wide scope; a commander's own districts and their crimes only."""
+    districts = sorted(d for d in snap.areas if scope.allows("district", d))
+    if snap.points is None or not districts:
+        return None, []
+    if scope.units is None:
+        return snap.points, districts
+    return snap.points[np.isin(snap.point_districts, districts)], districts
