@@ -114,6 +114,10 @@ def test_every_page_renders_with_the_csp(server, people, geography):
     # Every vendored file the pages load is served.
     for f in ("vendor/htmx/htmx.min.js", "vendor/vega/vega.min.js", "dashboard.css"):
         assert c.get(f"/static/{f}").status_code == 200
+    # The summary's filters take the framework's names only.
+    for q in ("theme=no-such-theme", "priority=no-such-priority"):
+        assert c.get(f"/?{q}").status_code == 404, q
+        assert c.get(f"/public/?{q}").status_code == 404, q
 
 
 def test_commander_sees_own_unit_and_force_only(server, people, geography):
@@ -161,8 +165,11 @@ def test_public_pages(server):
             assert r.status_code == 200, path
             assert "Public edition" in r.text
         # CompStat, the daily list and the unit pages are not public.
-        for path in ("/public/compstat", "/public/mi", "/compstat", "/mi"):
-            assert c.get(path).status_code in (303, 404), path
+        for path in ("/public/compstat", "/public/mi"):
+            assert c.get(path).status_code == 404, path
+        for path in ("/compstat", "/mi"):
+            r = c.get(path)
+            assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
         # The public Board paper, not the Board's.
         summary = c.get("/public/").text
         assert "/api/v1/public/reports/" in summary and '"/api/v1/reports/' not in summary

@@ -149,6 +149,9 @@ def session(target: SparkTarget) -> Any:
         raise StoreError(f"{target.url}: Spark could not start: {first}") from None
     if target.remote is None:
         spark.sparkContext.setLogLevel("ERROR")
+    elif "spark.sql.session.timeZone" not in target.conf:
+        # A runtime setting Spark Connect accepts: times read as UTC, as on every backend.
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
     return spark
 
 

@@ -77,6 +77,9 @@ class Ctx:
             self.snap.snapshot,
             self.snap.refreshed_at,
             self.scope.edition,
+            # A force-wide scope (None) and a commander left with no units (an empty set)
+            # list the same keys: the flag keeps their cached views apart.
+            self.scope.units is None,
             tuple(self.scope.keys()),
         )
 
@@ -269,6 +272,11 @@ def router(pages: Pages, public: bool) -> APIRouter:
     ) -> Response:
         c = pages.ctx(request, public)
         period = pages.period(c, period)
+        # Filters are the framework's own names: anything else is a 404, not a new cache entry.
+        if theme and theme not in pages.measures.theme_title:
+            raise NotFound(f"no theme {theme!r}")
+        if priority and priority not in dict(pages.measures.priorities):
+            raise NotFound(f"no priority area {priority!r}")
         if fmt != "html":
             table = query.results(c.snap, c.scope, period=period, breakdown="force")
             return pages.table_download(c, table, fmt, f"summary-{period}")
