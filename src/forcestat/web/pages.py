@@ -445,7 +445,7 @@ def router(pages: Pages, public: bool) -> APIRouter:
             return Response(svg, media_type=SVG, headers=headers)
         png = await run_in_threadpool(
             pages.renders.get,
-            ("png", c.snap.snapshot, c.scope.edition, name, compact),
+            ("png", *c.key, measure_id, s.breakdown, s.unit, compact),
             lambda: figures.svg_png(svg),
         )
         return Response(png, media_type=PNG, headers=headers)
