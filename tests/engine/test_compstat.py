@@ -138,3 +138,25 @@ def test_victim_mi_equals_pandas(store_path, raw):
     # The small store gives no officer: every contact is "Not recorded".
     assert set(got["officer"]) == {victim_mi.UNKNOWN}
     assert isinstance(at, datetime)
+
+
+def test_no_comparison_with_a_year_before_the_data(store_path, raw):
+    """End dates in the data's second year: a year-earlier window that starts before a
+    source's first record has counts but no change and no test."""
+    first = pd.Timestamp(raw["crimes"]["recorded_at"].min()).date()
+    end = date(first.year + 1, first.month, 1) + timedelta(days=40)
+    st = open_store(store_path, read_only=True)
+    try:
+        geo = Geography.load(st.ibis)
+        out = cs.compstat(st.ibis, [end], geo.area, geo.sole_force or "All forces")
+    finally:
+        st.close()
+    crimes = out[(out["source"] == "crime") & (out["breakdown"] == "force")]
+    crimes = crimes[crimes["category"] == "All"]
+    by = {w.name: w for w in cs.windows(end)}
+    assert len(crimes) == 4
+    for r in crimes.itertuples():
+        early = by[r.window].previous_start < first
+        assert np.isnan(r.p) == early and np.isnan(r.pct_change) == early, r.window
+    # 7 days a year before lie inside the data; the calendar year to date does not.
+    assert not by["7d"].previous_start < first and by["ytd"].previous_start < first

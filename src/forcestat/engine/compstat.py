@@ -128,6 +128,12 @@ def end_dates(last: date, days: int = 56, months: int = 24) -> list[date]:
     return sorted(out)
 
 
+def first_day(backend: Any, source: Source) -> date:
+    """The day of the source's first record."""
+    first = backend.execute(backend.table(source.table)[source.date].min())
+    return pd.Timestamp(first).date()
+
+
 def daily_counts(table: Any, source: Source, start: date, end: date) -> Any:
     """Records per day, category and district between two dates (inclusive): an Ibis
     expression on the source table."""
@@ -184,6 +190,7 @@ def compstat(
     count in the force only). Sources whose table the store lacks are left out."""
     have = set(tables) if tables is not None else set(backend.list_tables())
     frames = []
+    firsts: dict[str, date] = {}
     for s in sources:
         if s.table not in have:
             continue
@@ -191,6 +198,7 @@ def compstat(
         if raw.empty:
             continue
         frames.append(_roll_up(raw, s, areas, force))
+        firsts[s.key] = first_day(backend, s)
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     out = pd.concat(frames, ignore_index=True)
@@ -204,6 +212,13 @@ def compstat(
     out["p"] = conditional_poisson_test(
         out["current"], out["previous"], out["days"], out["previous_days"]
     )
+    # A year-earlier window that starts before the source's first record counts only part of
+    # its days: no change and no test against it (the counts are still shown).
+    starts = {(e, w.name): w.previous_start for e in ends for w in windows(e, fy_start_month)}
+    early = np.array(
+        [starts[k] < firsts[src] for k, src in zip(keys, out["source"], strict=True)], dtype=bool
+    )
+    out.loc[early, ["pct_change", "p"]] = np.nan
     out["end_date"] = [d.isoformat() for d in out["end_date"]]
     return out[COLUMNS]
 
