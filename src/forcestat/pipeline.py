@@ -442,13 +442,15 @@ def _dashboard_rows(
     geo = Geography.load(store.ibis)
     areas = {d: geo.area_label(d) or "" for d in geo.area}
     tables = set(store.ibis.list_tables())
+    # The windows end on the last day every source has reached: a source whose extract ends
+    # earlier would otherwise count empty days as falls.
     last = None
     for s in compstat.SOURCES:
         if s.table in tables:
             got = store.ibis.table(s.table)[s.date].max().execute()
             if got is not None and not pd.isna(got):
                 day = pd.Timestamp(got).date()
-                last = day if last is None else max(last, day)
+                last = day if last is None else min(last, day)
     if last is None:
         counts = pd.DataFrame(columns=compstat.COLUMNS)
     else:

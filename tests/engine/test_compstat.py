@@ -160,3 +160,28 @@ def test_no_comparison_with_a_year_before_the_data(store_path, raw):
         assert np.isnan(r.p) == early and np.isnan(r.pct_change) == early, r.window
     # 7 days a year before lie inside the data; the calendar year to date does not.
     assert not by["7d"].previous_start < first and by["ytd"].previous_start < first
+
+
+def test_windows_end_on_the_last_day_every_source_reached(store_path, framework, tmp_path):
+    """A calls extract that stops a fortnight before the crimes: CompStat's latest end date is
+    the calls' last day, so no window counts days a source has not reached."""
+    import shutil
+
+    import duckdb
+
+    from forcestat import pipeline
+
+    path = tmp_path / "short-calls.duckdb"
+    shutil.copy(store_path, path)
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM calls WHERE received_at >= ?", [datetime(2020, 3, 17)])
+    calls_last = con.execute("SELECT max(received_at)::DATE FROM calls").fetchone()[0]
+    crimes_last = con.execute("SELECT max(recorded_at)::DATE FROM crimes").fetchone()[0]
+    con.close()
+    assert calls_last < crimes_last
+    st = open_store(str(path), read_only=True)
+    try:
+        rows, _ = pipeline._dashboard_rows(st, framework)
+    finally:
+        st.close()
+    assert max(rows["served_compstat"]["end_date"]) == calls_last.isoformat()
