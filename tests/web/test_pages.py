@@ -48,6 +48,23 @@ def people(server):
         c.close()
 
 
+def test_signing_in_again_while_signed_in(server):
+    """The login form of a signed-in user carries the token the CSRF check expects: signing
+    in as someone else is not a 403."""
+    c = page_login(server, "ana")
+    try:
+        form = c.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        r = c.post(
+            "/login",
+            data={"username": "dev", "password": PASSWORD, "csrf_token": token, "next": "/"},
+        )
+        assert r.status_code == 303, r.text[:300]
+        assert "dev" in c.get("/").text
+    finally:
+        c.close()
+
+
 def units(server):
     """(own district, own area, another area's district) of the commanders ``dev``/``cara``."""
     own = server.users["dev"][1]

@@ -224,8 +224,11 @@ class Pages:
     def login_page(
         self, request: Request, target: str, message: str = "", status: int = 200
     ) -> Response:
-        token = request.cookies.get(CSRF_COOKIE)
-        fresh = not token or len(token) > 100
+        # Signed in (to sign in as someone else), the form carries the session's token, which
+        # the CSRF check then expects; before, the cookie's.
+        session = getattr(request.state, "csrf", None)
+        token = session or request.cookies.get(CSRF_COOKIE)
+        fresh = not token or (not session and len(token) > 100)
         if fresh:
             token = new_secret()
         html = self.env.get_template("login.html.j2").render(
