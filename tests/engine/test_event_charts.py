@@ -186,3 +186,47 @@ def test_g_chart_of_whole_days_between_events(store):
     np.testing.assert_allclose(s.ucl, m + 3 * np.sqrt(m * (m + 1)))
     np.testing.assert_allclose(s.lcl, max(0.0, m - 3 * np.sqrt(m * (m + 1))))
     assert _force(df).spc_signal == s.icon
+
+
+def test_the_open_point_is_read_from_the_centre_line_up():
+    """A cluster (a last gap of 2 days, below the lower limit) is a concern until the spell
+    since reaches the centre line; then common cause; past the upper limit, improvement."""
+    from forcestat.engine.events import event_chart
+    from forcestat.stats.spc import SpcRules
+
+    gaps = np.r_[GAPS, 2.0]
+    days = np.r_[0.0, np.cumsum(gaps)]
+    centre, lcl, ucl = _t_limits(gaps)
+    assert lcl > 2.0 and centre < 60 < ucl
+    last = days[-1]
+
+    def icon(after: float) -> str:
+        return event_chart(days, last + after, "t", "lower_is_better", SpcRules()).icon
+
+    assert icon(centre - 1) == "concern"
+    assert icon(centre + 1) == "common_cause"
+    assert icon(ucl + 1) == "improvement"
+    # The period ends just after the last event: its reading.
+    assert icon(1e-6) == "concern"
+
+
+def test_the_t_chart_renders_in_the_report(store):
+    """The report (annex edition: every measure in full) of the hand-built store draws the
+    homicides' t chart: its SVG (HTML) and PNG (DOCX) exist, captioned with the events' dates."""
+    from forcestat.outputs.report import render_charts
+    from forcestat.outputs.report.html import render_html
+    from forcestat.pipeline import assemble_report
+
+    fw = loads_framework(FRAMEWORK.format(chart="t"))
+    st = open_store(store, read_only=True)
+    try:
+        report, _, _ = assemble_report(st, SOON, framework=fw, edition="annex")
+    finally:
+        st.close()
+    render_charts(report, png=True)
+    html = render_html(report, charts_as="svg")
+    assert 'data-chart="homicides"' in html
+    assert "Days between events, 12 June 2017 to 30 June 2019" in html
+    (chart,) = [c for c in report.charts if c.key == "homicides"]
+    assert chart.svg.lstrip().startswith("<svg") and "days between events" in chart.svg
+    assert chart.png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -12,11 +12,12 @@ above zero), or ``stats.spc.g_chart`` of the whole days between them (events on 
 days apart). Longer times between events mean fewer events, so a higher point reads the other
 way from the count's polarity (``event_polarity``).
 
-The latest point (docs/methods.md 4.9): the time since the last event is still running at the
-period's end, a lower bound of the next gap. It is drawn as an open last point, left out of the
-limits. It is read only for what it can already show: when the closed gaps and it make a
-special cause on the high side (a quiet spell already longer than the process explains), that
-is the reading; otherwise the reading is the last event's point, as qicharts2 plots it.
+The latest point (docs/methods.md 4.8.1): the time since the last event is still running at
+the period's end, a lower bound of the next gap. It is drawn as an open last point, left out of
+the limits. Below the centre line it is not read (it may yet end anywhere) and the reading is
+the last event's point, as qicharts2 plots it; from the centre line up it is the latest point,
+read for what it can already show: a special cause on the high side (a quiet spell already
+longer than the process explains), else common cause.
 """
 
 from __future__ import annotations
@@ -131,11 +132,16 @@ def event_chart(
     open_signal = None
     centre = closed.mean[-1]
     if np.isfinite(open_value) and np.isfinite(centre) and open_value >= centre:
+        # Past the centre line the open point is the latest reading: it can only grow, so it
+        # stays above the centre and any high-side signal it makes holds; a low-side one (a
+        # falling trend) could still be undone and is not read.
         k = len(gaps)
         with_open = _draw(method, np.append(gaps, open_value), rules.replace(exclude=(k,)))
+        icon = spc.spc_icon(with_open, pol)
         if with_open.signal[-1] is not None and with_open.direction[-1] == "high":
             open_signal = with_open.signal[-1]
-            icon = spc.spc_icon(with_open, pol)
+        elif icon != "none":
+            icon = "common_cause"
     dates = tuple(_day_label(d) for d in ev[1:])
     return EventChart(method, closed, dates, open_value, label, open_signal, icon)
 

@@ -265,7 +265,9 @@ def _order_keys(keys: Sequence[Key], areas: Mapping[str, str]) -> list[Key]:
 
 
 def _letter(signal: str, polarity: str, s: Series | None) -> str:
-    if s is not None and len(s.direction):
+    # A t or g chart's points are times between events: its letter is the count's (H: events
+    # more frequent), read from the polarity below like a unit without a series.
+    if s is not None and len(s.direction) and s.method not in charts.EVENT_METHODS:
         return charts.icon_letter(s.icon, s.direction[-1])
     if signal in ("improvement", "concern") and polarity != "neutral":
         high_good = polarity == "higher_is_better"
