@@ -154,13 +154,12 @@ def readings(
     settings: Settings,
     passes: list[tuple[str, float, int]] | None = None,
 ) -> pd.DataFrame:
-    """``results`` with the SPC reading (``spc_signal``; ``spc_assurance`` "none": a target
-    is on the monthly count's scale) of every row of an event measure taken from its t or g
-    chart. ``passes`` collects (name, seconds, events) of each query."""
+    """Sets the SPC reading (``spc_signal``; ``spc_assurance`` "none": a target is on the
+    monthly count's scale) of every row of an event measure in ``results`` (in place; returned)
+    from its t or g chart. ``passes`` collects (name, seconds, events) of each query."""
     todo = [m for m in measures if is_event_measure(m)]
     if not todo or results.empty:
         return results
-    results = results.copy()
     for m in todo:
         mask = (results["measure_id"] == m.id).to_numpy()
         if not mask.any():
@@ -171,15 +170,15 @@ def readings(
             passes.append((f"events {m.id}", time.perf_counter() - s, len(frame)))
         rules = base_rules(settings, m)
         rows = results.loc[mask, ["breakdown", "unit", "period_end"]]
-        icons = pd.Series("none", index=rows.index, dtype="string")
-        for b, of_b in rows.groupby("breakdown", observed=True, sort=False):
-            by_unit = unit_events(frame, str(b), geo)
-            groups = of_b.groupby(["unit", "period_end"], observed=True).groups
-            for (unit, period), idx in groups.items():
-                days = by_unit.get(str(unit), np.zeros(0))
-                end = period_end_day(month_index(str(period)))
-                chart = event_chart(days, end, str(m.chart), m.polarity, rules)
-                icons[idx] = chart.icon
+        icons = np.full(len(rows), "none", dtype=object)
+        by_breakdown: dict[str, dict[str, np.ndarray]] = {}
+        groups = rows.groupby(["breakdown", "unit", "period_end"], observed=True).indices
+        for (b, unit, period), at in groups.items():
+            if b not in by_breakdown:
+                by_breakdown[b] = unit_events(frame, str(b), geo)
+            days = by_breakdown[b].get(str(unit), np.zeros(0))
+            end = period_end_day(month_index(str(period)))
+            icons[at] = event_chart(days, end, str(m.chart), m.polarity, rules).icon
         results.loc[mask, "spc_signal"] = icons
         results.loc[mask, "spc_assurance"] = "none"
     return results
