@@ -230,3 +230,10 @@ def test_the_t_chart_renders_in_the_report(store):
     (chart,) = [c for c in report.charts if c.key == "homicides"]
     assert chart.svg.lstrip().startswith("<svg") and "days between events" in chart.svg
     assert chart.png[:8] == b"\x89PNG\r\n\x1a\n"
+    # The public edition withholds it: each point is one dated event.
+    st = open_store(store, read_only=True)
+    try:
+        public, _, _ = assemble_report(st, SOON, framework=fw, edition="annex", public=True)
+    finally:
+        st.close()
+    assert [c.key for c in public.charts] == []
