@@ -158,3 +158,12 @@ def window_span(window: str, period: int, fy_start: int = FY_START_MONTH) -> Spa
     if window == "fytd":
         return (period - fy_months_elapsed(period, fy_start), period)
     raise ValueError(f"unknown window {window!r}; expected one of {', '.join(WINDOWS)}")
+
+
+def point_name(label: str) -> str:
+    """A chart point's label in words: 'March 2020' for a month ``YYYY-MM``; '17 March 2020'
+    for a day ``YYYY-MM-DD`` (the points of t and g charts are events, not months)."""
+    if len(label) == 10 and label[4] == "-" and label[7] == "-":
+        day = int(label[8:10])
+        return f"{day} {Period.parse(label[:7]).month_name}"
+    return Period.parse(label).month_name

@@ -171,6 +171,25 @@ def test_whole_table_matches(results, name):
     _same(d, s)
 
 
+@pytest.mark.parametrize("name", BACKENDS)
+def test_event_dates_match(duck, request, name):
+    """The one query of a t or g chart (engine/events.py: the homicides' moments and
+    districts) reads the same events on each backend, to the second."""
+    from forcestat.engine import events
+
+    m = load_framework().measure("homicides")
+
+    def read(store) -> tuple[list[float], list[str]]:
+        frame = events.event_frame(getattr(store, "ibis", store), m)
+        days, where = events.event_days(frame).tolist(), frame["district"].astype(str)
+        pairs = sorted(zip(days, where, strict=True))
+        return [round(d * 86400) for d, _ in pairs], [x for _, x in pairs]
+
+    want = read(duck)
+    assert len(want[0]) > 50
+    assert read(request.getfixturevalue(name)) == want
+
+
 # Each construct of the expression language, as the filter of a count measure.
 CONSTRUCTS = {
     "compare": ("crimes", "offence_group = 'Shoplifting'"),

@@ -294,6 +294,21 @@ def test_cross_breakdowns_are_checked():
     assert "needs the district" in msg
 
 
+def test_t_and_g_charts_suit_count_measures_only():
+    for chart in ("t", "g"):
+        m = loads_framework(measure(chart=chart, polarity="lower_is_better")).measure("m1")
+        assert m.chart_type == chart
+        (msg,) = problems(measure(kind="mean", value="1", chart=chart))
+        assert "measure 'm1' key 'chart'" in msg and "count measures only" in msg
+        assert "\n" not in msg
+        (msg,) = problems(measure(chart=chart, polarity="lower_is_better", target=3))
+        assert "key 'target'" in msg and "no" in msg
+        (msg,) = problems(measure(chart=chart, multiples=True))
+        assert "key 'multiples'" in msg
+    (msg,) = problems(measure(kind="proportion", numerator="hate", chart="t"))
+    assert "count measures only" in msg and "p_prime, p, run" in msg
+
+
 def test_chart_and_target_keys():
     fw = loads_framework(measure(chart="c", polarity="lower_is_better", target=120))
     m = fw.measure("m1")
@@ -304,8 +319,6 @@ def test_chart_and_target_keys():
     assert (m.target_for("Fenland"), m.target_for("Cambridge")) == (40, 120)
     (msg,) = problems(measure(chart="p_prime"))
     assert "measure 'm1'" in msg and "'chart'" in msg and "xmr, c, u, run" in msg
-    (msg,) = problems(measure(chart="t"))
-    assert "'chart'" in msg and "dates" in msg
     (msg,) = problems(measure(chart="spline"))
     assert "'chart'" in msg
     (msg,) = problems(measure(target=50))  # a neutral measure

@@ -26,11 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from forcestat.engine import cube
+from forcestat.engine import cube, events
 from forcestat.engine.kinds import KindStats, ProportionStats, stats_for
 from forcestat.engine.rollup import Geography, roll
 from forcestat.engine.run import _tables, breakdown_order
 from forcestat.engine.signals import target_on_chart
+from forcestat.engine.spc_rules import base_rules
 from forcestat.engine.windows import month_index, month_label
 from forcestat.framework.model import Framework
 from forcestat.stats import spc
@@ -66,6 +67,10 @@ class MonthlySeries:
     target: float | None = None
     # Points left out of the limits' calculation (``settings.spc.exclude``), still charted.
     excluded: np.ndarray | None = None
+    # t and g charts (``method``): the points are events (``months`` holds each closing
+    # event's date, YYYY-MM-DD) and the last point may be open: the time from the last event to
+    # the period's end, still running (engine/events.py).
+    open_point: bool = False
 
     def point_types(self) -> list[str]:
         """Per point: "improvement", "concern", "neutral" (special cause) or "common_cause",
@@ -129,6 +134,52 @@ def _series(ks: KindStats, u: int, stop: int) -> MonthlySeries:
     )
 
 
+def _event_series(
+    measure_id: str, breakdown: str, unit: str, polarity: str, ev: events.EventChart
+) -> MonthlySeries | None:
+    """A t or g chart as a series: one point per gap between events, dated by the event that
+    closes it, then the open point (if any) with the high-side signal it carries."""
+    c = ev.closed
+    if c is None:
+        return None
+    extra = 1 if np.isfinite(ev.open_value) else 0
+
+    def ext(a: np.ndarray, fill: float | None = None) -> np.ndarray:
+        a = np.asarray(a)
+        return np.append(a, a[-1] if fill is None else fill) if extra else a
+
+    signal, direction = list(c.signal), list(c.direction)
+    if extra:
+        signal.append(ev.open_signal)
+        direction.append("high" if ev.open_signal else None)
+    excluded = np.zeros(len(c.values) + extra, dtype=bool)
+    if extra:
+        excluded[-1] = True
+    return MonthlySeries(
+        measure_id=measure_id,
+        breakdown=breakdown,
+        unit=unit,
+        kind="count",
+        polarity=events.event_polarity(polarity),
+        months=ev.dates + ((ev.open_label,) if extra else ()),
+        values=ext(np.asarray(c.values, dtype=float), ev.open_value),
+        mean=ext(np.asarray(c.mean, dtype=float)),
+        ucl=ext(np.asarray(c.ucl, dtype=float)),
+        lcl=ext(np.asarray(c.lcl, dtype=float)),
+        signal=tuple(signal),
+        direction=tuple(direction),
+        trial=ext(np.asarray(c.trial, dtype=bool)),
+        segment=ext(np.asarray(c.segment, dtype=int)),
+        # Each point rests on one event (the open one on none): a public edition withholds the
+        # chart, as it should the dates of single rare events.
+        base=ext(np.ones(len(c.values)), 0.0),
+        method=ev.method,
+        icon=ev.icon,
+        excluded=excluded,
+        open_point=bool(extra),
+    )
+
+
 def monthly_series(
     store: Any,
     framework: Framework,
@@ -160,6 +211,7 @@ def monthly_series(
     target = month_index(period) if period else max(s[1] for s in table_span.values())
     out: dict[tuple[str, str, str], MonthlySeries] = {}
     for m in chosen:
+        frame = None
         for b in breakdown_order(m, route):
             if b not in breakdowns or (m.id, b) not in route:
                 continue
@@ -173,6 +225,19 @@ def monthly_series(
             ks = stats_for(m, units, framework.settings)
             stop = ks.chart_stop(target - units.first + 1, span[1] - units.first)  # as evaluate
             if stop < 1:
+                continue
+            if events.is_event_measure(m):
+                # The units the monthly rows have, each charted from its own events.
+                frame = events.event_frame(backend, m) if frame is None else frame
+                by_unit = events.unit_events(frame, b, geo)
+                end = events.period_end_day(target)
+                rules = base_rules(framework.settings, m)
+                for label in units.labels:
+                    days = by_unit.get(label, np.zeros(0))
+                    chart = events.event_chart(days, end, str(m.chart), m.polarity, rules)
+                    got = _event_series(m.id, b, label, m.polarity, chart)
+                    if got is not None:
+                        out[(m.id, b, label)] = got
                 continue
             for u, label in enumerate(units.labels):
                 out[(m.id, b, label)] = _series(ks, u, stop)

@@ -17,6 +17,7 @@ from forcestat.framework.model import (
     CHARTS_BY_KIND,
     CROSS,
     DEFAULT_DATE,
+    EVENT_CHARTS,
     GEOGRAPHY_BREAKDOWNS,
     Framework,
     Measure,
@@ -327,12 +328,23 @@ def _check_chart(m: Measure, where: str) -> list[str]:
     """The chart suits the kind; targets are finite (and 0-100 for a proportion)."""
     problems: list[str] = []
     allowed = CHARTS_BY_KIND[m.kind]
-    if m.chart in ("t", "g"):
-        problems.append(
-            f"{where} key 'chart': a {m.chart} chart plots the time or count between single "
-            "events, whose dates the monthly engine does not keep; use one of "
-            f"{', '.join(allowed)} (stats.spc.{m.chart}_chart draws it from event data)"
-        )
+    if m.chart in EVENT_CHARTS:
+        if m.kind != "count":
+            problems.append(
+                f"{where} key 'chart': a {m.chart} chart plots the time between single events "
+                f"and suits count measures only, not a {m.kind} one "
+                f"(use one of {', '.join(allowed)})"
+            )
+        if m.target is not None or m.targets:
+            problems.append(
+                f"{where} key 'target': a target is on the monthly count's scale; a "
+                f"{m.chart} chart of the time between events has none"
+            )
+        if m.multiples:
+            problems.append(
+                f"{where} key 'multiples': small multiples draw monthly series, not the "
+                f"events of a {m.chart} chart"
+            )
     elif m.chart is not None and m.chart not in allowed:
         problems.append(
             f"{where} key 'chart': {m.chart!r} does not suit a {m.kind} measure "

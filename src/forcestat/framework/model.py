@@ -25,6 +25,9 @@ Basis = Literal["cohort", "closed"]
 # Control charts a measure may ask for (``stats.spc``); t and g charts plot single events and
 # are refused until the engine keeps their dates (the monthly cube does not).
 Chart = Literal["xmr", "p", "p_prime", "u", "c", "run", "t", "g"]
+# Charts of the time (t) or days (g) between single events: count measures only, read from the
+# events' own dates (engine/events.py).
+EVENT_CHARTS: tuple[str, ...] = ("t", "g")
 # The charts each kind can be drawn as; the first is its default.
 CHARTS_BY_KIND: dict[str, tuple[str, ...]] = {
     "proportion": ("p_prime", "p", "run"),

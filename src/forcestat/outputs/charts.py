@@ -69,7 +69,17 @@ METHODS = {
     "u_prime": "Laney U\u2032 chart: u chart limits widened for between-month variation",
     "c": "c chart: Poisson limits about the mean count",
     "run": "Run chart: the median, with Anh\u00f8j's rules for long runs and few crossings",
+    "t": (
+        "t chart: days between events, limits from an XmR chart of days^(1/3.6); the last, open"
+        " point is the time since the latest event"
+    ),
+    "g": (
+        "g chart: whole days between events, limits from the geometric distribution about the"
+        " median; the last, open point is the time since the latest event"
+    ),
 }
+# Charts whose points are events (dated YYYY-MM-DD), not months.
+EVENT_METHODS = ("t", "g")
 # Making Data Count's assurance icons (``measure_results.spc_assurance``): can the process be
 # relied on to meet its target? Blue passes, orange fails, grey hit and miss.
 ASSURANCE_COLOURS = {
@@ -89,6 +99,8 @@ VL_VERSION = "6.4"  # the Vega-Lite of Altair 6.3 (alt.SCHEMA_VERSION v6.4.x)
 
 
 def y_title(kind: str, unit_label: str | None, method: str = "") -> str:
+    if method in EVENT_METHODS:
+        return "days between events"
     if kind == "proportion":
         return "%"
     if kind == "count":
@@ -187,10 +199,11 @@ def spc_spec(s: Series, unit_label: str | None = None, compact: bool = False) ->
     limit segment drawn on its own when the framework rebased the chart."""
     kinds = s.point_types()
     rows = []
+    events = s.method in EVENT_METHODS
     for i, month in enumerate(s.months):
         rows.append(
             {
-                "month": f"{month}-01",
+                "month": month if events else f"{month}-01",
                 "value": _finite(s.values[i]),
                 "mean": _finite(s.mean[i]),
                 "ucl": _finite(s.ucl[i]),
@@ -206,6 +219,19 @@ def spc_spec(s: Series, unit_label: str | None = None, compact: bool = False) ->
         spec["layer"][0]["encoding"]["x"]["axis"]["tickCount"] = {"interval": "month", "step": 12}
     spec["datasets"] = {"series": rows}
     spec["layer"][0]["encoding"]["y"]["title"] = y_title(s.kind, unit_label, s.method) or None
+    if getattr(s, "open_point", False) and rows:
+        # The time since the latest event, still running: ringed.
+        rows[-1]["open"] = True
+        spec["layer"].append(
+            {
+                "mark": {"type": "point", "filled": False, "size": 110, "color": "#231F20"},
+                "transform": [{"filter": "datum.open === true"}],
+                "encoding": {
+                    "x": {"field": "month", "type": "temporal"},
+                    "y": {"field": "value", "type": "quantitative"},
+                },
+            }
+        )
     return spec
 
 
@@ -213,31 +239,45 @@ def spc_alt(s: Series, title: str, unit_label: str | None = None) -> str:
     """The chart's text alternative: what it shows, its latest point and how many months show
     special cause variation (screen readers, the tagged PDF and the DOCX read it)."""
     from forcestat.findings.format import fmt_count, fmt_number, fmt_pct
-    from forcestat.period import Period
+    from forcestat.period import point_name
 
     def figure(v: float) -> str:
+        if s.method in EVENT_METHODS:
+            return fmt_number(v)
         if s.kind == "proportion":
             return fmt_pct(v)
         if s.kind == "count":
             return fmt_count(v)
         return f"{fmt_number(v)} {unit_label}" if unit_label else fmt_number(v)
 
-    first, last = (Period.parse(m).month_name for m in (s.months[0], s.months[-1]))
-    text = (
-        f"Statistical process control chart of {title}, {first} to {last}: the monthly "
-        "values with their mean and control limits."
-    )
+    first, last = (point_name(m) for m in (s.months[0], s.months[-1]))
+    events = s.method in EVENT_METHODS
+    if events:
+        text = (
+            f"Statistical process control chart of {title}, {first} to {last}: the days "
+            "between events, dated by the event that ends each, with their centre line and "
+            "control limits."
+        )
+        if getattr(s, "open_point", False):
+            text += f" The last point is the time since the latest event, to {last}."
+    else:
+        text = (
+            f"Statistical process control chart of {title}, {first} to {last}: the monthly "
+            "values with their mean and control limits."
+        )
     finite = [i for i, v in enumerate(s.values) if math.isfinite(v)]
     if finite:
         i = finite[-1]
         kinds = s.point_types()
         words = ICON_LABELS.get(kinds[i], kinds[i]).lower()
-        month = Period.parse(s.months[i]).month_name
-        text += f" The latest month, {month}, is {figure(s.values[i])}: {words}."
+        month = point_name(s.months[i])
+        what = "point" if events else "month"
+        unit = " days" if events else ""
+        text += f" The latest {what}, {month}, is {figure(s.values[i])}{unit}: {words}."
         special = sum(k != "common_cause" for k in kinds)
         if special:
             text += (
-                f" {special} of the {len(kinds)} months show"
+                f" {special} of the {len(kinds)} {what}s show"
                 f"{'s' if special == 1 else ''} special cause variation."
             )
     return text

@@ -21,7 +21,7 @@ import numpy as np
 
 from forcestat.outputs import charts, maps
 from forcestat.outputs.figure import Figure, slug
-from forcestat.period import Period
+from forcestat.period import point_name
 from forcestat.web.cache import LRU
 from forcestat.web.views import RULE_WORDS, MapValues
 
@@ -117,7 +117,7 @@ def interactive_spec(s: ServedSeries, title: str, unit_label: str | None) -> dic
     types = s.point_types()
     for i, row in enumerate(spec["datasets"]["series"]):
         rule = s.signal[i]
-        row["Month"] = Period.parse(s.months[i]).month_name
+        row["Month"] = point_name(s.months[i])
         row["Value"] = _num(s.values[i], s.kind)
         row["Base"] = None if not math.isfinite(s.base[i]) else f"{s.base[i]:,.0f}"
         row["Mean"] = _num(s.mean[i], s.kind)

@@ -75,7 +75,7 @@ from forcestat.outputs.report.tables import (
     unit_table,
     view_table,
 )
-from forcestat.period import Period
+from forcestat.period import Period, point_name
 
 EDITIONS = ("board", "annex", "draft")
 GEO = ("force", "area", "district")
@@ -265,7 +265,9 @@ def _order_keys(keys: Sequence[Key], areas: Mapping[str, str]) -> list[Key]:
 
 
 def _letter(signal: str, polarity: str, s: Series | None) -> str:
-    if s is not None and len(s.direction):
+    # A t or g chart's points are times between events: its letter is the count's (H: events
+    # more frequent), read from the polarity below like a unit without a series.
+    if s is not None and len(s.direction) and s.method not in charts.EVENT_METHODS:
         return charts.icon_letter(s.icon, s.direction[-1])
     if signal in ("improvement", "concern") and polarity != "neutral":
         high_good = polarity == "higher_is_better"
@@ -323,7 +325,12 @@ def measure_data(
     # shows beyond its icon, then the recent windows the framework asks for.
     more: list[Statement] = []
     force_series = series.get((m.id, *md.force_key)) if md.force_key else None
-    if force_series is not None and md.force_hidden is None:
+    # (A t or g chart's points are events, not months: its icon says what its latest reads.)
+    if (
+        force_series is not None
+        and md.force_hidden is None
+        and force_series.method not in charts.EVENT_METHODS
+    ):
         more.append(
             chart_statement(
                 m,
@@ -651,8 +658,9 @@ class _Builder:
                 f"fewer than {self.threshold} records."
             )
         first, last = s.months[0], s.months[-1]
-        span = f"{_month_text(first)} to {_month_text(last)}"
-        caption = f"Monthly values, {span}. {charts.METHODS.get(s.method, s.method)}."
+        span = f"{point_name(first)} to {point_name(last)}"
+        what = "Days between events" if s.method in charts.EVENT_METHODS else "Monthly values"
+        caption = f"{what}, {span}. {charts.METHODS.get(s.method, s.method)}."
         if s.outcome_lag is not None:
             within = (
                 "in its month of recording"
@@ -1007,10 +1015,6 @@ def _renumber(section: Section) -> None:
     for i, child in enumerate(section.children):
         child.number = f"{section.number}.{i + 1}"
         _renumber(child)
-
-
-def _month_text(period: str) -> str:
-    return Period.parse(period).month_name
 
 
 def build_report(
