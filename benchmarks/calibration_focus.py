@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from calibration import (  # noqa: E402
-    COMPARATORS,
     FORCE,
     KEEP,
     NULL_SEED0,
@@ -70,7 +69,10 @@ def _diagnose(ks: Any, m: Any, settings: Any, stop: int, readings: list) -> list
     values, charts = ks.charts(stop, rows)
     s = settings.spc
     kind, series, trend_charts, exposure = (
-        "mean" if m.kind == "concentration" else m.kind, values, charts, None,
+        "mean" if m.kind == "concentration" else m.kind,
+        values,
+        charts,
+        None,
     )
     if m.kind in sig.COUNT_KINDS:
         series, exposure, trend_charts = sig.count_trend_inputs_all(ks, stop, settings, rows)
@@ -81,8 +83,9 @@ def _diagnose(ks: Any, m: Any, settings: Any, stop: int, readings: list) -> list
         c = trend_charts[i]
         rho = sig._rho(c)
         y = series[i]
-        ex = None if exposure is None else exposure[i, stop - w:]
-        slope = trends._slope_sign(y[stop - w:], kind, settings.alpha, ex, None if math.isnan(rho) else rho)
+        ex = None if exposure is None else exposure[i, stop - w :]
+        r = None if math.isnan(rho) else rho
+        slope = trends._slope_sign(y[stop - w :], kind, settings.alpha, ex, r)
         finite = np.isfinite(y)
         out.append(
             {
@@ -103,8 +106,14 @@ def _diagnose(ks: Any, m: Any, settings: Any, stop: int, readings: list) -> list
     return out
 
 
-def null_force(seed: int, period: str, years: int, measures: tuple[str, ...]) -> dict[str, Any]:
+def null_force(
+    seed: int, period: str, years: int, measures: tuple[str, ...], plain_trend: bool = False
+) -> dict[str, Any]:
     from forcestat.engine import compute, evaluate
+    from forcestat.stats import spc
+
+    if plain_trend:  # the trend rule on the values even against an AR(1) forecast (before)
+        spc._trend_basis = lambda *a: None
     from forcestat.synth.calendar import Period
     from forcestat.synth.force import demo_force
     from forcestat.synth.generate import generate_force
@@ -112,7 +121,10 @@ def null_force(seed: int, period: str, years: int, measures: tuple[str, ...]) ->
     t0 = time.perf_counter()
     fw = _framework()
     tables = generate_force(
-        demo_force(), Period.of(period, years), seed, tables=_tables_for(measures),
+        demo_force(),
+        Period.of(period, years),
+        seed,
+        tables=_tables_for(measures),
         storylines=False,
     )
     t1 = time.perf_counter()
@@ -163,8 +175,9 @@ def summarise(results: list[dict]) -> str:
                 ("trend", lambda s: s != "none"),
             ):
                 if col == "previous_year_verdict":
-                    sub2 = sub[~sub[col].isin(["insufficient_data", "not_comparable"])
-                               & sub[col].notna()]
+                    sub2 = sub[
+                        ~sub[col].isin(["insufficient_data", "not_comparable"]) & sub[col].notna()
+                    ]
                 elif col == "spc_signal":
                     sub2 = sub[sub[col] != "none"]
                 else:
@@ -173,9 +186,7 @@ def summarise(results: list[dict]) -> str:
                     cells.append("-")
                     continue
                 flags = test(sub2[col]).astype(float)
-                rate = (
-                    clustered_rate(flags, sub2["seed"]) if clustered else simple_rate(flags)
-                )
+                rate = clustered_rate(flags, sub2["seed"]) if clustered else simple_rate(flags)
                 cells.append(rate.cell())
         out.append(f"| {mid} | " + " | ".join(cells) + " |")
     out += ["", "Trend readings at force level, by part (forces):"]
@@ -185,8 +196,11 @@ def summarise(results: list[dict]) -> str:
         parts = {
             "spc trend flag": int((t["spc_trend"] != 0).sum()),
             "spc shift (recent)": int(((t["spc_trend"] == 0) & (t["spc_sign"] != 0)).sum()),
-            "slope only": int(((t["spc_sign"] == 0) & (t["slope"] != 0)
-                               & ~t["trend"].str.startswith("halted")).sum()),
+            "slope only": int(
+                (
+                    (t["spc_sign"] == 0) & (t["slope"] != 0) & ~t["trend"].str.startswith("halted")
+                ).sum()
+            ),
             "halted": int(t["trend"].str.startswith("halted").sum()),
             "rho allowed": int(np.isfinite(g["rho"]).sum()),
             "any slope sig.": int((g["slope"] != 0).sum()),
@@ -217,6 +231,11 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--save", type=Path)
     ap.add_argument("--load", type=Path)
+    ap.add_argument(
+        "--plain-trend-rule",
+        action="store_true",
+        help="the SPC trend rule on the values even against an AR(1) forecast (as before)",
+    )
     a = ap.parse_args()
     if a.load:
         results = pickle.loads(a.load.read_bytes())
@@ -225,13 +244,21 @@ def main() -> None:
         seeds = [a.seed0 + k for k in range(1, a.null + 1)]
         t0 = time.perf_counter()
         if a.workers <= 1:
-            results = [null_force(s, a.period, a.years, measures) for s in seeds]
+            results = [
+                null_force(s, a.period, a.years, measures, a.plain_trend_rule) for s in seeds
+            ]
         else:
             ctx = mp.get_context("spawn")
             with ProcessPoolExecutor(a.workers, mp_context=ctx) as ex:
                 results = list(
-                    ex.map(null_force, seeds, [a.period] * len(seeds), [a.years] * len(seeds),
-                           [measures] * len(seeds))
+                    ex.map(
+                        null_force,
+                        seeds,
+                        [a.period] * len(seeds),
+                        [a.years] * len(seeds),
+                        [measures] * len(seeds),
+                        [a.plain_trend_rule] * len(seeds),
+                    )
                 )
         print(f"wall {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         if a.save:

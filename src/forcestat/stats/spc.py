@@ -455,9 +455,7 @@ class _Limits:
         self.ucl[r, s:e], self.lcl[r, s:e], self.up2[r, s:e], self.lo2[r, s:e] = bands
 
 
-def _trend_basis(
-    y: np.ndarray, lim: _Limits, segments: list[tuple[int, int]]
-) -> np.ndarray | None:
+def _trend_basis(y: np.ndarray, lim: _Limits, segments: list[tuple[int, int]]) -> np.ndarray | None:
     """What the trend rule reads: the values, except in segments charted against an AR(1)
     forecast, where it reads the forecast errors y_t - centre_t like every other rule (Alwan &
     Roberts 1988; Montgomery 2009, 10.4: the usual rules on the residuals). Seven values of a
