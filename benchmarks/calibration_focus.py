@@ -77,6 +77,10 @@ def _diagnose(ks: Any, m: Any, settings: Any, stop: int, readings: list) -> list
     if m.kind in sig.COUNT_KINDS:
         series, exposure, trend_charts = sig.count_trend_inputs_all(ks, stop, settings, rows)
         kind = "count"
+    elif s.seasonal:
+        series = sig.seasonally_adjusted(
+            values, ks.units.first, stop, s.slope_window, settings.alpha
+        )
     out = []
     w = min(s.slope_window, stop)
     for i, u in enumerate(rows):
