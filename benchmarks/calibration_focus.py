@@ -58,6 +58,15 @@ MEASURES = (
 )
 
 
+def _r1(y: np.ndarray) -> float:
+    ok = np.isfinite(y)
+    if ok.sum() < 8:
+        return math.nan
+    t = np.flatnonzero(ok).astype(float)
+    r = y[ok] - np.polyval(np.polyfit(t, y[ok], 1), t)
+    return float(r[1:] @ r[:-1] / (r @ r)) if r @ r > 0 else math.nan
+
+
 def _diagnose(ks: Any, m: Any, settings: Any, stop: int, readings: list) -> list[dict]:
     """The parts of each unit's trend reading at the month before ``stop``."""
     from forcestat.engine import signals as sig
@@ -103,6 +112,8 @@ def _diagnose(ks: Any, m: Any, settings: Any, stop: int, readings: list) -> list
                 "slope": slope,
                 "rho": rho,
                 "points": int(finite.sum()),
+                # lag-1 autocorrelation of the whole series about its line, significant or not
+                "r1": _r1(y),
                 "signal": c.signal[-1],
                 "method": c.method,
             }
