@@ -9,7 +9,8 @@ they are read per day and against their own seasonal pattern (``trends.seasonal_
 since a raw monthly count falls for seven months every autumn and winter and a 28-day February
 is 10% below a 31-day March without anything having changed. Where the chart allows for
 autocorrelation (an AR(1), docs/methods.md 4.7), the slope tests use the same lag-1
-autocorrelation.
+autocorrelation. The other kinds' slope tests read the values less their calendar-month
+effects where the baseline is significantly seasonal (``seasonally_adjusted``, 5.7).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def seasonally_adjusted(
     """[unit, month] values less their calendar-month effects where the months before the
     last ``window`` show significant seasonality (``trends.seasonal_offsets``; all months when
     fewer than 24 precede the window), for the trend reading of kinds other than counts: a
-    seasonal mix of cases (crime harm, survey groups) is not a trend (docs/methods.md 5.6)."""
+    seasonal mix of cases (crime harm, survey groups) is not a trend (docs/methods.md 5.7)."""
     fit_stop = stop - window if stop - window >= 24 else stop
     moy = (first + np.arange(stop)) % 12
     offsets = [trends.seasonal_offsets(v, moy, fit_stop=fit_stop, alpha=alpha) for v in values]
