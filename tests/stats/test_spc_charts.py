@@ -113,6 +113,55 @@ def test_ar1_reading_calibrates_special_cause_on_autocorrelated_series():
     assert rate(ar) < 0.065
 
 
+def _monotone_runs(v, length):
+    """+1/-1 on points in a run of ``length`` or more values each strictly higher/lower than the
+    one before, by a plain loop (the definition of the trend rule)."""
+    out = np.zeros(len(v), dtype=int)
+    steps = np.sign(np.diff(v))
+    i = 0
+    while i < len(steps):
+        j = i
+        while j + 1 < len(steps) and steps[j + 1] == steps[i] and steps[i] != 0:
+            j += 1
+        if steps[i] != 0 and j - i + 1 >= length - 1:
+            out[i : j + 2] = np.where(out[i : j + 2] == 0, steps[i], out[i : j + 2])
+            out[i + 1 : j + 2] = steps[i]
+        i = j + 1
+    return out
+
+
+def test_ar1_trend_rule_reads_the_forecast_errors():
+    """Against an AR(1) forecast the trend rule reads y_t - forecast_t (numpy here), like the
+    other rules; a chart without one reads the values. A slow wander (seven rising months)
+    is no trend once each month is judged against the month before's forecast."""
+    rng = np.random.default_rng(11)
+    # The first of 400 AR(1) paths whose last seven values each rose (or fell).
+    paths = 50 + _ar1(rng, 48, 0.8, rows=400)
+    rising = [p for p in paths if abs(np.sign(np.diff(p[-7:])).sum()) == 6]
+    y = rising[0]
+    r = spc.xmr(y, autocorrelation="ar1")
+    assert math.isfinite(r.ar1[0])
+    resid = y - r.mean
+    assert r.rule_flags["trend"].tolist() == _monotone_runs(resid, 7).tolist()
+    assert r.rule_flags["trend"][-1] == 0
+    plain = spc.xmr(y)
+    assert plain.rule_flags["trend"].tolist() == _monotone_runs(y, 7).tolist()
+    assert plain.rule_flags["trend"][-1] != 0
+
+
+def test_ar1_trend_rule_holds_its_rate_on_autocorrelated_series():
+    """AR(1) rho = 0.9, 60 months: seven values in a row each higher (lower) than the last
+    reach the latest point far more often than for independent months (2/7! = 0.04%; here
+    1.5%); seven forecast errors do so about as rarely as independent months."""
+    rng = np.random.default_rng(23)
+    y = 100 + _ar1(rng, 60, 0.9, rows=2000)
+    on_values = np.mean([c.rule_flags["trend"][-1] != 0 for c in spc.xmr_rows(y)])
+    ar = spc.xmr_rows(y, autocorrelation="ar1")
+    on_errors = np.mean([c.rule_flags["trend"][-1] != 0 for c in ar])
+    assert on_values > 0.01
+    assert on_errors < 0.003
+
+
 def test_ar1_p_prime_chart_forecasts_z():
     rng = np.random.default_rng(5)
     n = np.full(48, 2000.0)

@@ -15,6 +15,7 @@ from forcestat.stats.trends import (
     poisson_glm,
     poisson_slope,
     seasonal_exposure,
+    seasonal_offsets,
     trend,
     trend_halted,
 )
@@ -209,6 +210,58 @@ def test_seasonal_counts_are_not_a_trend_per_day_and_season():
     g = np.round(y * np.exp(0.015 * np.arange(n)))
     e = seasonal_exposure(g, moy, days, fit_stop=36)
     assert trend(g, kind="count", exposure=e, slope_window=24) == "upwards"
+
+
+def test_seasonal_offsets_are_the_ols_month_effects_when_the_f_test_says_so():
+    """Month effects and the F test of a line against a line plus month levels, as statsmodels
+    fits them (a missing month skipped); the offsets are the centred month levels, zero when
+    seasonality is not significant or there are too few months."""
+    rng = np.random.default_rng(3)
+    n, fit_stop = 60, 36
+    moy = (FIRST_MOY + np.arange(n)) % 12
+    y = 0.4 + 0.015 * np.log(SEASON)[moy] / 0.1 + rng.normal(0, 0.004, n)
+    y[5] = np.nan
+    off = seasonal_offsets(y, moy, fit_stop=fit_stop)
+    ok = np.isfinite(y[:fit_stop])
+    t = np.arange(fit_stop, dtype=float)[ok]
+    dummies = (moy[:fit_stop][ok][:, None] == np.arange(12)).astype(float)
+    full = sm.OLS(y[:fit_stop][ok], np.column_stack([t, dummies])).fit()
+    line = sm.OLS(y[:fit_stop][ok], sm.add_constant(t)).fit()
+    f, p, df = full.compare_f_test(line)
+    assert df == 11 and p < 0.05
+    levels = full.params[1:]
+    assert off == pytest.approx((levels - levels.mean())[moy], abs=1e-12)
+    # Noise only: the F test is not significant for this seed, and nothing is subtracted.
+    flat = 0.4 + rng.normal(0, 0.004, n)
+    f0, p0, _ = (
+        sm.OLS(
+            flat[:fit_stop],
+            np.column_stack([np.arange(36.0), (moy[:36][:, None] == np.arange(12)).astype(float)]),
+        )
+        .fit()
+        .compare_f_test(sm.OLS(flat[:fit_stop], sm.add_constant(np.arange(36.0))).fit())
+    )
+    assert p0 >= 0.05 and not seasonal_offsets(flat, moy, fit_stop=fit_stop).any()
+    assert not seasonal_offsets(y[:20], moy[:20]).any()  # under 24 months
+
+
+def test_a_seasonal_proportion_is_not_a_trend_once_its_month_effects_are_taken_out():
+    """A 24-month Mann-Kendall test ending in March reads a summer-high, winter-low series as
+    falling (each year's pairs run from summer to winter); less its month effects it does not.
+    1,000 series, flat but seasonal: "downwards" far above 5% on the values, about 5% or less
+    adjusted."""
+    rng = np.random.default_rng(9)
+    n = 60
+    moy = (FIRST_MOY + np.arange(n)) % 12
+    season = 0.012 * np.cos(2 * np.pi * (moy - 6) / 12)  # high in July, low in January
+    raw = adjusted = 0
+    for _ in range(1000):
+        y = 0.4 + season + rng.normal(0, 0.01, n)
+        raw += trend(y, kind="proportion", slope_window=24) != "none"
+        adj = y - seasonal_offsets(y, moy, fit_stop=n - 24)
+        adjusted += trend(adj, kind="proportion", slope_window=24) != "none"
+    assert raw / 1000 > 0.15
+    assert adjusted / 1000 < 0.07
 
 
 def test_trend_validates_input():

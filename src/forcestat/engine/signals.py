@@ -9,7 +9,8 @@ they are read per day and against their own seasonal pattern (``trends.seasonal_
 since a raw monthly count falls for seven months every autumn and winter and a 28-day February
 is 10% below a 31-day March without anything having changed. Where the chart allows for
 autocorrelation (an AR(1), docs/methods.md 4.7), the slope tests use the same lag-1
-autocorrelation.
+autocorrelation. The other kinds' slope tests read the values less their calendar-month
+effects where the baseline is significantly seasonal (``seasonally_adjusted``, 5.7).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "count_trend_inputs",
     "count_trend_inputs_all",
     "days_in_months",
+    "seasonally_adjusted",
     "signals",
     "signals_all",
     "target_on_chart",
@@ -81,6 +83,19 @@ def count_trend_inputs_all(
     return counts, exposure, spc.xmr_rows(counts / exposure, ks.rules(stop))
 
 
+def seasonally_adjusted(
+    values: np.ndarray, first: int, stop: int, window: int, alpha: float
+) -> np.ndarray:
+    """[unit, month] values less their calendar-month effects where the months before the
+    last ``window`` show significant seasonality (``trends.seasonal_offsets``; all months when
+    fewer than 24 precede the window), for the trend reading of kinds other than counts: a
+    seasonal mix of cases (crime harm, survey groups) is not a trend (docs/methods.md 5.7)."""
+    fit_stop = stop - window if stop - window >= 24 else stop
+    moy = (first + np.arange(stop)) % 12
+    offsets = [trends.seasonal_offsets(v, moy, fit_stop=fit_stop, alpha=alpha) for v in values]
+    return values - np.array(offsets).reshape(values.shape)
+
+
 def target_on_chart(ks: KindStats, unit: str) -> float | None:
     """The unit's target on its chart's scale: proportions are charted 0-1, targets are
     percentages."""
@@ -118,6 +133,8 @@ def signals_all(
     if m.kind in COUNT_KINDS:
         series, exposure, trend_charts = count_trend_inputs_all(ks, stop, settings, rows)
         kind = "count"
+    elif s.seasonal:
+        series = seasonally_adjusted(values, ks.units.first, stop, s.slope_window, settings.alpha)
     rho = np.array([_rho(c) for c in trend_charts], dtype=float)
     # The slope tests of every unit at once: the long-term one "halted" reads and the recent
     # one "trend" falls back on (all units' series have the same months).

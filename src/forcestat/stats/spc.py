@@ -358,9 +358,11 @@ def _detect(
     lo2: np.ndarray,
     segments: list[tuple[int, int]],
     rules: SpcRules,
+    trend_y: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[list[str | None]], list[list[str | None]]]:
     """The rules on [chart, point] arrays: (flags [rule, chart, point] in ``RULES`` order, and
-    per chart the signal and direction of each point)."""
+    per chart the signal and direction of each point). ``trend_y``: the values the trend rule
+    reads (default ``y``; the forecast errors where an AR(1) is allowed for, ``_trend_basis``)."""
     rows, n = y.shape
     stacked = np.zeros((len(RULES), rows, n), dtype=np.int8)
     rtm = _signs(y - centre)
@@ -381,7 +383,7 @@ def _detect(
         # direction, as NHSRplotthedots' "use the right-hand side" rule does: each point takes
         # its own step's run, else the run of the step into it.
         if e - s >= 2:
-            seg = y[:, s:e]
+            seg = (y if trend_y is None else trend_y)[:, s:e]
             steps = _long_runs(_signs(seg[:, 1:] - seg[:, :-1]), rules.trend_length - 1)
             trend = stacked[_TREND, :, s:e]
             trend[:, :-1] = steps
@@ -453,6 +455,24 @@ class _Limits:
         self.ucl[r, s:e], self.lcl[r, s:e], self.up2[r, s:e], self.lo2[r, s:e] = bands
 
 
+def _trend_basis(y: np.ndarray, lim: _Limits, segments: list[tuple[int, int]]) -> np.ndarray | None:
+    """What the trend rule reads: the values, except in segments charted against an AR(1)
+    forecast, where it reads the forecast errors y_t - centre_t like every other rule (Alwan &
+    Roberts 1988; Montgomery 2009, 10.4: the usual rules on the residuals). Seven values of a
+    slowly wandering series each higher than the last are common without any change; seven
+    forecast errors in a row are not. None: no segment has an AR(1)."""
+    if not lim.ar1:
+        return None
+    rho = np.array(lim.ar1, dtype=float).reshape(y.shape[0], len(segments))
+    if not np.isfinite(rho).any():
+        return None
+    out = y.copy()
+    for k, (s, e) in enumerate(segments):
+        rows = np.isfinite(rho[:, k])
+        out[rows, s:e] = y[rows, s:e] - lim.centre[rows, s:e]
+    return out
+
+
 def _finish(
     y: np.ndarray,
     lim: _Limits,
@@ -466,7 +486,15 @@ def _finish(
     """The rules on the limits (or the given flags, for run charts), trial limits, results."""
     if flags is None:
         flags, signal, direction = _detect(
-            y, lim.centre, lim.ucl, lim.lcl, lim.up2, lim.lo2, segments, rules
+            y,
+            lim.centre,
+            lim.ucl,
+            lim.lcl,
+            lim.up2,
+            lim.lo2,
+            segments,
+            rules,
+            _trend_basis(y, lim, segments),
         )
     else:
         signal, direction = _prioritise(flags)

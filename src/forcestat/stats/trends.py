@@ -33,6 +33,7 @@ __all__ = [
     "poisson_slopes",
     "reversing",
     "seasonal_exposure",
+    "seasonal_offsets",
     "trend",
     "trend_halted",
 ]
@@ -263,6 +264,55 @@ def seasonal_exposure(
         return base
     e = d * np.exp(s[moy] - s.mean())
     return e / e.mean()
+
+
+def seasonal_offsets(
+    values: Sequence[float] | np.ndarray,
+    month_of_year: Sequence[int] | np.ndarray,
+    *,
+    fit_stop: int | None = None,
+    alpha: float = 0.05,
+    min_months: int = 24,
+) -> np.ndarray:
+    """Each point's calendar-month effect, to subtract before a slope test of a series that is
+    not a count (a proportion, median, mean or concentration whose mix of cases is seasonal):
+    zeros unless the months [0, ``fit_stop``) show significant seasonality.
+
+    Least squares on those months (missing ones dropped): y_t = a + b t + s_(month of t), the
+    line so that a steady change is not read as season, against y_t = a + b t: the F test of
+    the eleven month contrasts, F = [(RSS_0 - RSS_1) / 11] / [RSS_1 / (k - 13)] on (11, k - 13)
+    df. Where p < ``alpha`` the offsets are the fitted s_m, centred to mean zero over the
+    twelve months. Fewer than ``min_months`` usable months, or a calendar month missing, give
+    zeros. A 24-month Mann-Kendall test of a seasonal series is biased: its pairs within a
+    year run from one season to another (Hirsch, Slack & Smith 1982).
+    """
+    y = np.asarray(values, dtype=float)
+    moy = np.asarray(month_of_year, dtype=int) % 12
+    if y.ndim != 1 or moy.shape != y.shape:
+        raise ValueError("values and month_of_year must be one-dimensional, same length")
+    zero = np.zeros(y.size)
+    k = y.size if fit_stop is None else max(0, min(int(fit_stop), y.size))
+    ok = np.isfinite(y[:k])
+    yy, mm = y[:k][ok], moy[:k][ok]
+    if yy.size < max(min_months, 14) or np.unique(mm).size < 12:
+        return zero
+    t = np.flatnonzero(ok).astype(float)
+    t = (t - t.mean()) / max(k, 1)
+    dummies = (mm[:, None] == np.arange(12)[None, :]).astype(float)
+    full = np.column_stack([t, dummies])  # twelve month levels and a slope
+    line = np.column_stack([np.ones(yy.size), t])
+    b1, *_ = np.linalg.lstsq(full, yy, rcond=None)
+    b0, *_ = np.linalg.lstsq(line, yy, rcond=None)
+    rss1 = float(np.sum((yy - full @ b1) ** 2))
+    rss0 = float(np.sum((yy - line @ b0) ** 2))
+    df2 = yy.size - 13
+    if rss1 <= 0:
+        return zero if rss0 <= 0 else (b1[1:] - b1[1:].mean())[moy]
+    f = ((rss0 - rss1) / 11.0) / (rss1 / df2)
+    if not float(special.fdtrc(11, df2, max(f, 0.0))) < alpha:
+        return zero
+    s = b1[1:] - b1[1:].mean()
+    return s[moy]
 
 
 def _month_factors(y: np.ndarray, moy: np.ndarray, d: np.ndarray) -> np.ndarray | None:
