@@ -1,13 +1,19 @@
 """Benchmark the measures engine against baselines measured in the same run.
 
     .venv/bin/python benchmarks/engine.py [--store demo.duckdb] [--national DIR] [--period 2020-03]
+    .venv/bin/python benchmarks/engine.py --baseline ../base/src --all-periods-only [--pairs 2]
     .venv/bin/python benchmarks/engine.py --spark [--forces 1,10,43] [--sets DIR]
 
 Scenarios (each in its own process, so its peak memory is its own):
 
 - framework_one: the full default framework, all breakdowns, one period: cold (first call in
   the process) and warm (best of the next calls). Target <= 2 s warm for one force.
-- framework_all: the same with every period (--all-periods).
+- framework_all: the same with every period (--all-periods). With ``--baseline SRC`` (the
+  ``src`` folder of another checkout, e.g. ``git worktree add --detach ../base <commit>``)
+  every period is computed ``--pairs`` times by each, alternating, in child processes (the
+  baseline's imports forcestat from SRC): wall and CPU seconds (the workers' included), the
+  ratios of the medians, and whether the two gave the same rows (every column to 1e-9, text
+  exact). ``--all-periods-only`` runs that comparison alone.
 - subset: the engine's data path (Ibis passes -> monthly cube -> rolling sums, no statistics)
   for recorded crime by district x offence group, the all-crime prosecution possible outcome
   rate by district and the 101 abandonment rate, every month; the same numbers as hand-written

@@ -8,7 +8,9 @@ the same server).
 
 1. Refresh: the store is copied, its last month of crimes taken out into a Parquet file, and
    the copy refreshed in full (every period); the month is loaded back with `forcestat load`
-   and the incremental refresh timed.
+   and the incremental refresh timed. With ``--baseline SRC`` (another checkout's ``src``) a
+   second copy is refreshed the same way first with forcestat imported from SRC, and the two
+   stores' served results compared; ``--refresh-only`` stops there.
 2. `forcestat serve` on the refreshed copy (a separate process, as in production); a user and
    an API token are added with `forcestat users`.
 3. For each endpoint or page, 50 (API) or 20 (pages) clients (asyncio, one keep-alive
