@@ -149,7 +149,7 @@ class Evaluator:
         settings: Settings,
         workers: int,
         progress: Callable[[str, int, int], None] | None = None,
-        nice: int = NICE,
+        nice: int | None = None,
     ):
         self.chosen = list(chosen)
         self.index = {id(p): i for i, p in enumerate(passes)}
@@ -165,7 +165,7 @@ class Evaluator:
                     workers,
                     mp_context=mp.get_context("fork"),
                     initializer=_worker_start,
-                    initargs=(self.state, nice),
+                    initargs=(self.state, NICE if nice is None else nice),
                 )
                 # Fork now, while the backend is idle: the workers start from this state. What
                 # exists at the fork is frozen out of the garbage collector, so that no worker

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from forcestat.engine import cube, results
-from forcestat.engine.parallel import NICE, Evaluator, default_workers
+from forcestat.engine.parallel import Evaluator, default_workers
 from forcestat.engine.rollup import Geography
 from forcestat.engine.windows import month_index
 from forcestat.framework.model import Framework, Measure
@@ -160,7 +160,7 @@ def compute(
         workers = default_workers(pairs * (60 if all_periods else 1))
     # Every period: the statistics after the last pass are the long pole, so the workers run at
     # the same priority as everything else (``parallel.NICE``).
-    nice = 0 if all_periods else NICE
+    nice = 0 if all_periods else None
     ev = Evaluator(chosen, passes, geo, framework.settings, max(1, workers), progress, nice)
     backend_threads = passes_threads(backend, _tables(chosen), max(1, workers))
     t_agg = 0.0
