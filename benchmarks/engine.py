@@ -1,13 +1,19 @@
 """Benchmark the measures engine against baselines measured in the same run.
 
     .venv/bin/python benchmarks/engine.py [--store demo.duckdb] [--national DIR] [--period 2020-03]
+    .venv/bin/python benchmarks/engine.py --baseline ../base/src --all-periods-only [--pairs 2]
     .venv/bin/python benchmarks/engine.py --spark [--forces 1,10,43] [--sets DIR]
 
 Scenarios (each in its own process, so its peak memory is its own):
 
 - framework_one: the full default framework, all breakdowns, one period: cold (first call in
   the process) and warm (best of the next calls). Target <= 2 s warm for one force.
-- framework_all: the same with every period (--all-periods).
+- framework_all: the same with every period (--all-periods). With ``--baseline SRC`` (the
+  ``src`` folder of another checkout, e.g. ``git worktree add --detach ../base <commit>``)
+  every period is computed ``--pairs`` times by each, alternating, in child processes (the
+  baseline's imports forcestat from SRC): wall and CPU seconds (the workers' included), the
+  ratios of the medians, and whether the two gave the same rows (every column to 1e-9, text
+  exact). ``--all-periods-only`` runs that comparison alone.
 - subset: the engine's data path (Ibis passes -> monthly cube -> rolling sums, no statistics)
   for recorded crime by district x offence group, the all-crime prosecution possible outcome
   rate by district and the 101 abandonment rate, every month; the same numbers as hand-written
@@ -101,7 +107,16 @@ def _timed(fn, repeat: int = 1) -> tuple[float, Any]:
 # -- scenarios (run in child processes) ------------------------------------------------------
 
 
-def scenario_framework(store: str, period: str, all_periods: bool, repeat: int) -> dict:
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the worker processes,
+    once the run's pool is shut down)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def scenario_framework(
+    store: str, period: str, all_periods: bool, repeat: int, save: str | None = None
+) -> dict:
     t0 = time.perf_counter()
     from forcestat.engine import Timings, compute
     from forcestat.framework import load_framework
@@ -113,10 +128,15 @@ def scenario_framework(store: str, period: str, all_periods: bool, repeat: int) 
     tm = Timings()
     # A national set may lack some tables (synth leaves the high-volume event tables out).
     kw = {"all_periods": all_periods, "skip_missing": True}
+    cpu = _cpu()
     cold, df = _timed(lambda: compute(st, fw, period, timings=tm, **kw))
+    cpu = _cpu() - cpu
+    if save:
+        df.to_parquet(save)
     out = {
         "imports_s": imports,
         "cold_s": cold,
+        "cold_cpu_s": cpu,
         "rows": len(df),
         "measures": int(df["measure_id"].nunique()),
         "cold_aggregate_s": tm.aggregate,
@@ -349,12 +369,12 @@ def national_set(sets: Path, forces: int, period: str) -> Path:
     return folder
 
 
-def same_results(a: Path, b: Path) -> str:
+def same_results(a: Path, b: Path, atol: float = 1e-8) -> str:
     import pandas as pd
 
     x, y = pd.read_parquet(a), pd.read_parquet(b)
     try:
-        pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-9)
+        pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-9, atol=atol)
     except AssertionError as exc:
         return f"DIFFER: {str(exc).splitlines()[0]}"
     return f"identical ({len(x):,} rows)"
@@ -414,10 +434,17 @@ def run_spark(a: argparse.Namespace) -> dict:
 # -- driver ----------------------------------------------------------------------------------
 
 
-def run_child(args: list[str], timeout: float) -> dict:
+def run_child(args: list[str], timeout: float, src: str | None = None) -> dict:
+    """Run a scenario in a child process; ``src``: import forcestat from that source folder (a
+    baseline checkout, e.g. ``git worktree add --detach ../base <commit>`` and its ``src``)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    env = None
+    if src is not None:
+        env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        p = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env
+        )
     except subprocess.TimeoutExpired:
         return {"error": [f"not finished in {timeout:.0f} s"]}
     if p.returncode != 0:
@@ -436,6 +463,49 @@ def ensure_demo(store: str) -> None:
     )
 
 
+def all_periods_vs_baseline(a: argparse.Namespace) -> dict:
+    """Every period, this checkout and the baseline's (``--baseline SRC``) in turn, ``--pairs``
+    times: wall and CPU (the workers' included) of each, the ratios of the medians, and whether
+    the two computed the same results (every column to 1e-9, text exact)."""
+    import statistics
+    import tempfile
+
+    runs: dict[str, list[dict]] = {"baseline": [], "this": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(a.pairs):
+            # Alternate which goes first: the machine's load drifts within a run.
+            order = ["baseline", "this"] if k % 2 == 0 else ["this", "baseline"]
+            for who in order:
+                save = str(Path(tmp) / f"{who}.parquet")
+                src = a.baseline if who == "baseline" else None
+                r = run_child(["framework", a.store, a.period, "all", "0", save], 3600, src)
+                if "error" in r:
+                    print(f"all periods ({who}) failed:", r["error"], flush=True)
+                    return {"error": r["error"], "runs": runs}
+                runs[who].append(r)
+                load = os.getloadavg()[0]
+                print(
+                    f"  all periods, {who}: {r['cold_s']:.1f} s wall, {r['cold_cpu_s']:.1f} CPU-s "
+                    f"({r['rows']:,} rows; load {load:.1f})",
+                    flush=True,
+                )
+        same = same_results(Path(tmp) / "baseline.parquet", Path(tmp) / "this.parquet", atol=1e-12)
+    med = {
+        who: {k: statistics.median(r[k] for r in rs) for k in ("cold_s", "cold_cpu_s")}
+        for who, rs in runs.items()
+    }
+    b, t = med["baseline"], med["this"]
+    print(
+        f"one force, full framework, all periods, median of {a.pairs}: this "
+        f"{t['cold_s']:.1f} s wall / {t['cold_cpu_s']:.1f} CPU-s, baseline "
+        f"{b['cold_s']:.1f} s / {b['cold_cpu_s']:.1f} CPU-s: wall "
+        f"x{t['cold_s'] / b['cold_s']:.2f}, CPU x{t['cold_cpu_s'] / b['cold_cpu_s']:.2f}; "
+        f"results {same}; target <= 5 s",
+        flush=True,
+    )
+    return {"runs": runs, "median": med, "same": same}
+
+
 def fmt(x: float | None, unit: str = "s") -> str:
     return "n/a" if x is None else f"{x:.2f} {unit}"
 
@@ -452,6 +522,17 @@ def main() -> None:
     ap.add_argument("--forces", default="1,10,43", help="national set sizes for --spark")
     ap.add_argument("--sets", default=str(ROOT / "demo" / "national-sets"))
     ap.add_argument("--spark-timeout", type=float, default=3600.0)
+    ap.add_argument(
+        "--baseline",
+        default=None,
+        metavar="SRC",
+        help="also time every period with forcestat imported from SRC (another checkout's src "
+        "folder), alternating with this one; the results must be identical",
+    )
+    ap.add_argument("--pairs", type=int, default=2, help="baseline/this runs with --baseline")
+    ap.add_argument(
+        "--all-periods-only", action="store_true", help="with --baseline: that comparison only"
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
 
@@ -460,7 +541,8 @@ def main() -> None:
         if kind == "backend":
             res = scenario_backend(store, period, extra[0])
         elif kind == "framework":
-            res = scenario_framework(store, period, extra[0] == "all", int(extra[1]))
+            save = extra[2] if len(extra) > 2 else None
+            res = scenario_framework(store, period, extra[0] == "all", int(extra[1]), save)
         else:
             res = scenario_subset(store, period, int(extra[0]))
         print(json.dumps(res, default=float))
@@ -484,6 +566,11 @@ def main() -> None:
         flush=True,
     )
     figures: dict[str, Any] = {}
+    if a.baseline and a.all_periods_only:
+        figures["all_periods_vs_baseline"] = all_periods_vs_baseline(a)
+        if a.json:
+            Path(a.json).write_text(json.dumps(figures, indent=1, default=float))
+        return
     figures["framework_one"] = run_child(
         ["framework", a.store, a.period, "one", str(a.repeat)], 1800
     )
@@ -500,7 +587,9 @@ def main() -> None:
         )
     else:
         print("framework_one failed:", f["error"])
-    if not a.skip_all_periods:
+    if a.baseline and not a.skip_all_periods:
+        figures["all_periods_vs_baseline"] = all_periods_vs_baseline(a)
+    elif not a.skip_all_periods:
         figures["framework_all"] = run_child(["framework", a.store, a.period, "all", "0"], 3600)
         f = figures["framework_all"]
         if "error" not in f:

@@ -8,7 +8,9 @@ the same server).
 
 1. Refresh: the store is copied, its last month of crimes taken out into a Parquet file, and
    the copy refreshed in full (every period); the month is loaded back with `forcestat load`
-   and the incremental refresh timed.
+   and the incremental refresh timed. With ``--baseline SRC`` (another checkout's ``src``) a
+   second copy is refreshed the same way first with forcestat imported from SRC, and the two
+   stores' served results compared; ``--refresh-only`` stops there.
 2. `forcestat serve` on the refreshed copy (a separate process, as in production); a user and
    an API token are added with `forcestat users`.
 3. For each endpoint or page, 50 (API) or 20 (pages) clients (asyncio, one keep-alive
@@ -40,14 +42,19 @@ BIN = Path(sys.executable).parent / "forcestat"
 PASSWORD = "benchmark-password-1"
 
 
-def run(*args: str, stdin: str | None = None) -> str:
-    t = subprocess.run([str(BIN), *args], input=stdin, capture_output=True, text=True, check=False)
+def run(*args: str, stdin: str | None = None, src: str | None = None) -> str:
+    """``forcestat ARGS``; ``src``: with forcestat imported from that source folder (a baseline
+    checkout's ``src``)."""
+    env = None if src is None else {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+    t = subprocess.run(
+        [str(BIN), *args], input=stdin, capture_output=True, text=True, check=False, env=env
+    )
     if t.returncode:
         sys.exit(f"forcestat {' '.join(args)} failed:\n{t.stdout}\n{t.stderr}")
     return t.stdout
 
 
-def refresh_times(store: Path, work: Path) -> tuple[float, float, str, str]:
+def refresh_times(store: Path, work: Path, src: str | None = None) -> tuple[float, float, str, str]:
     con = duckdb.connect(str(store))
     last = con.execute("SELECT max(recorded_at) FROM crimes").fetchone()[0]
     month = f"{last:%Y-%m}"
@@ -60,13 +67,32 @@ def refresh_times(store: Path, work: Path) -> tuple[float, float, str, str]:
     con.execute(f"DELETE FROM crimes WHERE recorded_at >= DATE '{start}'")
     con.close()
     t = time.perf_counter()
-    full_out = run("refresh", "--store", str(store))
+    full_out = run("refresh", "--store", str(store), src=src)
     full = time.perf_counter() - t
     run("load", "crimes", str(march), "--store", str(store))
     t = time.perf_counter()
-    inc_out = run("refresh", "--store", str(store))
+    inc_out = run("refresh", "--store", str(store), src=src)
     inc = time.perf_counter() - t
     return full, inc, full_out.strip(), inc_out.strip()
+
+
+def same_served(a: Path, b: Path) -> str:
+    """Whether two refreshed stores serve the same results (every column to 1e-9, text exact;
+    the refresh's own bookkeeping aside)."""
+    import pandas as pd
+
+    frames = []
+    for path in (a, b):
+        con = duckdb.connect(str(path), read_only=True)
+        df = con.execute("SELECT * FROM served_results").df()
+        con.close()
+        keys = [c for c in ("edition", "measure_id", "breakdown", "unit", "period_end", "window")]
+        frames.append(df.sort_values(keys).reset_index(drop=True))
+    try:
+        pd.testing.assert_frame_equal(*frames, check_exact=False, rtol=1e-9, atol=1e-12)
+    except AssertionError as exc:
+        return f"DIFFER: {str(exc).splitlines()[0]}"
+    return f"identical ({len(frames[0]):,} rows)"
 
 
 def free_port() -> int:
@@ -154,6 +180,14 @@ def main() -> None:
         action="store_true",
         help="Refresh once without the month taken out (quicker).",
     )
+    ap.add_argument(
+        "--baseline",
+        default=None,
+        metavar="SRC",
+        help="refresh a second copy with forcestat imported from SRC (another checkout's src "
+        "folder) first, and compare the two refreshes' times and served results",
+    )
+    ap.add_argument("--refresh-only", action="store_true", help="stop after the refresh timings")
     args = ap.parse_args()
     src = Path(args.store)
     if not src.exists():
@@ -165,9 +199,23 @@ def main() -> None:
     if args.skip_refresh_timing:
         run("refresh", "--store", str(store))
     else:
+        if args.baseline:
+            base_store = work / "baseline.duckdb"
+            shutil.copy(src, base_store)
+            b_full, b_inc, b_full_out, b_inc_out = refresh_times(base_store, work, args.baseline)
+            print(f"baseline refresh, every period: {b_full:.1f}s\n  {b_full_out}")
+            print(f"baseline refresh after one new month: {b_inc:.1f}s\n  {b_inc_out}")
         full, inc, full_out, inc_out = refresh_times(store, work)
         print(f"refresh, every period: {full:.1f}s   (target <= 10 s)\n  {full_out}")
         print(f"refresh after loading one new month: {inc:.1f}s   (target <= 2 s)\n  {inc_out}")
+        if args.baseline:
+            print(
+                f"  ratios to the baseline: every period x{full / b_full:.2f}, one new month "
+                f"x{inc / b_inc:.2f} (load average {os.getloadavg()[0]:.1f}); served results "
+                f"{same_served(store, base_store)}"
+            )
+    if args.refresh_only:
+        return
     run(
         "users",
         "add",

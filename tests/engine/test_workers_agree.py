@@ -36,6 +36,13 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
 
 
+def _identical(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert len(a) > 0
+    pd.testing.assert_frame_equal(
+        a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True
+    )
+
+
 def test_full_framework_in_process_and_in_workers(store, framework):
     serial = compute(store, framework, PERIOD, workers=1)
     forked = compute(store, framework, PERIOD, workers=2)
@@ -91,3 +98,31 @@ def test_an_error_names_the_measure(store, framework, monkeypatch):
     with pytest.raises(ZeroDivisionError) as err:
         compute(store, framework, PERIOD, measures=["calls_999"], workers=1)
     assert "while evaluating measure 'calls_999'" in "".join(err.value.__notes__)
+
+
+def test_every_period_equals_each_period_run_alone(store, framework):
+    """An all-periods run shares work between periods (a reading whose chart ends at the same
+    month, a benchmark's span) and runs its workers un-niced: each period's rows must be those
+    of the period computed on its own. The last periods are those where a cohort rate's chart
+    stops short of the period (``ProportionStats.chart_stop``), so their readings are shared."""
+    every = compute(store, framework, all_periods=True, measures=MIXED, workers=2)
+    last = max(every["period_end"])
+    picks = sorted(set(every["period_end"]))
+    picks = [picks[12], *picks[-4:]]
+    assert last in picks
+    for period in picks:
+        alone = compute(store, framework, period, measures=MIXED, workers=1)
+        _identical(every[every["period_end"] == period], alone)
+
+
+def test_a_units_medians_together_equal_one_window_at_a_time(store, framework, monkeypatch):
+    """``MedianStats.points`` works out every window of a unit at once: the rows are those of
+    ``point`` called window by window."""
+    from forcestat.engine.kinds import KindStats, MedianStats
+
+    medians = ["response_time_immediate", "calls_101_wait"]
+    together = compute(store, framework, all_periods=True, measures=medians, workers=1)
+    monkeypatch.setattr(MedianStats, "points", KindStats.points)
+    one_by_one = compute(store, framework, all_periods=True, measures=medians, workers=1)
+    assert together["value"].notna().sum() > 1000
+    _identical(together, one_by_one)

@@ -12,6 +12,7 @@ from forcestat.stats.intervals import (
     kish_effective_n,
     median_from_histogram,
     median_interval_from_histogram,
+    median_intervals_from_histograms,
     median_rank_interval,
     medians_of_histograms,
     newcombe_diff_interval,
@@ -139,6 +140,26 @@ def test_median_interval_hand_worked_with_ties():
     assert median_interval_from_histogram(values, counts) == (1.0, 8.0)
     lo, hi = median_interval_from_histogram([1, 2], [2, 3])
     assert math.isnan(lo) and math.isnan(hi)
+
+
+def test_median_intervals_of_many_histograms_are_scipys_row_by_row():
+    # The engine's batch of a unit's windows: each row as scipy's quantile test interval gives
+    # it on the expanded records (rows too small for the level, and empty ones, are nan).
+    rng = np.random.default_rng(7)
+    values = np.arange(40) * 0.5
+    counts = rng.poisson(rng.uniform(0.0, 6.0, size=(30, 1)), size=(30, 40))
+    counts[3] = 0
+    counts[5] = 0
+    counts[5, 7] = 4  # four records: too few for 95%
+    lo, hi = median_intervals_from_histograms(values, counts)
+    for i, row in enumerate(counts):
+        if row.sum() < 6:
+            assert math.isnan(lo[i]) and math.isnan(hi[i])
+            continue
+        expanded = np.repeat(values, row)
+        ci = stats.quantile_test(expanded, q=np.median(expanded), p=0.5).confidence_interval(0.95)
+        assert (lo[i], hi[i]) == (ci.low, ci.high)
+        assert (lo[i], hi[i]) == median_interval_from_histogram(values, row)
 
 
 def test_newcombe_matches_statsmodels():

@@ -74,6 +74,9 @@ def rows_for(
     # series end at the same month, so their charts are drawn together (``signals_all``).
     span_at: dict[int, dict[str, tuple[int, int]]] = {}
     signals_at: dict[int, list[Reading]] = {}
+    # A reading depends on the period only through where its chart ends: the periods whose
+    # charts end at the same month (a cohort rate's latest ones) share it.
+    reading_at: dict[int, list[Reading]] = {}
     for p in periods:
         spans = {w: window_span(w, p, fy) for w in windows}
         spans = {w: s for w, s in spans.items() if covered(s)}
@@ -81,24 +84,41 @@ def rows_for(
             span_at[p] = spans
             # A cohort rate's chart counts every month at one maturity and may end early
             # (``ProportionStats.chart_stop``, ``charts``).
-            signals_at[p] = signals_all(ks, m, settings, ks.chart_stop(p - off + 1, last - off))
+            stop = ks.chart_stop(p - off + 1, last - off)
+            if stop not in reading_at:
+                reading_at[stop] = signals_all(ks, m, settings, stop)
+            signals_at[p] = reading_at[stop]
     # Then every unit and period's windows and benchmarks, their tests in one batch per kind
     # (``compare_batch``), and the rows.
     todo: list[_Pending] = []
+    # Each (comparator, window) benchmark span, the same for every unit.
+    bench_of: dict[tuple[str, int, int], Any] = {}
     everyone = list(range(len(units.labels)))
-    disp_at = {
-        p: ks.dispersions(everyone, max(0, p - off + 1 - BASELINE_GAP), last - off)
-        if settings.overdispersion
-        else [NO_DISPERSION] * len(everyone)
-        for p in span_at
-    }
+    # The first year's periods all estimate it on no months (stop 0): once, shared.
+    disp_of: dict[int, list] = {}
+    disp_at = {}
+    for p in span_at:
+        if not settings.overdispersion:
+            disp_at[p] = [NO_DISPERSION] * len(everyone)
+            continue
+        stop = max(0, p - off + 1 - BASELINE_GAP)
+        if stop not in disp_of:
+            disp_of[stop] = ks.dispersions(everyone, stop, last - off)
+        disp_at[p] = disp_of[stop]
     for u in everyone:
+        # Windows that cover the same months (fytd in March is the 12 months; year end is then
+        # the previous year, for every period of the year) share their statistics rather than
+        # recomputing them; the unit's points of every period are worked out together.
+        window_of: dict[tuple[int, int], Any] = {}
+        for spans in span_at.values():
+            for ab in spans.values():
+                if ab not in window_of:
+                    window_of[ab] = ks.window(u, ab[0] - off, ab[1] - off)
+        point_of = dict(zip(window_of, ks.points(u, list(window_of.values())), strict=True))
         for p, spans in span_at.items():
             disp = disp_at[p][u]
-            # Windows that cover the same months (fytd in March is the 12 months; year end is
-            # then the previous year) share their statistics rather than recomputing them.
-            cur_of = {ab: ks.window(u, ab[0] - off, ab[1] - off) for ab in spans.values()}
-            points = {ab: ks.point(u, cur) for ab, cur in cur_of.items()}
+            cur_of = {ab: window_of[ab] for ab in spans.values()}
+            points = {ab: point_of[ab] for ab in cur_of}
             keys: dict[tuple[str, str], tuple | None] = {}
             pending: dict[tuple, tuple[Any, Any, float]] = {}
             for w, (a, b) in spans.items():
@@ -106,7 +126,9 @@ def rows_for(
                     if c == "previous_period" and w not in VIEW_WINDOWS:
                         keys[(w, c)] = None  # a quarter against the last; not a year's
                         continue
-                    bench = span_of(c, (a, b), fy, lt)
+                    bench = bench_of.get((c, a, b))
+                    if bench is None:
+                        bench = bench_of[(c, a, b)] = span_of(c, (a, b), fy, lt)
                     if not covered(bench.span) or points[(a, b)].value is None:
                         keys[(w, c)] = None
                         continue

@@ -108,6 +108,11 @@ class KindStats:
     def point(self, u: int, w: Any) -> Point:
         raise NotImplementedError
 
+    def points(self, u: int, windows: list[Any]) -> list[Point]:
+        """``point`` of each of a unit's windows (kinds whose point vectorises work them out
+        together)."""
+        return [self.point(u, w) for w in windows]
+
     def compare(self, u: int, cur: Any, bench: Any, windows: float, disp: Dispersion) -> tuple:
         """(benchmark value on the current window's scale, diff, p). ``disp`` is the unit's
         dispersion at the period (``dispersion``), which count and proportion tests scale by."""
@@ -466,6 +471,26 @@ class MedianStats(KindStats):
         lo, hi = intervals.median_interval_from_histogram(values, counts, self.level)
         return Point(_num(med), None, None, n, _num(lo), _num(hi), n, self.small(n))
 
+    def points(self, u: int, windows: list[Any]) -> list[Point]:
+        """``point`` of each window, their medians and intervals as [window, bin] arrays: the
+        same arithmetic on each row (a test compares them with ``point``)."""
+        values = self.units.hist[u][0]
+        if not windows or values.size == 0:
+            return [self.point(u, w) for w in windows]
+        counts = np.array(windows, dtype=np.int64).reshape(len(windows), values.size)
+        meds = intervals.medians_of_histograms(values, counts, self.units.bin_width)
+        los, his = intervals.median_intervals_from_histograms(values, counts, self.level)
+        out: list[Point] = []
+        for i, c in enumerate(counts):
+            n = float(c.sum())
+            if n == 0:
+                out.append(Point(None, None, None, 0.0, None, None, 0.0, False))
+                continue
+            out.append(
+                Point(_num(meds[i]), None, None, n, _num(los[i]), _num(his[i]), n, self.small(n))
+            )
+        return out
+
     def compare(
         self, u: int, cur: np.ndarray, bench: np.ndarray, windows: float, disp: Dispersion
     ) -> tuple:
@@ -653,7 +678,7 @@ class ConcentrationStats(KindStats):
             x = self._values(w)
             share, top, total, n = concentration.top_share(x, self.p)
             se = concentration.top_share_se(x, self.p)
-            lo, hi = concentration.top_share_interval(x, self.p, self.level)
+            lo, hi = concentration.top_share_interval_of(share, se, self.level)
             got = self._stats[w] = (share, se, n, top, total, lo, hi)
         return got
 

@@ -32,6 +32,11 @@ from forcestat.framework.model import Measure, Settings
 # sending cubes) costs more than it saves: small stores in tests, one-measure CLI calls.
 MIN_PARALLEL_WORK = 60
 
+# How much the workers defer to this process while its backend runs the passes. Only for runs
+# whose passes are the critical path (one period): a niced worker defers to every other process
+# on the machine too, so on a shared machine an all-periods run, whose statistics are 90% of the
+# work and come after the passes, ran its two workers at about 0.4 of a core each (benchmarks/
+# engine.py; docs/scale.md).
 NICE = 10
 
 Rows = list[dict[str, Any]]
@@ -50,14 +55,15 @@ _PASS_CACHES = ("_units", "_layout", "_cross_parts")
 _SHARED: dict[tuple[int, str, int], dict] = {}
 
 
-def _worker_start(state: tuple[Any, ...]) -> None:
+def _worker_start(state: tuple[Any, ...], nice: int) -> None:
     global _STATE
     _STATE = state
     _SHARED.clear()
     # The backend's passes are the critical path (every table's statistics wait for them):
     # workers yield the CPU to them and take what is left.
-    with contextlib.suppress(OSError):
-        os.nice(NICE)
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
 
 
 def _in_worker(
@@ -143,6 +149,7 @@ class Evaluator:
         settings: Settings,
         workers: int,
         progress: Callable[[str, int, int], None] | None = None,
+        nice: int | None = None,
     ):
         self.chosen = list(chosen)
         self.index = {id(p): i for i, p in enumerate(passes)}
@@ -158,7 +165,7 @@ class Evaluator:
                     workers,
                     mp_context=mp.get_context("fork"),
                     initializer=_worker_start,
-                    initargs=(self.state,),
+                    initargs=(self.state, NICE if nice is None else nice),
                 )
                 # Fork now, while the backend is idle: the workers start from this state. What
                 # exists at the fork is frozen out of the garbage collector, so that no worker

@@ -158,7 +158,10 @@ def compute(
     if workers is None:
         pairs = sum(len(breakdown_order(m, route)) for m in chosen)
         workers = default_workers(pairs * (60 if all_periods else 1))
-    ev = Evaluator(chosen, passes, geo, framework.settings, max(1, workers), progress)
+    # Every period: the statistics after the last pass are the long pole, so the workers run at
+    # the same priority as everything else (``parallel.NICE``).
+    nice = 0 if all_periods else None
+    ev = Evaluator(chosen, passes, geo, framework.settings, max(1, workers), progress, nice)
     backend_threads = passes_threads(backend, _tables(chosen), max(1, workers))
     t_agg = 0.0
     pending: list[tuple[str, tuple[int, int]]] = []

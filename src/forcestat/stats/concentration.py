@@ -14,6 +14,7 @@ so that var(T) ~ mean(IF^2) / n. The interval is built on the logit scale (it st
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -64,10 +65,20 @@ def top_share_se(values: np.ndarray, p: float) -> float:
 def top_share_interval(values: np.ndarray, p: float, level: float = 0.95) -> tuple[float, float]:
     """Interval for the top share on the logit scale; (nan, nan) when it cannot be formed."""
     share, *_ = top_share(values, p)
-    se = top_share_se(values, p)
+    return top_share_interval_of(share, top_share_se(values, p), level)
+
+
+@functools.lru_cache(maxsize=16)
+def _z(level: float) -> float:
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def top_share_interval_of(share: float, se: float, level: float = 0.95) -> tuple[float, float]:
+    """``top_share_interval`` from the share and its standard error (``top_share``,
+    ``top_share_se``) when they are already worked out: the engine has them for every window."""
     if not (0 < share < 1) or not math.isfinite(se) or se <= 0:
         return (share, share) if share in (0.0, 1.0) else (math.nan, math.nan)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = _z(level)
     logit = math.log(share / (1 - share))
     half = z * se / (share * (1 - share))
     lo, hi = logit - half, logit + half

@@ -18,6 +18,7 @@ __all__ = [
     "median_from_histogram",
     "medians_of_histograms",
     "median_interval_from_histogram",
+    "median_intervals_from_histograms",
     "median_rank_interval",
     "newcombe_diff_interval",
     "poisson_exact_interval",
@@ -222,6 +223,37 @@ def median_interval_from_histogram(
         return (math.nan, math.nan)
     cum = np.cumsum(c)
     return (_order_statistic(v, cum, ranks[0]), _order_statistic(v, cum, ranks[1]))
+
+
+def median_intervals_from_histograms(
+    values: Sequence[float] | np.ndarray,
+    counts: Sequence[Sequence[int]] | np.ndarray,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``median_interval_from_histogram`` of each row of ``counts`` (e.g. one row per window)
+    over the same ``values``, in one pass: (lower, upper) arrays, nan where a row is too small
+    to reach the level. The engine works out every window of a unit at once."""
+    c = np.asarray(counts)
+    if c.ndim != 2:
+        raise ValueError("counts must be two-dimensional (one histogram per row)")
+    v, _, _ = _histogram(values, c.sum(axis=0))
+    if c.size and (c.min() < 0 or (c.dtype.kind == "f" and (c != np.floor(c)).any())):
+        raise ValueError("counts must be non-negative integers")
+    rows = c.shape[0]
+    lo, hi = np.full(rows, np.nan), np.full(rows, np.nan)
+    if rows == 0 or c.shape[1] == 0:
+        return lo, hi
+    cum = np.cumsum(c.astype(np.int64, copy=False), axis=1)
+    ranks = [median_rank_interval(int(n), level) for n in cum[:, -1].tolist()]
+    ok = np.array([r is not None for r in ranks], dtype=bool)
+    if not ok.any():
+        return lo, hi
+    r = np.array([x for x in ranks if x is not None], dtype=np.int64)
+    # The first bin whose cumulative count reaches each rank (``_order_statistic``).
+    at = cum[ok]
+    lo[ok] = v[np.argmax(at >= r[:, :1], axis=1)]
+    hi[ok] = v[np.argmax(at >= r[:, 1:], axis=1)]
+    return lo, hi
 
 
 def newcombe_diff_interval(
