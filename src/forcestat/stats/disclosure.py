@@ -18,15 +18,25 @@ districts, a two-way table's rows and columns and their margins. Then:
    from one of its equations and the audit runs again. Each round hides one more cell, so this
    ends.
 
+The linear audit of step 3 is not what a reader can do: a reader also knows that counts are
+whole numbers, that a count shown as "fewer than 5" is 1-4 and that one hidden to protect it is
+not (at least 5), and that some counts are parts of others (a quarter's crimes are among the
+year's). ``feasible_ranges`` bounds each hidden cell as such a reader can (an integer program
+per cell, ``scipy.optimize.milp``), and ``protect(..., audit=Audit(...))`` replaces step 3 by
+it: a count of 1-4 must stay feasible over the whole 1-4 (or over a share of its value either
+side, ``Audit.ratio``) and every hidden cell must keep at least two feasible values; where one
+does not, another cell is hidden and the audit runs again.
+
 ``protect_measure`` applies this to one measure's ``measure_results`` rows (force, areas,
 districts, or its own breakdown under the force); ``narrative_rows`` gives the rows a public
-narrative may read.
+narrative may read. A whole edition (every measure, window and comparator sharing cells) is
+put together by ``forcestat.engine.edition``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +44,7 @@ import numpy as np
 
 __all__ = [
     "COUNT_KINDS",
+    "Audit",
     "Equation",
     "Hierarchy",
     "Protection",
@@ -41,13 +52,17 @@ __all__ = [
     "chart_disclosive",
     "exposed",
     "exposed_cells",
+    "feasible_ranges",
     "hierarchy",
+    "Known",
     "narrative_rows",
     "primary_suppress",
     "protect",
     "protect_measure",
     "secondary_suppress",
     "secondary_suppress_1d",
+    "shortfall",
+    "Subset",
 ]
 
 Cell = Hashable
@@ -114,6 +129,493 @@ def exposed(equations: Sequence[Equation], hidden: Iterable[Cell]) -> set[Cell]:
     return {c for c, d in zip(cols, determined, strict=True) if d}
 
 
+@dataclass(frozen=True)
+class Subset:
+    """``part <= whole``: the part's records are among the whole's (a quarter within its year)."""
+
+    part: Cell
+    whole: Cell
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a reader knows of a hidden cell from its label alone: ``lo <= x <= hi``, or
+    ``x == 0`` as well when ``zero``."""
+
+    lo: float = 0.0
+    hi: float = math.inf
+    zero: bool = False
+
+    def holds(self, x: float) -> bool:
+        return (self.zero and x == 0) or self.lo - 1e-9 <= x <= self.hi + 1e-9
+
+    @classmethod
+    def of_count(cls, value: float, threshold: int, *, zero: bool = False) -> Known:
+        """A hidden count: 1..threshold-1 when it is one ("fewer than 5"), else at least the
+        threshold (a cell hidden to protect another is not small), or 0 when ``zero``."""
+        if 0 < value < threshold:
+            return cls(1.0, float(threshold - 1))
+        return cls(float(threshold), math.inf, zero=zero or value == 0)
+
+
+def _rows_of(
+    equations: Sequence[Equation],
+    subsets: Sequence[Subset],
+    hidden: set[Cell],
+    groups: Sequence[Sequence[Cell]] = (),
+    values: Mapping[Cell, float] | None = None,
+    threshold: int = 5,
+) -> list[tuple[dict[Cell, float], dict[Cell, float], str]]:
+    """Constraints touching a hidden cell: (hidden coefficients, shown coefficients, kind) for
+    ``sum(coef * x) == 0`` ("eq"), ``<= 0`` ("le"), or "or": at least one of the hidden cells
+    is 1..threshold-1 (a group none of whose shown cells is)."""
+    out = []
+    for g in groups:
+        h = {c: 1.0 for c in g if c in hidden}
+        shown = [(values or {}).get(c, 0.0) for c in g if c not in hidden]
+        if h and not any(0 < v < threshold for v in shown):
+            out.append((h, {}, "or"))
+    for eq in equations:
+        coef: dict[Cell, float] = {}
+        for cell, sign in [(eq.total, 1.0)] + [(q, -1.0) for q in eq.parts]:
+            coef[cell] = coef.get(cell, 0.0) + sign
+        h = {c: a for c, a in coef.items() if c in hidden and a}
+        if h:
+            out.append((h, {c: a for c, a in coef.items() if c not in hidden and a}, "eq"))
+    for sb in subsets:
+        if sb.part in hidden or sb.whole in hidden:
+            coef = {sb.part: 1.0, sb.whole: -1.0}
+            h = {c: a for c, a in coef.items() if c in hidden}
+            out.append((h, {c: a for c, a in coef.items() if c not in hidden}, "le"))
+    return out
+
+
+def _components(cells: Sequence[Cell], rows: Sequence[tuple[dict, dict, str]]) -> list[list[Cell]]:
+    """Hidden cells linked by a constraint that holds two or more of them."""
+    parent = {c: c for c in cells}
+
+    def find(c: Cell) -> Cell:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for h, _, _ in rows:
+        first, *rest = list(h)
+        for c in rest:
+            a, b = find(first), find(c)
+            if a != b:
+                parent[b] = a
+    groups: dict[Cell, list[Cell]] = {}
+    for c in cells:
+        groups.setdefault(find(c), []).append(c)
+    return list(groups.values())
+
+
+def feasible_ranges(
+    equations: Sequence[Equation],
+    values: Mapping[Cell, float],
+    hidden: Iterable[Cell],
+    known: Mapping[Cell, Known],
+    *,
+    subsets: Sequence[Subset] = (),
+    integer: Callable[[Cell], bool] | None = None,
+    cells: Iterable[Cell] | None = None,
+    some_small: Sequence[Sequence[Cell]] = (),
+    threshold: int = 5,
+) -> dict[Cell, tuple[float, float]]:
+    """The smallest and largest value of each hidden cell (``cells``: those of interest; by
+    default every hidden one) that agrees with everything published: the shown cells'
+    values, every equation and subset relation, what each hidden cell's label says (``known``;
+    default: non-negative), for each group of ``some_small`` that one of its cells is
+    1..threshold-1 (a rate hidden as "too few": its numerator, the rest or the base is small),
+    and, for ``integer`` cells (default: all), whole numbers.
+
+    Solved exactly as two integer programs per cell (``scipy.optimize.milp``; HiGHS) over the
+    hidden cells linked to it; ``math.inf`` when nothing bounds a cell from above. A label
+    allowing zero besides a range (``Known.zero``) takes one binary variable."""
+    hidden = set(hidden)
+    rows = _rows_of(equations, subsets, hidden, some_small, values, threshold)
+    want = set(hidden if cells is None else cells) & hidden
+    order = list(dict.fromkeys([c for c in values if c in hidden] + sorted(hidden, key=repr)))
+    touching: dict[Cell, list[int]] = {}
+    for i, (h, _, _) in enumerate(rows):
+        for c in h:
+            touching.setdefault(c, []).append(i)
+    out: dict[Cell, tuple[float, float]] = {}
+    for comp in _components(order, rows):
+        if not want.intersection(comp):
+            continue
+        idx = sorted({i for c in comp for i in touching.get(c, ())})
+        out.update(
+            _solve_component(
+                comp,
+                [rows[i] for i in idx],
+                values,
+                known,
+                integer,
+                want.intersection(comp),
+                threshold,
+            )
+        )
+    return out
+
+
+class _Model:
+    """One linked group of hidden cells as an integer program: the published constraints on
+    them and what their labels say (see ``feasible_ranges``)."""
+
+    def __init__(
+        self,
+        comp: list[Cell],
+        rows: list[tuple[dict, dict, str]],
+        values: Mapping[Cell, float],
+        known: Mapping[Cell, Known],
+        integer: Callable[[Cell], bool] | None,
+        threshold: int = 5,
+    ) -> None:
+        from scipy.optimize import Bounds, LinearConstraint
+
+        self.comp = comp
+        ks = {c: known.get(c, Known()) for c in comp}
+        # The bound standing in for "no upper limit" where a zero-or-range label needs one, and
+        # in objectives over several cells: far above every figure involved; a maximum
+        # reaching it is reported as unbounded.
+        scale = max([abs(values.get(c, 0.0)) for c in comp] + [1.0])
+        for _, shown, _ in rows:
+            scale = max([scale] + [abs(values.get(c, 0.0)) for c in shown])
+        lows = [k.lo for k in ks.values() if math.isfinite(k.lo)]
+        self.big = big = 8.0 * scale + 8.0 * max([*lows, 1.0])
+        self.pos = pos = {c: j for j, c in enumerate(comp)}
+        zs = [c for c in comp if ks[c].zero and ks[c].lo > 0]
+        zpos = {c: len(comp) + j for j, c in enumerate(zs)}
+        # "At least one is small": a binary per member, on when that member is 1..k-1.
+        ors = [(i, c) for i, (h, _, kind) in enumerate(rows) if kind == "or" for c in h]
+        opos = {key: len(comp) + len(zs) + j for j, key in enumerate(ors)}
+        self.nvar = nvar = len(comp) + len(zs) + len(ors)
+        a_rows, lo_b, hi_b = [], [], []
+        for i, (h, _, kind) in enumerate(rows):
+            if kind != "or":
+                continue
+            pick = np.zeros(nvar)
+            for c in h:
+                s_ = opos[(i, c)]
+                pick[s_] = 1.0
+                for coefs, bound in (
+                    (((pos[c], 1.0), (s_, -1.0)), (0.0, np.inf)),  # on: x >= 1
+                    (((pos[c], 1.0), (s_, big)), (-np.inf, threshold - 1 + big)),  # on: x <= k-1
+                ):
+                    row = np.zeros(nvar)
+                    for j, a in coefs:
+                        row[j] = a
+                    a_rows.append(row)
+                    lo_b.append(bound[0])
+                    hi_b.append(bound[1])
+            a_rows.append(pick)
+            lo_b.append(1.0)
+            hi_b.append(np.inf)
+        for h, shown, kind in rows:
+            if kind == "or":
+                continue
+            row = np.zeros(nvar)
+            for c, a in h.items():
+                row[pos[c]] = a
+            rhs = -sum(a * values.get(c, 0.0) for c, a in shown.items())
+            a_rows.append(row)
+            lo_b.append(rhs if kind == "eq" else -np.inf)
+            hi_b.append(rhs)
+        lb, ub = np.zeros(nvar), np.full(nvar, np.inf)
+        for j in opos.values():
+            ub[j] = 1.0
+        for c in comp:
+            k = ks[c]
+            if c in zpos:  # x == 0, or lo <= x <= hi: x - lo * z >= 0 and x - hi * z <= 0
+                top = min(k.hi, big)
+                ub[pos[c]] = top
+                for zcoef, bound in ((-k.lo, (0.0, np.inf)), (-top, (-np.inf, 0.0))):
+                    row = np.zeros(nvar)
+                    row[pos[c]] = 1.0
+                    row[zpos[c]] = zcoef
+                    a_rows.append(row)
+                    lo_b.append(bound[0])
+                    hi_b.append(bound[1])
+                lb[zpos[c]], ub[zpos[c]] = 0.0, 1.0
+            else:
+                lb[pos[c]] = max(0.0, k.lo)
+                ub[pos[c]] = k.hi
+        self.integral = np.ones(nvar)
+        if integer is not None:
+            for c in comp:
+                self.integral[pos[c]] = 1.0 if integer(c) else 0.0
+        self.cons = [LinearConstraint(np.vstack(a_rows), lo_b, hi_b)] if a_rows else []
+        self.capped = Bounds(lb, np.minimum(ub, big))
+        self.solves = 0
+
+    def solve(self, weights: Mapping[Cell, float]):
+        """Minimise sum(w * x): (status, x or None) — status "ok", "unbounded"."""
+        from scipy.optimize import milp
+
+        obj = np.zeros(self.nvar)
+        for c, w in weights.items():
+            obj[self.pos[c]] = w
+        self.solves += 1
+        # Every cell capped far above the figures: an unbounded maximum then reaches the cap
+        # (reported as unbounded) rather than leaving HiGHS unsure between that and infeasible.
+        res = milp(obj, constraints=self.cons, integrality=self.integral, bounds=self.capped)
+        if res.status == 3:
+            return "unbounded", None
+        if res.status != 0:
+            raise ValueError(f"disclosure audit: no feasible values ({res.message})")
+        return "ok", res.x
+
+    def end(self, c: Cell, sense: float) -> tuple[float, np.ndarray | None]:
+        """The smallest (sense 1) or largest (-1) value of ``c``, and the solution."""
+        status, x = self.solve({c: sense})
+        if status == "unbounded":
+            return (math.inf if sense < 0 else -math.inf), None
+        v = float(x[self.pos[c]])
+        if sense < 0 and v >= self.big * 0.999:
+            return math.inf, x
+        if self.integral[self.pos[c]]:
+            v = float(round(v))
+        return v, x
+
+    def exact(self, cells: Iterable[Cell]) -> dict[Cell, tuple[float, float]]:
+        out = {}
+        for c in cells:
+            lo, _ = self.end(c, 1.0)
+            hi, _ = self.end(c, -1.0)
+            out[c] = (lo, hi)
+        return out
+
+    def audit(
+        self,
+        values: Mapping[Cell, float],
+        targets: Mapping[Cell, tuple[float, float] | None],
+    ) -> dict[Cell, tuple[float, float]]:
+        """Feasible ranges good enough to judge each cell: for a cell with target (lo, hi) the
+        range must reach both; for one without (None) it must hold two values. Every feasible
+        solution found is a witness for every cell at once, so a few solves over many cells
+        settle most of them; a cell still short is solved exactly at the end it lacks. The
+        ranges are exact at any end that falls short and inner bounds elsewhere."""
+        lo = {c: values.get(c, 0.0) for c in self.comp}
+        hi = dict(lo)
+        exact: dict[Cell, list[bool]] = {c: [False, False] for c in self.comp}
+
+        def see(x: np.ndarray | None) -> None:
+            if x is None:
+                return
+            for c, j in self.pos.items():
+                v = float(x[j])
+                if self.integral[j]:
+                    v = float(round(v))
+                if v >= self.big * 0.999:
+                    v = math.inf
+                lo[c], hi[c] = min(lo[c], v), max(hi[c], v)
+
+        def short(c: Cell) -> tuple[bool, bool]:
+            t = targets.get(c)
+            if t is None:
+                two = hi[c] > lo[c]
+                return (not two, not two)
+            return (lo[c] > t[0], hi[c] < t[1])
+
+        wanted = [c for c in self.comp if c in targets]
+        sens = [c for c in wanted if targets[c] is not None]
+        rest = [c for c in wanted if targets[c] is None]
+        for group in (sens, rest):
+            if group:
+                see(self.solve({c: -1.0 for c in group})[1])
+                see(self.solve({c: 1.0 for c in group})[1])
+        for c in wanted:
+            low, high = short(c)
+            if high and not exact[c][1]:
+                v, x = self.end(c, -1.0)
+                see(x)
+                hi[c], exact[c][1] = v, True
+                low, high = short(c)
+                if targets.get(c) is None and not high:
+                    continue
+            if low and not exact[c][0]:
+                v, x = self.end(c, 1.0)
+                see(x)
+                lo[c], exact[c][0] = v, True
+        return {c: (lo[c], hi[c]) for c in wanted}
+
+
+def _solve_component(
+    comp: list[Cell],
+    rows: list[tuple[dict, dict, str]],
+    values: Mapping[Cell, float],
+    known: Mapping[Cell, Known],
+    integer: Callable[[Cell], bool] | None,
+    want: set[Cell],
+    threshold: int = 5,
+) -> dict[Cell, tuple[float, float]]:
+    model = _Model(comp, rows, values, known, integer, threshold)
+    return model.exact(c for c in comp if c in want)
+
+
+def shortfall(
+    rng: tuple[float, float],
+    value: float,
+    *,
+    sensitive: bool = False,
+    threshold: int = 5,
+    ratio: float | None = None,
+    integer: bool = True,
+    target: tuple[float, float] | None = None,
+) -> float:
+    """How far a hidden cell's feasible range falls short of the rule (0: wide enough).
+
+    A hidden cell keeps at least two feasible values (a whole number apart for counts); a
+    ``sensitive`` cell (a count shown as "fewer than k") must stay feasible over the whole
+    1..k-1 (``ratio`` None: the reader learns nothing beyond the label), or over its value
+    plus and minus ``ratio`` of it, within 1..k-1 (the protection interval of Hundepool et al.
+    2012, 4.2); ``target`` gives that range directly."""
+    lo, hi = rng
+    if sensitive or target is not None:
+        want_lo, want_hi = target or _target(value, threshold, ratio, integer)
+        return max(0.0, lo - want_lo) + max(0.0, want_hi - hi)
+    need = 1.0 if integer else 1e-9 * max(1.0, abs(value))
+    return max(0.0, need - (hi - lo))
+
+
+def _target(
+    value: float, threshold: int, ratio: float | None, integer: bool
+) -> tuple[float, float]:
+    if ratio is None:
+        return 1.0, float(threshold - 1)
+    want_lo = max(1.0, value - ratio * value)
+    want_hi = min(float(threshold - 1), value + ratio * value)
+    if integer:
+        want_lo, want_hi = math.floor(want_lo + 1e-9), math.ceil(want_hi - 1e-9)
+    return want_lo, want_hi
+
+
+@dataclass
+class Audit:
+    """The interval audit ``protect`` runs instead of the linear one (see ``feasible_ranges``
+    and ``shortfall``). ``known`` says what each hidden cell's label tells a reader (default:
+    ``Known.of_count``); ``ties`` say which cells hiding a cell hides too (a rate's base takes
+    its numerator with it); ``sensitive`` the cells that must stay feasible over their whole
+    label (default: the primary cells); ``integer`` the whole-number cells (default: all);
+    ``printed`` the cells that must keep two feasible values when hidden (default: all)."""
+
+    threshold: int = 5
+    ratio: float | None = None
+    subsets: Sequence[Subset] = ()
+    known: Mapping[Cell, Known] | None = None
+    integer: Callable[[Cell], bool] | None = None
+    ties: Mapping[Cell, Sequence[Cell]] = field(default_factory=dict)
+    sensitive: Iterable[Cell] | None = None
+    # Cells printed with a label when hidden ("not shown"): they keep two feasible values
+    # (default: every cell). Others (a hidden rate's numerator) answer only to ``sensitive``.
+    printed: Container[Cell] | None = None
+    # Groups of which a reader knows one cell is small, not which (a rate "too few to report").
+    some_small: Sequence[Sequence[Cell]] = ()
+    # Filled by ``protect``: the feasible range of every hidden cell at the end.
+    ranges: dict[Cell, tuple[float, float]] = field(default_factory=dict)
+    _cache: dict[frozenset, dict[Cell, tuple[float, float]]] = field(default_factory=dict)
+    _linked: dict[Cell, frozenset] = field(default_factory=dict)
+    _goals: dict[Cell, tuple[float, float]] = field(default_factory=dict)
+    _goals_for: frozenset | None = None
+    # Breaches no complement could mend (cell -> shortfall), and tries per breached cell.
+    unresolved: dict[Cell, float] = field(default_factory=dict)
+    _tries: dict[Cell, list[float]] = field(default_factory=dict)
+
+    def linked(self, cell: Cell) -> set[Cell]:
+        """The hidden cells linked to ``cell`` by constraints (at the last audit)."""
+        return set(self._linked.get(cell, {cell}))
+
+    solves: int = 0
+
+    def target(self, value: float, integer: bool = True) -> tuple[float, float]:
+        """The range a sensitive cell's feasible range must cover (see ``shortfall``)."""
+        return _target(value, self.threshold, self.ratio, integer)
+
+    def goals(
+        self, equations: Sequence[Equation], values: Mapping[Cell, float], sensitive: set[Cell]
+    ) -> dict[Cell, tuple[float, float]]:
+        """The range each sensitive cell must cover: its label's (``shortfall``), within what
+        the labels alone allow where small cells are bound to each other (a base of 3 whose
+        numerator and remainder are both small leaves the numerator 1-2: no complement can
+        change that, and no reader learns it from the other figures)."""
+        key = frozenset(sensitive)
+        if self._goals_for == key:
+            return self._goals
+        goal = {c: self.target(values.get(c, 0.0), self.is_integer(c)) for c in sensitive}
+        own = [eq for eq in equations if all(c in sensitive for c in eq.cells)]
+        subs = [sb for sb in self.subsets if sb.part in sensitive and sb.whole in sensitive]
+        if own or subs:
+            bound = _rows_of(own, subs, sensitive)
+            linked = {c for h, _, _ in bound for c in h}
+            known = {c: self.known_of(c, values) for c in linked}
+            for comp in _components(sorted(linked, key=repr), bound):
+                rows = [r for r in bound if set(r[0]) & set(comp)]
+                model = _Model(comp, rows, values, known, self.integer, self.threshold)
+                inner = model.exact(comp)
+                for c, (lo, hi) in inner.items():
+                    want = goal[c]
+                    goal[c] = (max(want[0], lo), min(want[1], hi))
+        self._goals, self._goals_for = goal, key
+        return goal
+
+    def labelled(self, cell: Cell) -> bool:
+        return self.printed is None or cell in self.printed
+
+    def known_of(self, cell: Cell, values: Mapping[Cell, float]) -> Known:
+        if self.known is not None and cell in self.known:
+            return self.known[cell]
+        return Known.of_count(values.get(cell, 0.0), self.threshold)
+
+    def is_integer(self, cell: Cell) -> bool:
+        return True if self.integer is None else bool(self.integer(cell))
+
+    def breaches(
+        self,
+        equations: Sequence[Equation],
+        values: Mapping[Cell, float],
+        hidden: set[Cell],
+        sensitive: set[Cell],
+    ) -> dict[Cell, float]:
+        """Hidden cells whose feasible range is too narrow -> their shortfall."""
+        rows = _rows_of(equations, self.subsets, hidden, self.some_small, values, self.threshold)
+        order = sorted(hidden, key=repr)
+        known = {c: self.known_of(c, values) for c in hidden}
+        touching: dict[Cell, list[int]] = {}
+        for i, (h, _, _) in enumerate(rows):
+            for c in h:
+                touching.setdefault(c, []).append(i)
+        goal = self.goals(equations, values, sensitive)
+        ranges: dict[Cell, tuple[float, float]] = {}
+        self._linked = {}
+        for comp in _components(order, rows):
+            key = frozenset(comp)
+            for c in comp:
+                self._linked[c] = key
+            if key not in self._cache:
+                idx = sorted({i for c in comp for i in touching.get(c, ())})
+                model = _Model(
+                    comp, [rows[i] for i in idx], values, known, self.integer, self.threshold
+                )
+                targets = {c: goal.get(c) for c in comp if c in sensitive or self.labelled(c)}
+                self._cache[key] = model.audit(values, targets)
+                self.solves += model.solves
+            ranges.update(self._cache[key])
+        self.ranges = ranges
+        out = {}
+        for c in order:
+            if c not in ranges:
+                continue
+            short = shortfall(
+                ranges[c], values.get(c, 0.0), integer=self.is_integer(c), target=goal.get(c)
+            )
+            if short > 0:
+                out[c] = short
+        return out
+
+
 def _smallest(cands: Sequence[Cell], values: Mapping[Cell, float]) -> Cell | None:
     """The smallest non-zero candidate (a zero only when nothing else is left); ties by order."""
     if not cands:
@@ -122,12 +624,30 @@ def _smallest(cands: Sequence[Cell], values: Mapping[Cell, float]) -> Cell | Non
     return min(cands, key=lambda c: (values.get(c, 0.0) == 0, values.get(c, 0.0), order[c]))
 
 
-def _complement(eq: Equation, mask: set[Cell], values, fixed) -> Cell | None:
-    """The cell of ``eq`` to hide beside its one hidden cell: a shown part, else the total."""
+def _complement(
+    eq: Equation, mask: set[Cell], values, fixed, need: float | None = None
+) -> Cell | None:
+    """The cell of ``eq`` to hide beside its one hidden cell: a shown part, else the total.
+    With ``need`` (the interval audit), the smallest non-zero part of at least ``need``, else
+    the largest part."""
     parts = [p for p in eq.parts if p not in mask and p not in fixed]
+    if parts and need is not None:
+        return _fitting(parts, values, need)
     if parts:
         return _smallest(parts, values)
     return eq.total if eq.total not in mask and eq.total not in fixed else None
+
+
+def _fitting(cands: Sequence[Cell], values: Mapping[Cell, float], need: float) -> Cell | None:
+    """The smallest candidate of at least ``need``, else the largest (zeros last: a hidden zero
+    hides little)."""
+    if not cands:
+        return None
+    order = {c: i for i, c in enumerate(cands)}
+    big = [c for c in cands if values.get(c, 0.0) >= need]
+    if big:
+        return min(big, key=lambda c: (values.get(c, 0.0), order[c]))
+    return max(cands, key=lambda c: (values.get(c, 0.0) > 0, values.get(c, 0.0), -order[c]))
 
 
 def protect(
@@ -137,43 +657,112 @@ def protect(
     *,
     fixed: Iterable[Cell] = (),
     cells: Sequence[Cell] = (),
+    audit: Audit | None = None,
 ) -> set[Cell]:
     """Primary plus secondary suppression over the equations (see the module docstring).
     ``fixed`` cells are published whatever happens (e.g. a two-way table's margins); a
     primary cell is hidden even if it is also fixed. ``cells`` orders the cells (ties and
-    the audit's order; by default, as the equations name them)."""
+    the audit's order; by default, as the equations name them). With ``audit``, the interval
+    audit (``Audit``) replaces the linear one; ``audit.ranges`` then holds every hidden cell's
+    feasible range."""
     fixed = set(fixed)
     every = [*cells, *(c for eq in equations for c in eq.cells)]
-    mask = set(primary)
+    tie: Mapping[Cell, Sequence[Cell]] = audit.ties if audit is not None else {}
+    mask: set[Cell] = set()
+
+    def hide(c: Cell) -> None:
+        todo = [c]
+        while todo:
+            x = todo.pop()
+            if x not in mask:
+                mask.add(x)
+                todo += [y for y in tie.get(x, ()) if y not in mask]
+
+    primary = list(dict.fromkeys(primary))
+    for c in primary:
+        hide(c)
     if not mask:
         return mask
     fixed -= mask
+    sensitive = set(primary) if audit is None or audit.sensitive is None else set(audit.sensitive)
+    order = {c: i for i, c in enumerate(dict.fromkeys(every))}
+    k = audit.threshold if audit is not None else 5
     while True:
         changed = True
         while changed:
             changed = False
             for eq in equations:
-                if sum(c in mask for c in eq.cells) != 1:
+                inside = [c for c in eq.cells if c in mask]
+                if len(inside) != 1:
                     continue
-                pick = _complement(eq, mask, values, fixed)
+                need = None
+                if audit is not None:
+                    h = inside[0]
+                    v = values.get(h, 0.0)
+                    need = max(k, 2 * k - 1 - v) if h in sensitive else k + 1
+                pick = _complement(eq, mask, values, fixed, need)
                 if pick is not None:
-                    mask.add(pick)
+                    hide(pick)
                     changed = True
-        bad = exposed(equations, mask)
+        if audit is None:
+            bad = dict.fromkeys(exposed(equations, mask), 1.0)
+        else:
+            bad = audit.breaches(equations, values, mask, sensitive & mask)
+        if audit is not None:
+            audit.unresolved = {c: v for c, v in bad.items() if c in audit.unresolved}
         if not bad:
             return mask
-        order = {c: i for i, c in enumerate(dict.fromkeys(every))}
-        for e in sorted(bad, key=lambda c: order.get(c, len(order))):
-            near = [c for eq in equations if e in eq.cells for c in eq.cells]
-            near = [c for c in dict.fromkeys(near) if c not in mask and c not in fixed]
+        if not _widen(bad, equations, audit, mask, fixed, values, order, hide, k):
+            if audit is not None:
+                audit.unresolved = dict(bad)
+            return mask
+
+
+def _widen(bad, equations, audit, mask, fixed, values, order, hide, k) -> bool:
+    """Hide one more cell for the first breach (one per linked group of hidden cells under the
+    interval audit): a shown cell of the breached cell's equations, else any shown cell linked
+    to it. False when nothing is left to hide."""
+    rows = list(equations)
+    subsets = list(audit.subsets) if audit is not None else []
+    picked: set[Cell] = set()
+    hid = False
+    for e in sorted(bad, key=lambda c: order.get(c, len(order))):
+        near = [c for eq in rows if e in eq.cells for c in eq.cells]
+        near += [c for sb in subsets if e in (sb.part, sb.whole) for c in (sb.part, sb.whole)]
+        if picked.intersection(near):
+            continue  # this round already widened it: audit again first
+        if audit is not None:
+            tried = audit._tries.setdefault(e, [])
+            tried.append(bad[e])
+            # Three complements that did not shorten the shortfall: the cell's bounds come
+            # from elsewhere; stop hiding on its behalf.
+            if len(tried) > 3 and tried[-1] >= tried[-4]:
+                audit.unresolved[e] = bad[e]
+                continue
+        near = [c for c in dict.fromkeys(near) if c not in mask and c not in fixed]
+        if audit is None:
             pick = _smallest(near, values) or _smallest(
                 [c for c in order if c not in mask and c not in fixed], values
             )
-            if pick is not None:
-                mask.add(pick)
-                break
         else:
-            return mask
+            need = k + bad[e]
+            pick = _fitting(near, values, need)
+            if pick is None:
+                linked = audit.linked(e)
+                wide = [c for eq in rows if linked & set(eq.cells) for c in eq.cells]
+                wide += [
+                    c for sb in subsets if linked & {sb.part, sb.whole} for c in (sb.part, sb.whole)
+                ]
+                wide = [c for c in dict.fromkeys(wide) if c not in mask and c not in fixed]
+                pick = _fitting(wide, values, need)
+        if pick is None:
+            continue
+        hide(pick)
+        picked.add(pick)
+        hid = True
+        if audit is None:
+            break
+    return hid
 
 
 # -- layouts: hierarchies, two-way tables, parts of a total ---------------------------------------
