@@ -224,17 +224,21 @@ def public_edition(
     results: pd.DataFrame, framework: Any, areas: Any, series: Any
 ) -> tuple[pd.DataFrame, frozenset[str]]:
     """The public edition's results (disclosure control applied) and the measures whose
-    force-level chart it withholds (a month resting on fewer records than the threshold)."""
-    from forcestat.engine.public import public_results
+    force-level chart it withholds: a month resting on fewer records than the threshold, or a
+    force figure the edition hides (the chart's months add up to every window, this year's
+    and earlier years')."""
+    from forcestat.engine.public import hidden_at_force, public_results
     from forcestat.stats.disclosure import chart_disclosive
 
     threshold = framework.settings.suppress_below
-    withheld = frozenset(
+    withheld = {
         mid
         for (mid, b, _), s in series.items()
         if b == "force" and chart_disclosive(s.base, threshold)
-    )
-    return public_results(results, framework, areas), withheld
+    }
+    public = public_results(results, framework, areas)
+    withheld |= hidden_at_force(public, results)
+    return public, frozenset(withheld)
 
 
 def national_hooks(store: Any, period: Period) -> list[Any]:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, permutations
 from typing import Any
 
 from forcestat.engine.evaluate import SEASONAL_KINDS
@@ -147,12 +147,13 @@ class Edition:
         that one of its numerator, rest and base is small (``some_small``), unless a count
         elsewhere says more; of a sum of values, only that it is not negative."""
         weak = self.weak
+        bases = {b for b in self.base if b is not None}
         out = {}
         for c, v in self.values.items():
             if c in self.real:
                 out[c] = Known()
             elif c in weak:
-                out[c] = Known(1.0 if c in self.base else 0.0)
+                out[c] = Known(1.0 if c in bases else 0.0)
             else:
                 out[c] = Known.of_count(v, self.threshold, zero=c in self.zero_ok)
         return out
@@ -404,11 +405,11 @@ def _relations(ed: Edition, areas: Mapping[str, str]) -> None:
         if len(cells) < 2:
             continue
         sets = {c: _month_set(c.months) for c in cells}
-        for a, b in combinations(cells, 2):
-            if sets[a] < sets[b]:
+        # Only the nearest containing months: the rest follow (a month within its quarter
+        # within its year), and fewer links keep the audit's integer programs small.
+        for a, b in permutations(cells, 2):
+            if sets[a] < sets[b] and not any(sets[a] < sets[m] < sets[b] for m in cells):
                 subsets.append(Subset(a, b))
-            elif sets[b] < sets[a]:
-                subsets.append(Subset(b, a))
         for whole in cells:
             for a, b in combinations([c for c in cells if sets[c] < sets[whole]], 2):
                 if not sets[a] & sets[b] and sets[a] | sets[b] == sets[whole]:
@@ -422,16 +423,20 @@ def _relations(ed: Edition, areas: Mapping[str, str]) -> None:
         },
         key=repr,
     )
-    within = [(a, b) for a in recs for b in recs if a != b and a[1:3] == b[1:3] and a[3] > b[3]]
+    within = {(a, b) for a in recs for b in recs if a != b and a[1:3] == b[1:3] and a[3] > b[3]}
     if within:
         of: dict[Any, list[CellKey]] = {}
         for c in ed.values:
             of.setdefault(c.records, []).append(c)
-        for a, b in within:
+        wholes: dict[Any, list[Any]] = {}
+        for a, b in sorted(within, key=repr):
+            wholes.setdefault(a, []).append(b)
+        for a, bs in wholes.items():
             for c in of.get(a, ()):
-                whole = CellKey(b, c.breakdown, c.unit, c.months)
-                if whole in ed.values:
-                    subsets.append(Subset(c, whole))
+                there = [b for b in bs if CellKey(b, c.breakdown, c.unit, c.months) in ed.values]
+                for b in there:
+                    if not any((m, b) in within for m in there if m != b):
+                        subsets.append(Subset(c, CellKey(b, c.breakdown, c.unit, c.months)))
     good = [e for e in dict.fromkeys(eqs) if _valid(e, ed.values)]
     ed.unused_equations = len(set(eqs)) - len(good)
     ed.equations = good

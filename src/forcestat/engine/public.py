@@ -132,13 +132,10 @@ def _drop(row: dict[str, Any], comparator: str, verdict: bool = True) -> None:
 
 
 def _figures(ed: Edition, hidden: set, audit: Audit, seconds: float) -> dict[str, Any]:
-    small = ed.small
-    printed = {c for i in range(len(ed.rows)) for c in ed.own(i)}
-    printed |= {c for d in ed.comparators for c in d.values()}
-    narrowest = min(
-        (audit.ranges[c][1] - audit.ranges[c][0] + 1 for c in hidden & small if c in audit.ranges),
-        default=math.inf,
-    )
+    def narrowest(cells: set) -> float:
+        widths = [audit.ranges[c][1] - audit.ranges[c][0] + 1 for c in cells if c in audit.ranges]
+        return min(widths, default=math.inf)
+
     return {
         "rows": len(ed.rows),
         "cells": len(ed.values),
@@ -147,8 +144,15 @@ def _figures(ed: Edition, hidden: set, audit: Audit, seconds: float) -> dict[str
         "unused_equations": ed.unused_equations,
         "primary": len(set(ed.primary)),
         "hidden": len(hidden),
-        "hidden_printed": len(hidden & printed),
-        "narrowest_protected_range": narrowest,
+        "hidden_rows": sum(
+            1 for i in range(len(ed.rows)) if i in ed.flagged or set(ed.figure[i]) & hidden
+        ),
+        # Values a "fewer than k" count can still take (at least k-1 by the rule), and a
+        # hidden rate's small part or any other hidden cell (at least 2).
+        "narrowest_labelled": narrowest(ed.sensitive & hidden),
+        "narrowest_other": narrowest(hidden - ed.sensitive),
+        "unresolved": len(audit.unresolved),
+        "solves": audit.solves,
         "seconds": seconds,
     }
 

@@ -392,14 +392,19 @@ class _Model:
         self,
         values: Mapping[Cell, float],
         targets: Mapping[Cell, tuple[float, float] | None],
+        seen: Mapping[Cell, tuple[float, float]] | None = None,
     ) -> dict[Cell, tuple[float, float]]:
         """Feasible ranges good enough to judge each cell: for a cell with target (lo, hi) the
         range must reach both; for one without (None) it must hold two values. Every feasible
         solution found is a witness for every cell at once, so a few solves over many cells
         settle most of them; a cell still short is solved exactly at the end it lacks. The
-        ranges are exact at any end that falls short and inner bounds elsewhere."""
+        ranges are exact at any end that falls short and inner bounds elsewhere. ``seen``:
+        values already shown feasible (hiding more cells only adds solutions)."""
         lo = {c: values.get(c, 0.0) for c in self.comp}
         hi = dict(lo)
+        for c, (a, b) in (seen or {}).items():
+            if c in lo:
+                lo[c], hi[c] = min(lo[c], a), max(hi[c], b)
         exact: dict[Cell, list[bool]] = {c: [False, False] for c in self.comp}
 
         def see(x: np.ndarray | None) -> None:
@@ -424,9 +429,10 @@ class _Model:
         sens = [c for c in wanted if targets[c] is not None]
         rest = [c for c in wanted if targets[c] is None]
         for group in (sens, rest):
-            if group:
+            group = [c for c in group if any(short(c))]
+            if len(group) > 1:
                 see(self.solve({c: -1.0 for c in group})[1])
-                see(self.solve({c: 1.0 for c in group})[1])
+                see(self.solve({c: 1.0 for c in group if any(short(c))})[1])
         for c in wanted:
             low, high = short(c)
             if high and not exact[c][1]:
@@ -522,6 +528,11 @@ class Audit:
     _goals_for: frozenset | None = None
     # Breaches no complement could mend (cell -> shortfall), and tries per breached cell.
     unresolved: dict[Cell, float] = field(default_factory=dict)
+    _index: dict = field(default_factory=dict)
+    _seen: dict[Cell, tuple[float, float]] = field(default_factory=dict)
+    _index_for: Any = None
+    # Every complement: (cell hidden, the cell it protects, why).
+    trail: list[tuple[Cell, Cell, str]] = field(default_factory=list)
     _tries: dict[Cell, list[float]] = field(default_factory=dict)
 
     def linked(self, cell: Cell) -> set[Cell]:
@@ -561,6 +572,106 @@ class Audit:
         self._goals, self._goals_for = goal, key
         return goal
 
+    lookahead: int = 6
+
+    def best(
+        self,
+        e: Cell,
+        short: float,
+        cands: Sequence[Cell],
+        equations: Sequence[Equation],
+        values: Mapping[Cell, float],
+        mask: set[Cell],
+    ) -> Cell | None:
+        """Of ``cands``, the first whose hiding mends ``e``'s range, else the one that shortens
+        its shortfall most, else the first."""
+        if not cands:
+            return None
+        goal = self._goals.get(e)
+        best, best_short = None, short
+        for c in cands:
+            more = set(mask) | {c}
+            todo = [c]
+            while todo:
+                x = todo.pop()
+                for y in self.ties.get(x, ()):
+                    if y not in more:
+                        more.add(y)
+                        todo.append(y)
+            cells, rows = self._around(e, more, equations, values)
+            known = {x: self.known_of(x, values) for x in cells}
+            model = _Model(cells, rows, values, known, self.integer, self.threshold)
+            # Only the ends that fell short can have moved out of reach of the goal.
+            lo, hi = self.ranges.get(e, (-math.inf, math.inf))
+            v = values.get(e, 0.0)
+            want = goal if goal is not None else (v, v + 1.0)
+            if lo > want[0] or goal is None and hi - lo < 1:
+                lo = model.end(e, 1.0)[0]
+            if hi < want[1] or goal is None and hi - lo < 1:
+                hi = model.end(e, -1.0)[0]
+            rng = (lo, hi)
+            self.solves += model.solves
+            now = shortfall(rng, values.get(e, 0.0), integer=self.is_integer(e), target=goal)
+            if now == 0:
+                return c
+            if now < best_short:
+                best, best_short = c, now
+        return best if best is not None else cands[0]
+
+    def index(self, equations: Sequence[Equation]) -> None:
+        """Which constraints each cell is in: ("eq" | "sub" | "or", position)."""
+        if self._index_for is equations:
+            return
+        self._index = {}
+        for i, eq in enumerate(equations):
+            for c in eq.cells:
+                self._index.setdefault(c, []).append(("eq", i))
+        for i, sb in enumerate(self.subsets):
+            for c in (sb.part, sb.whole):
+                self._index.setdefault(c, []).append(("sub", i))
+        for i, g in enumerate(self.some_small):
+            for c in g:
+                self._index.setdefault(c, []).append(("or", i))
+        self._index_for = equations
+
+    def refs(self, cell: Cell, kind: str) -> list[int]:
+        return [i for k, i in self._index.get(cell, ()) if k == kind]
+
+    def _around(
+        self, e: Cell, hidden: set[Cell], equations: Sequence[Equation], values
+    ) -> tuple[list[Cell], list]:
+        """The hidden cells linked to ``e`` and the constraints on them."""
+        self.index(equations)
+        seen, todo, refs = {e}, [e], set()
+        while todo:
+            c = todo.pop()
+            for ref in self._index.get(c, ()):
+                if ref in refs:
+                    continue
+                refs.add(ref)
+                kind, i = ref
+                members = (
+                    equations[i].cells
+                    if kind == "eq"
+                    else (self.subsets[i].part, self.subsets[i].whole)
+                    if kind == "sub"
+                    else tuple(self.some_small[i])
+                )
+                # Constraints with one hidden cell bound it but link nothing.
+                if sum(m in hidden for m in members) < 2:
+                    continue
+                for m in members:
+                    if m in hidden and m not in seen:
+                        seen.add(m)
+                        todo.append(m)
+        touching = {r for c in seen for r in self._index.get(c, ())}
+        eqs = [equations[i] for kind, i in sorted(touching) if kind == "eq"]
+        subs = [self.subsets[i] for kind, i in sorted(touching) if kind == "sub"]
+        groups = [self.some_small[i] for kind, i in sorted(touching) if kind == "or"]
+        rows = _rows_of(eqs, subs, hidden, groups, values, self.threshold)
+        cells = sorted(seen, key=repr)
+        return cells, [r for r in rows if set(r[0]) <= seen]
+
     def labelled(self, cell: Cell) -> bool:
         return self.printed is None or cell in self.printed
 
@@ -580,7 +691,16 @@ class Audit:
         sensitive: set[Cell],
     ) -> dict[Cell, float]:
         """Hidden cells whose feasible range is too narrow -> their shortfall."""
-        rows = _rows_of(equations, self.subsets, hidden, self.some_small, values, self.threshold)
+        self.index(equations)
+        near = sorted({r for c in hidden for r in self._index.get(c, ())})
+        rows = _rows_of(
+            [equations[i] for k, i in near if k == "eq"],
+            [self.subsets[i] for k, i in near if k == "sub"],
+            hidden,
+            [self.some_small[i] for k, i in near if k == "or"],
+            values,
+            self.threshold,
+        )
         order = sorted(hidden, key=repr)
         known = {c: self.known_of(c, values) for c in hidden}
         touching: dict[Cell, list[int]] = {}
@@ -600,7 +720,10 @@ class Audit:
                     comp, [rows[i] for i in idx], values, known, self.integer, self.threshold
                 )
                 targets = {c: goal.get(c) for c in comp if c in sensitive or self.labelled(c)}
-                self._cache[key] = model.audit(values, targets)
+                self._cache[key] = model.audit(values, targets, self._seen)
+                for c, (a, b) in self._cache[key].items():
+                    was = self._seen.get(c, (a, b))
+                    self._seen[c] = (min(a, was[0]), max(b, was[1]))
                 self.solves += model.solves
             ranges.update(self._cache[key])
         self.ranges = ranges
@@ -704,6 +827,8 @@ def protect(
                 if pick is not None:
                     hide(pick)
                     changed = True
+                    if audit is not None:
+                        audit.trail.append((pick, inside[0], "alone in an equation"))
         if audit is None:
             bad = dict.fromkeys(exposed(equations, mask), 1.0)
         else:
@@ -719,50 +844,74 @@ def protect(
 
 
 def _widen(bad, equations, audit, mask, fixed, values, order, hide, k) -> bool:
-    """Hide one more cell for the first breach (one per linked group of hidden cells under the
-    interval audit): a shown cell of the breached cell's equations, else any shown cell linked
-    to it. False when nothing is left to hide."""
+    """Hide one more cell for each breach (at most one per equation a round). Linear audit:
+    the smallest shown cell of the breached cell's equations, else the smallest anywhere.
+    Interval audit: the candidates are the shown cells of the breached cell's equations, then
+    of the equations of the hidden cells linked to it, then its subset partners, each in the
+    order of ``_fitting``; the first few are tried (the breached cell's range recomputed with
+    each hidden) and the first that mends it, else the one that helps most, is taken. False
+    when nothing is left to hide."""
     rows = list(equations)
     subsets = list(audit.subsets) if audit is not None else []
+    if audit is not None:
+        audit.index(equations)
     picked: set[Cell] = set()
     hid = False
     for e in sorted(bad, key=lambda c: order.get(c, len(order))):
-        near = [c for eq in rows if e in eq.cells for c in eq.cells]
-        near += [c for sb in subsets if e in (sb.part, sb.whole) for c in (sb.part, sb.whole)]
+        if audit is not None:
+            near = [c for i in audit.refs(e, "eq") for c in rows[i].cells]
+        else:
+            near = [c for eq in rows if e in eq.cells for c in eq.cells]
         if picked.intersection(near):
             continue  # this round already widened it: audit again first
-        if audit is not None:
-            tried = audit._tries.setdefault(e, [])
-            tried.append(bad[e])
-            # Three complements that did not shorten the shortfall: the cell's bounds come
-            # from elsewhere; stop hiding on its behalf.
-            if len(tried) > 3 and tried[-1] >= tried[-4]:
-                audit.unresolved[e] = bad[e]
-                continue
         near = [c for c in dict.fromkeys(near) if c not in mask and c not in fixed]
         if audit is None:
             pick = _smallest(near, values) or _smallest(
                 [c for c in order if c not in mask and c not in fixed], values
             )
         else:
+            tried = audit._tries.setdefault(e, [])
+            tried.append(bad[e])
+            # Three complements that did not shorten the shortfall: stop hiding on its behalf.
+            if len(tried) > 3 and tried[-1] >= tried[-4]:
+                audit.unresolved[e] = bad[e]
+                continue
             need = k + bad[e]
-            pick = _fitting(near, values, need)
-            if pick is None:
-                linked = audit.linked(e)
-                wide = [c for eq in rows if linked & set(eq.cells) for c in eq.cells]
-                wide += [
-                    c for sb in subsets if linked & {sb.part, sb.whole} for c in (sb.part, sb.whole)
-                ]
-                wide = [c for c in dict.fromkeys(wide) if c not in mask and c not in fixed]
-                pick = _fitting(wide, values, need)
+            linked = audit.linked(e)
+            wide = [c for x in linked for i in audit.refs(x, "eq") for c in rows[i].cells]
+            partners = [
+                c
+                for x in linked
+                for i in audit.refs(x, "sub")
+                for c in (subsets[i].part, subsets[i].whole)
+            ]
+            pool: list[Cell] = []
+            for group in (near, wide, partners):
+                group = [c for c in dict.fromkeys(group) if c not in mask and c not in fixed]
+                pool += _ranked(group, values, need)
+            pool = list(dict.fromkeys(pool))
+            pick = audit.best(e, bad[e], pool[: audit.lookahead], equations, values, mask)
         if pick is None:
             continue
         hide(pick)
         picked.add(pick)
         hid = True
+        if audit is not None:
+            audit.trail.append((pick, e, "feasible range too narrow"))
         if audit is None:
             break
     return hid
+
+
+def _ranked(cands: Sequence[Cell], values: Mapping[Cell, float], need: float) -> list[Cell]:
+    """``_fitting``'s order: cells of at least ``need`` from the smallest up, then the rest from
+    the largest down, zeros last."""
+    big = sorted((c for c in cands if values.get(c, 0.0) >= need), key=lambda c: values.get(c, 0))
+    rest = sorted(
+        (c for c in cands if values.get(c, 0.0) < need),
+        key=lambda c: (values.get(c, 0.0) <= 0, -values.get(c, 0.0)),
+    )
+    return big + rest
 
 
 # -- layouts: hierarchies, two-way tables, parts of a total ---------------------------------------
