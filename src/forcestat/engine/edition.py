@@ -88,6 +88,9 @@ class Edition:
     order: list[CellKey] = field(default_factory=list)
     unused_equations: int = 0
     threshold: int = 5
+    # Every definition of records met, and which definitions agreeing figures made one.
+    signatures: set[Any] = field(default_factory=set)
+    alias: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def small(self) -> set[CellKey]:
@@ -182,7 +185,10 @@ def conjuncts(node: expr.Node | None) -> frozenset:
 
 
 def _records(m: Measure, extra: frozenset = frozenset()) -> tuple:
-    return ("records", m.table, m.date_column, conjuncts(m.filter_expr) | extra)
+    """The records a measure counts, as a signature that sorts the same in every run (its
+    conditions in the order of their text)."""
+    conds = conjuncts(m.filter_expr) | extra
+    return ("records", m.table, m.date_column, tuple(sorted(conds, key=repr)))
 
 
 def _months(spans: Sequence[Span]) -> Months:
@@ -310,6 +316,8 @@ def build_edition(
     for key, vs in found.items():
         ed.values[key] = vs[0]
     alias = _same_records(ed.values, ed.real)
+    ed.signatures = {c.records for c in found}
+    ed.alias = alias
     if alias:
         ed.values = {}
         for key, vs in found.items():
@@ -355,7 +363,8 @@ def _same_records(values: Mapping[CellKey, float], real: set[CellKey]) -> dict[A
     for c, v in values.items():
         if c not in real:
             by_sig.setdefault(c.records, {})[(c.breakdown, c.unit, c.months)] = v
-    sigs = sorted(by_sig, key=repr)
+    # A definition by records is the one kept (its conditions say which others it is within).
+    sigs = sorted(by_sig, key=lambda s: (not _by_records(s), repr(s)))
     parent = {s: s for s in sigs}
 
     def find(s: Any) -> Any:
@@ -374,6 +383,10 @@ def _same_records(values: Mapping[CellKey, float], real: set[CellKey]) -> dict[A
         if ra != rb:
             parent[rb] = ra
     return {s: find(s) for s in sigs if find(s) != s}
+
+
+def _by_records(sig: Any) -> bool:
+    return isinstance(sig, tuple) and sig[0] == "records"
 
 
 def _valid(eq: Equation, values: Mapping[CellKey, float]) -> bool:
@@ -415,15 +428,15 @@ def _relations(ed: Edition, areas: Mapping[str, str]) -> None:
                 if not sets[a] & sets[b] and sets[a] | sets[b] == sets[whole]:
                     eqs.append(Equation(whole, (a, b)))
     # Records: the same table and date, more conditions, same unit and months.
-    recs = sorted(
-        {
-            c.records
-            for c in ed.values
-            if isinstance(c.records, tuple) and c.records[0] == "records"
-        },
-        key=repr,
-    )
-    within = {(a, b) for a in recs for b in recs if a != b and a[1:3] == b[1:3] and a[3] > b[3]}
+    # (By the definitions as written, before agreeing figures made some of them one.)
+    recs = sorted((s for s in ed.signatures if _by_records(s)), key=repr)
+    alias = ed.alias
+    within = {
+        (alias.get(a, a), alias.get(b, b))
+        for a in recs
+        for b in recs
+        if a[1:3] == b[1:3] and set(a[3]) > set(b[3]) and alias.get(a, a) != alias.get(b, b)
+    }
     if within:
         of: dict[Any, list[CellKey]] = {}
         for c in ed.values:

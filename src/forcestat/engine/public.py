@@ -150,7 +150,7 @@ def _figures(ed: Edition, hidden: set, audit: Audit, seconds: float) -> dict[str
         # Values a "fewer than k" count can still take (at least k-1 by the rule), and a
         # hidden rate's small part or any other hidden cell (at least 2).
         "narrowest_labelled": narrowest(ed.sensitive & hidden),
-        "narrowest_other": narrowest(hidden - ed.sensitive),
+        "narrowest_other": narrowest((hidden & ed.two_values) - ed.sensitive),
         "unresolved": len(audit.unresolved),
         "solves": audit.solves,
         "seconds": seconds,

@@ -847,7 +847,8 @@ def _widen(bad, equations, audit, mask, fixed, values, order, hide, k) -> bool:
     """Hide one more cell for each breach (at most one per equation a round). Linear audit:
     the smallest shown cell of the breached cell's equations, else the smallest anywhere.
     Interval audit: the candidates are the shown cells of the breached cell's equations, then
-    of the equations of the hidden cells linked to it, then its subset partners, each in the
+    its subset partners, then the cells of the equations and subsets of the hidden cells linked
+    to it, each in the
     order of ``_fitting``; the first few are tried (the breached cell's range recomputed with
     each hidden) and the first that mends it, else the one that helps most, is taken. False
     when nothing is left to hide."""
@@ -878,7 +879,9 @@ def _widen(bad, equations, audit, mask, fixed, values, order, hide, k) -> bool:
                 continue
             need = k + bad[e]
             linked = audit.linked(e)
+            linked = sorted(linked, key=lambda c: order.get(c, len(order)))
             wide = [c for x in linked for i in audit.refs(x, "eq") for c in rows[i].cells]
+            own = [c for i in audit.refs(e, "sub") for c in (subsets[i].part, subsets[i].whole)]
             partners = [
                 c
                 for x in linked
@@ -886,8 +889,9 @@ def _widen(bad, equations, audit, mask, fixed, values, order, hide, k) -> bool:
                 for c in (subsets[i].part, subsets[i].whole)
             ]
             pool: list[Cell] = []
-            for group in (near, wide, partners):
+            for group in (near, own, wide, partners):
                 group = [c for c in dict.fromkeys(group) if c not in mask and c not in fixed]
+                group.sort(key=lambda c: order.get(c, len(order)))
                 pool += _ranked(group, values, need)
             pool = list(dict.fromkeys(pool))
             pick = audit.best(e, bad[e], pool[: audit.lookahead], equations, values, mask)
