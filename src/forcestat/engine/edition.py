@@ -88,9 +88,6 @@ class Edition:
     order: list[CellKey] = field(default_factory=list)
     unused_equations: int = 0
     threshold: int = 5
-    # Every definition of records met, and which definitions agreeing figures made one.
-    signatures: set[Any] = field(default_factory=set)
-    alias: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def small(self) -> set[CellKey]:
@@ -311,33 +308,20 @@ def build_edition(
         ed.base.append(base)
         ed.comparators.append(cmps)
 
-    # The same records (by their definition) always agree; two definitions that agree on every
-    # figure of the period are one.
     for key, vs in found.items():
         ed.values[key] = vs[0]
-    alias = _same_records(ed.values, ed.real)
-    ed.signatures = {c.records for c in found}
-    ed.alias = alias
-    if alias:
-        ed.values = {}
-        for key, vs in found.items():
-            ed.values[_rename(key, alias)] = vs[0]
-        ed.figure = [tuple(_rename(c, alias) for c in cs) for cs in ed.figure]
-        ed.base = [None if b is None else _rename(b, alias) for b in ed.base]
-        ed.ties = {
-            _rename(a, alias): tuple(_rename(c, alias) for c in cs) for a, cs in ed.ties.items()
-        }
-        ed.comparators = [{c: _rename(v, alias) for c, v in d.items()} for d in ed.comparators]
-        ed.equations = [
-            Equation(_rename(e.total, alias), tuple(_rename(q, alias) for q in e.parts))
-            for e in ed.equations
-        ]
-        ed.real = {_rename(c, alias) for c in ed.real}
-        ed.zero_ok = {_rename(c, alias) for c in ed.zero_ok}
-        integral_only = {_rename(c, alias) for c in integral_only}
     for c in integral_only:
         if ed.values[c] != round(ed.values[c]):
             ed.real.add(c)
+    _relations(ed, areas)
+    # Cells that are one number under two names become one cell (see the module docstring).
+    current = sorted(
+        {
+            _months([window_span(str(r["window"]), month_index(str(r["period_end"])), fy)])
+            for r in ed.rows
+        }
+    )
+    _merge(ed, _same_cells(ed.values, ed.real, k, current))
     ed.order = list(
         dict.fromkeys(
             [c for i in range(len(ed.rows)) for c in ed.own(i)]
@@ -347,31 +331,74 @@ def build_edition(
     ed.printed = {c for c in ed.order if c not in ed.real}
     ed.printed -= {c for i, k in enumerate(ed.kinds) if k == "proportion" for c in ed.figure[i]}
     ed.printed |= {b for b in ed.base if b is not None}
-    _relations(ed, areas)
     return ed
 
 
-def _rename(c: CellKey, alias: Mapping[Any, Any]) -> CellKey:
-    rec = alias.get(c.records, c.records)
-    return c if rec == c.records else CellKey(rec, c.breakdown, c.unit, c.months)
+def _merge(ed: Edition, alias: Mapping[CellKey, CellKey]) -> None:
+    """Rename merged cells everywhere (values, rows, relations)."""
+    if not alias:
+        return
+
+    def a(c: CellKey) -> CellKey:
+        return alias.get(c, c)
+
+    ed.values = {a(c): v for c, v in ed.values.items()}
+    ed.figure = [tuple(a(c) for c in cs) for cs in ed.figure]
+    ed.base = [None if b is None else a(b) for b in ed.base]
+    ed.comparators = [{k: a(v) for k, v in d.items()} for d in ed.comparators]
+    ties: dict[CellKey, tuple[CellKey, ...]] = {}
+    for x, cs in ed.ties.items():
+        ties[a(x)] = tuple(dict.fromkeys([*ties.get(a(x), ()), *(a(c) for c in cs)]))
+    ed.ties = {x: tuple(c for c in cs if c != x) for x, cs in ties.items()}
+    eqs = [Equation(a(e.total), tuple(a(q) for q in e.parts)) for e in ed.equations]
+    ed.equations = [e for e in dict.fromkeys(eqs) if e.parts != (e.total,)]
+    subs = [Subset(a(sb.part), a(sb.whole)) for sb in ed.subsets]
+    ed.subsets = [sb for sb in dict.fromkeys(subs) if sb.part != sb.whole]
+    ed.real = {a(c) for c in ed.real}
+    ed.zero_ok = {a(c) for c in ed.zero_ok}
 
 
-def _same_records(values: Mapping[CellKey, float], real: set[CellKey]) -> dict[Any, Any]:
-    """Record signatures whose cells agree on every common unit and months (at least four, one
-    of them not zero, covering half of each signature's cells) -> the one to use for both."""
+def _same_cells(
+    values: Mapping[CellKey, float], real: set[CellKey], threshold: int, current: Sequence[Months]
+) -> dict[CellKey, CellKey]:
+    """Cells that are one number under two names -> the name kept.
+
+    - Two definitions of records whose cells agree on every unit and months they share (at
+      least four, one not zero, half of each definition's cells);
+    - two series of figures that agree over every set of months they share (at least three,
+      one of them at least the threshold) where one's records are among the other's (the
+      same table and date, more conditions) and both are the same unit, or one is the force
+      and the other a unit of a breakdown: a breakdown's unit and a measure filtered to it
+      (rape offences among recorded crime by offence group, and the rape offences measure),
+      which their definitions do not show.
+
+    A reader who sees two series agree may take them as one; so does the audit (it only adds
+    true equalities). Definitions by records are kept as names, then the earlier in a fixed
+    order."""
     by_sig: dict[Any, dict[tuple, float]] = {}
+    series: dict[tuple, dict[Months, float]] = {}
     for c, v in values.items():
-        if c not in real:
-            by_sig.setdefault(c.records, {})[(c.breakdown, c.unit, c.months)] = v
-    # A definition by records is the one kept (its conditions say which others it is within).
+        if c in real:
+            continue
+        by_sig.setdefault(c.records, {})[(c.breakdown, c.unit, c.months)] = v
+        series.setdefault((c.records, c.breakdown, c.unit), {})[c.months] = v
+    parent: dict[tuple, tuple] = {}
+
+    def find(x: tuple) -> tuple:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    def rank(x: tuple) -> tuple:
+        return (not _by_records(x[0]), x[1] != "force", repr(x))
+
+    def join(x: tuple, y: tuple) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            keep, drop = sorted((rx, ry), key=rank)
+            parent[drop] = keep
+
     sigs = sorted(by_sig, key=lambda s: (not _by_records(s), repr(s)))
-    parent = {s: s for s in sigs}
-
-    def find(s: Any) -> Any:
-        while parent[s] != s:
-            s = parent[s]
-        return s
-
     for a, b in combinations(sigs, 2):
         va, vb = by_sig[a], by_sig[b]
         common = va.keys() & vb.keys()
@@ -379,10 +406,46 @@ def _same_records(values: Mapping[CellKey, float], real: set[CellKey]) -> dict[A
             continue
         if any(va[x] != vb[x] for x in common) or not any(va[x] for x in common):
             continue
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[rb] = ra
-    return {s: find(s) for s in sigs if find(s) != s}
+        for bu in {(x[0], x[1]) for x in va} & {(x[0], x[1]) for x in vb}:
+            join((a, *bu), (b, *bu))
+    # Series: bucket by their figures over the months most of them share, then compare.
+    buckets: dict[tuple, list[tuple]] = {}
+    for key, ser in series.items():
+        if max(ser.values(), default=0.0) < threshold or len(ser) < 3:
+            continue
+        head = tuple((m, ser[m]) for m in current if m in ser)
+        buckets.setdefault(head, []).append(key)
+    for keys in buckets.values():
+        keys.sort(key=repr)
+        for x, y in combinations(keys, 2):
+            if not _nested(x, y):
+                continue
+            sx, sy = series[x], series[y]
+            common = sx.keys() & sy.keys()
+            if len(common) >= 3 and all(sx[m] == sy[m] for m in common):
+                join(x, y)
+    out = {}
+    for c in values:
+        key = (c.records, c.breakdown, c.unit)
+        root = find(key)
+        if root != key:
+            out[c] = CellKey(root[0], root[1], root[2], c.months)
+    return out
+
+
+def _nested(x: tuple, y: tuple) -> bool:
+    """(records, breakdown, unit) pairs whose equal figures mean the same records: nested
+    definitions of one table and date, at the same unit or the force and a breakdown's unit."""
+    (ra, ba, ua), (rb, bb, ub) = x, y
+    if not (_by_records(ra) and _by_records(rb)) or ra[1:3] != rb[1:3]:
+        return False
+    ca, cb = set(ra[3]), set(rb[3])
+    if not (ca >= cb or cb >= ca):
+        return False
+    if (ba, ua) == (bb, ub):
+        return True
+    geo = ("force", "area", "district")
+    return (ba == "force" and bb not in geo) or (bb == "force" and ba not in geo)
 
 
 def _by_records(sig: Any) -> bool:
@@ -395,7 +458,8 @@ def _valid(eq: Equation, values: Mapping[CellKey, float]) -> bool:
 
 
 def _relations(ed: Edition, areas: Mapping[str, str]) -> None:
-    """Equations of each set of units, months that split, and subsets (see the module)."""
+    """Equations of each set of units, months that split, records that split by a condition
+    and its negation, and subsets (see the module)."""
     groups: dict[tuple, list[tuple[str, str]]] = {}
     for c in ed.values:
         groups.setdefault((c.records, c.months), []).append((c.breakdown, c.unit))
@@ -427,29 +491,40 @@ def _relations(ed: Edition, areas: Mapping[str, str]) -> None:
             for a, b in combinations([c for c in cells if sets[c] < sets[whole]], 2):
                 if not sets[a] & sets[b] and sets[a] | sets[b] == sets[whole]:
                     eqs.append(Equation(whole, (a, b)))
-    # Records: the same table and date, more conditions, same unit and months.
-    # (By the definitions as written, before agreeing figures made some of them one.)
-    recs = sorted((s for s in ed.signatures if _by_records(s)), key=repr)
-    alias = ed.alias
-    within = {
-        (alias.get(a, a), alias.get(b, b))
-        for a in recs
-        for b in recs
-        if a[1:3] == b[1:3] and set(a[3]) > set(b[3]) and alias.get(a, a) != alias.get(b, b)
+    # Records of one table and date: more conditions within fewer (the nearest only), and a
+    # condition and its negation splitting the records without it.
+    recs = sorted({c.records for c in ed.values if _by_records(c.records)}, key=repr)
+    conds = {r: set(r[3]) for r in recs}
+    within = {(a, b) for a in recs for b in recs if a[1:3] == b[1:3] and conds[a] > conds[b]}
+    nearest = {
+        (a, b) for a, b in within if not any((a, m) in within and (m, b) in within for m in recs)
     }
-    if within:
-        of: dict[Any, list[CellKey]] = {}
-        for c in ed.values:
-            of.setdefault(c.records, []).append(c)
-        wholes: dict[Any, list[Any]] = {}
-        for a, b in sorted(within, key=repr):
-            wholes.setdefault(a, []).append(b)
-        for a, bs in wholes.items():
-            for c in of.get(a, ()):
-                there = [b for b in bs if CellKey(b, c.breakdown, c.unit, c.months) in ed.values]
-                for b in there:
-                    if not any((m, b) in within for m in there if m != b):
-                        subsets.append(Subset(c, CellKey(b, c.breakdown, c.unit, c.months)))
+    splits = []
+    for a, b in combinations(recs, 2):
+        if a[1:3] != b[1:3] or len(conds[a]) != len(conds[b]):
+            continue
+        ra, rb = conds[a] - conds[b], conds[b] - conds[a]
+        if len(ra) == 1 and len(rb) == 1:
+            x, y = next(iter(ra)), next(iter(rb))
+            if x == expr.Not(y) or y == expr.Not(x):
+                rest = tuple(sorted(conds[a] & conds[b], key=repr))
+                splits.append(((a[0], a[1], a[2], rest), a, b))
+    by_place: dict[tuple, set[Any]] = {}
+    for c in ed.values:
+        if _by_records(c.records):
+            by_place.setdefault((c.breakdown, c.unit, c.months), set()).add(c.records)
+    for (b_, u, months), there in by_place.items():
+        for a, b in nearest:
+            if a in there and b in there:
+                subsets.append(Subset(CellKey(a, b_, u, months), CellKey(b, b_, u, months)))
+        for whole, a, b in splits:
+            if whole in there and a in there and b in there:
+                eqs.append(
+                    Equation(
+                        CellKey(whole, b_, u, months),
+                        (CellKey(a, b_, u, months), CellKey(b, b_, u, months)),
+                    )
+                )
     good = [e for e in dict.fromkeys(eqs) if _valid(e, ed.values)]
     ed.unused_equations = len(set(eqs)) - len(good)
     ed.equations = good
