@@ -278,14 +278,15 @@ class _Model:
 
         self.comp = comp
         ks = {c: known.get(c, Known()) for c in comp}
-        # The bound standing in for "no upper limit" where a zero-or-range label needs one, and
-        # in objectives over several cells: far above every figure involved; a maximum
-        # reaching it is reported as unbounded.
-        scale = max([abs(values.get(c, 0.0)) for c in comp] + [1.0])
-        for _, shown, _ in rows:
-            scale = max([scale] + [abs(values.get(c, 0.0)) for c in shown])
-        lows = [k.lo for k in ks.values() if math.isfinite(k.lo)]
-        self.big = big = 8.0 * scale + 8.0 * max([*lows, 1.0])
+        # The bound standing in for "no upper limit" (every cell is capped by it, so that an
+        # unbounded maximum is a number rather than a solver's doubt): a bounded cell's range
+        # ends at a signed sum of the figures involved, so it stays below half of this; a
+        # maximum beyond half of it is reported as unbounded.
+        shown = {c for _, sh, _ in rows for c in sh}
+        scale = sum(abs(values.get(c, 0.0)) for c in {*comp, *shown})
+        scale += sum(k.lo + (k.hi if math.isfinite(k.hi) else 0.0) for k in ks.values())
+        self.big = big = 4.0 * scale + 16.0
+        self.unbounded = big / 2
         self.pos = pos = {c: j for j, c in enumerate(comp)}
         zs = [c for c in comp if ks[c].zero and ks[c].lo > 0]
         zpos = {c: len(comp) + j for j, c in enumerate(zs)}
@@ -374,7 +375,7 @@ class _Model:
         if status == "unbounded":
             return (math.inf if sense < 0 else -math.inf), None
         v = float(x[self.pos[c]])
-        if sense < 0 and v >= self.big * 0.999:
+        if sense < 0 and v >= self.unbounded:
             return math.inf, x
         if self.integral[self.pos[c]]:
             v = float(round(v))
@@ -414,7 +415,7 @@ class _Model:
                 v = float(x[j])
                 if self.integral[j]:
                     v = float(round(v))
-                if v >= self.big * 0.999:
+                if v >= self.unbounded:
                     v = math.inf
                 lo[c], hi[c] = min(lo[c], v), max(hi[c], v)
 
@@ -754,8 +755,12 @@ def _complement(
     With ``need`` (the interval audit), the smallest non-zero part of at least ``need``, else
     the largest part."""
     parts = [p for p in eq.parts if p not in mask and p not in fixed]
-    if parts and need is not None:
-        return _fitting(parts, values, need)
+    if need is not None:
+        # A hidden zero protects nothing a reader cannot undo (under a small total it can
+        # only be zero): the interval audit never takes one.
+        parts = [p for p in parts if values.get(p, 0.0) > 0]
+        if parts:
+            return _fitting(parts, values, need)
     if parts:
         return _smallest(parts, values)
     return eq.total if eq.total not in mask and eq.total not in fixed else None
@@ -890,7 +895,11 @@ def _widen(bad, equations, audit, mask, fixed, values, order, hide, k) -> bool:
             ]
             pool: list[Cell] = []
             for group in (near, own, wide, partners):
-                group = [c for c in dict.fromkeys(group) if c not in mask and c not in fixed]
+                group = [
+                    c
+                    for c in dict.fromkeys(group)
+                    if c not in mask and c not in fixed and values.get(c, 0.0) > 0
+                ]
                 group.sort(key=lambda c: order.get(c, len(order)))
                 pool += _ranked(group, values, need)
             pool = list(dict.fromkeys(pool))
