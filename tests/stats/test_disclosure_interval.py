@@ -7,6 +7,8 @@ over the whole 1-4 and every other hidden cell with two values."""
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,75 +24,9 @@ from forcestat.stats.disclosure import (
     shortfall,
 )
 
+sys.path.insert(0, str(Path(__file__).parent.parent))
 
-def brute_ranges(equations, values, hidden, known, subsets=(), some_small=(), k=5, cap=None):
-    """Enumerate every assignment of the hidden cells (whole numbers 0..cap within their
-    labels) that satisfies all constraints; the smallest and largest value of each cell.
-    Exhaustive depth-first search: a free cell takes each value of its domain in turn; a cell
-    left alone in an equation takes the one value the equation allows."""
-    cap = _cap(values) if cap is None else cap
-    hidden = sorted(hidden, key=repr)
-    domain = {c: {v for v in range(cap + 1) if known.get(c, Known()).holds(v)} for c in hidden}
-    lo = {c: math.inf for c in hidden}
-    hi = {c: -math.inf for c in hidden}
-    low = {c: min(d, default=0) for c, d in domain.items()}
-
-    def ok(x) -> bool:
-        def val(c):
-            return x.get(c, values.get(c)) if c in domain else values[c]
-
-        for e in equations:
-            cells = e.cells
-            if all(c not in domain or c in x for c in cells):
-                if val(e.total) != sum(val(p) for p in e.parts):
-                    return False
-            elif e.total not in domain or e.total in x:
-                # Parts are never negative: those known so far cannot exceed the total.
-                least = sum(val(p) if p not in domain or p in x else low[p] for p in e.parts)
-                if least > val(e.total):
-                    return False
-        for s in subsets:
-            done = all(c not in domain or c in x for c in (s.part, s.whole))
-            if done and val(s.part) > val(s.whole):
-                return False
-        for g in some_small:
-            done = all(c not in domain or c in x for c in g)
-            if done and not any(0 < val(c) < k for c in g):
-                return False
-        return True
-
-    def search(x):
-        x = dict(x)
-        changed = True
-        while changed:
-            changed = False
-            for e in equations:
-                free = [c for c in e.cells if c in domain and c not in x]
-                if len(free) != 1:
-                    continue
-                c = free[0]
-                parts = sum(x.get(p, values.get(p, 0)) for p in e.parts if p != c)
-                total = x.get(e.total, values.get(e.total, 0))
-                v = total - parts if c != e.total else parts
-                if c != e.total and c in e.parts and e.parts.count(c) != 1:
-                    continue
-                if v not in domain[c]:
-                    return
-                x[c] = v
-                changed = True
-        if not ok(x):
-            return
-        free = [c for c in hidden if c not in x]
-        if not free:
-            for c in hidden:
-                lo[c], hi[c] = min(lo[c], x[c]), max(hi[c], x[c])
-            return
-        c = free[0]
-        for v in sorted(domain[c]):
-            search({**x, c: v})
-
-    search({})
-    return {c: (lo[c], hi[c]) for c in hidden}
+from disclosure_reader import brute_ranges  # noqa: E402
 
 
 def _cap(values) -> int:
