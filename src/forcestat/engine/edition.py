@@ -79,8 +79,10 @@ class Edition:
     ties: dict[CellKey, tuple[CellKey, ...]] = field(default_factory=dict)
     equations: list[Equation] = field(default_factory=list)
     subsets: list[Subset] = field(default_factory=list)
-    # Rows the engine flagged (a small base or numerator it knows of): hidden whatever.
+    # Rows the engine flagged (a small base or numerator it knows of): hidden whatever; rows
+    # whose base itself is under the threshold.
     flagged: set[int] = field(default_factory=set)
+    small_bases: set[int] = field(default_factory=set)
     real: set[CellKey] = field(default_factory=set)  # sums of values, not counts
     # Cells a table or column prints (a count, a base, a comparator) rather than a rate's parts.
     printed: set[CellKey] = field(default_factory=set)
@@ -100,6 +102,8 @@ class Edition:
         out = [c for c in self.order if c in small]
         for i in sorted(self.flagged):
             out += list(self.figure[i])
+        for i in sorted(self.small_bases):
+            out.append(self.base[i])
         return list(dict.fromkeys(out))
 
     def own(self, i: int) -> tuple[CellKey, ...]:
@@ -304,6 +308,10 @@ def build_edition(
         suppressed = bool(r.get("suppressed"))
         if own and (suppressed or 0 < (n or 0) < k):
             ed.flagged.add(i)
+        if base is not None and 0 < (n or 0) < k:
+            # A base printed under the threshold (a survey's effective base of 4.7 reads "5"
+            # or "4") is hidden whatever its raw count.
+            ed.small_bases.add(i)
         ed.figure.append(tuple(own))
         ed.base.append(base)
         ed.comparators.append(cmps)

@@ -12,9 +12,9 @@ range wide enough. A cell is then hidden wherever it appears. Two columns record
   ``"secondary"`` (hidden to protect another: "not shown"), empty when shown;
 - ``previous_disclosure``: the same for the previous year's count.
 
-The figures of a hidden row are blanked (a rate keeps its base when the base is not hidden
-itself); a comparator whose cell is hidden loses its value, difference and p-value. No reader
-can print a hidden figure by mistake.
+The figures of a hidden row are blanked (a rate keeps its base, and a count its earlier years'
+counts, when those are not hidden themselves); a comparator whose cell is hidden loses its
+value, difference and p-value. No reader can print a hidden figure by mistake.
 """
 
 from __future__ import annotations
@@ -109,7 +109,14 @@ def _row(ed: Edition, i: int, hidden: set, small: set, threshold: int) -> dict[s
         if not keep_base:
             row["n"] = None
         for c in COMPARATORS:
+            cell = ed.comparators[i].get(c)
+            # A comparator's own count stays when the edition publishes it (last year's
+            # figure beside this year's hidden one); its difference and test go.
+            keep = cell is not None and cell not in hidden
+            value = row.get(f"{c}_value")
             _drop(row, c)
+            if keep:
+                row[f"{c}_value"] = value
         if why == "primary":
             row["suppressed"] = True
     else:

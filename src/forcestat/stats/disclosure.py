@@ -27,10 +27,9 @@ it: a count of 1-4 must stay feasible over the whole 1-4 (or over a share of its
 side, ``Audit.ratio``) and every hidden cell must keep at least two feasible values; where one
 does not, another cell is hidden and the audit runs again.
 
-``protect_measure`` applies this to one measure's ``measure_results`` rows (force, areas,
-districts, or its own breakdown under the force); ``narrative_rows`` gives the rows a public
-narrative may read. A whole edition (every measure, window and comparator sharing cells) is
-put together by ``forcestat.engine.edition``.
+``hierarchy`` gives the equations of force > areas > districts (and any other breakdown under
+the force). A whole edition (every measure, window and comparator sharing cells) is put together
+by ``forcestat.engine.edition`` and protected by ``forcestat.engine.public``.
 """
 
 from __future__ import annotations
@@ -43,22 +42,17 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "COUNT_KINDS",
     "Audit",
     "Equation",
     "Hierarchy",
-    "Protection",
-    "base_count",
     "chart_disclosive",
     "exposed",
     "exposed_cells",
     "feasible_ranges",
     "hierarchy",
     "Known",
-    "narrative_rows",
     "primary_suppress",
     "protect",
-    "protect_measure",
     "secondary_suppress",
     "secondary_suppress_1d",
     "shortfall",
@@ -67,9 +61,6 @@ __all__ = [
 
 Cell = Hashable
 Key = tuple[str, str]  # (breakdown, unit) of a measure_results row
-GEO = ("force", "area", "district")
-# Kinds whose published figure is itself a count (a rate per 1,000 prints its crimes as base).
-COUNT_KINDS = frozenset({"count", "rate_per_1000"})
 
 
 def primary_suppress(counts: Sequence[float] | np.ndarray, threshold: int = 5) -> np.ndarray:
@@ -550,15 +541,20 @@ class Audit:
         self, equations: Sequence[Equation], values: Mapping[Cell, float], sensitive: set[Cell]
     ) -> dict[Cell, tuple[float, float]]:
         """The range each sensitive cell must cover: its label's (``shortfall``), within what
-        the labels alone allow where small cells are bound to each other (a base of 3 whose
-        numerator and remainder are both small leaves the numerator 1-2: no complement can
-        change that, and no reader learns it from the other figures)."""
+        the labels alone allow where small cells (and zeros, which are printed) are bound to
+        each other (a force of 3 made of three order types of 1 and zeros leaves each 1-2; an
+        area of 2 with districts of 1 and 1, 1-1... : no complement can change that, and no
+        reader learns more from the other figures)."""
         key = frozenset(sensitive)
         if self._goals_for == key:
             return self._goals
         goal = {c: self.target(values.get(c, 0.0), self.is_integer(c)) for c in sensitive}
-        own = [eq for eq in equations if all(c in sensitive for c in eq.cells)]
-        subs = [sb for sb in self.subsets if sb.part in sensitive and sb.whole in sensitive]
+
+        def bound(c: Cell) -> bool:  # small, or a zero (printed as 0: hides no one)
+            return c in sensitive or values.get(c, 0.0) == 0
+
+        own = [eq for eq in equations if all(bound(c) for c in eq.cells)]
+        subs = [sb for sb in self.subsets if bound(sb.part) and bound(sb.whole)]
         if own or subs:
             bound = _rows_of(own, subs, sensitive)
             linked = {c for h, _, _ in bound for c in h}
@@ -1042,117 +1038,7 @@ def secondary_suppress_1d(
     return np.isin(np.arange(p.size), [h for h in hidden if h != "total"])
 
 
-# -- one measure's measure_results rows -----------------------------------------------------------
-
-
-@dataclass
-class Protection:
-    """What the public edition hides of one measure's units: key -> "primary"/"secondary"."""
-
-    current: dict[Key, str] = field(default_factory=dict)
-    previous: dict[Key, str] = field(default_factory=dict)
-
-    def hides(self, key: Key) -> bool:
-        return key in self.current
-
-
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
-
-
-def base_count(row: Mapping[str, Any], kind: str) -> float:
-    """The additive figure behind a row: the count, or the base of a rate/median/mean."""
-    if kind == "count":
-        return _num(row.get("value")) or 0.0
-    if kind == "rate_per_1000":
-        return _num(row.get("numerator")) or 0.0
-    return _num(row.get("denominator")) or _num(row.get("n")) or 0.0
-
-
-def _breakdown_sets(keyed: Mapping[Key, Any]) -> list[list[Key]]:
-    """Geography (force, areas, districts) as one system; each own breakdown with the force."""
-    keys = sorted(keyed, key=lambda k: (GEO.index(k[0]) if k[0] in GEO else 3, k))
-    geo = [k for k in keys if k[0] in GEO]
-    force = [k for k in keys if k[0] == "force"]
-    own = sorted({k[0] for k in keys if k[0] not in GEO})
-    sets = [geo] if geo else []
-    sets += [force + [k for k in keys if k[0] == b] for b in own]
-    return sets
-
-
-def protect_measure(
-    rows: Sequence[Mapping[str, Any]], kind: str, areas: Mapping[str, str], threshold: int = 5
-) -> Protection:
-    """Hidden units of one measure, period and window (rows of one or more breakdowns).
-
-    Primary: rows the engine flagged ``suppressed``, any count of 1-4 and any base under the
-    threshold (a weighted survey's effective base (Kish) can read "4" while its raw counts are
-    5 or more). Previous-year counts are protected the same way, as a column of their own."""
-    keyed = {(str(r["breakdown"]), str(r["unit"])): r for r in rows}
-    out = Protection()
-    for group in _breakdown_sets(keyed):
-        eqs = hierarchy(group, areas).equations
-        values = {k: base_count(keyed[k], kind) for k in group}
-        prim = {k for k in group if bool(keyed[k].get("suppressed"))}
-        prim |= {k for k in group if 0 < (_num(keyed[k].get("n")) or 0) < threshold}
-        if kind in COUNT_KINDS:
-            small = primary_suppress([values[k] for k in group], threshold)
-            prim |= {k for k, s in zip(group, small, strict=True) if s}
-        for k in protect(eqs, values, prim, cells=group):
-            out.current.setdefault(k, "primary" if k in prim else "secondary")
-        if kind == "count":
-            prev = {k: _num(keyed[k].get("previous_year_value")) or 0.0 for k in group}
-            small = primary_suppress([prev[k] for k in group], threshold)
-            pprim = {k for k, s in zip(group, small, strict=True) if s}
-            for k in protect(eqs, prev, pprim, cells=group):
-                out.previous.setdefault(k, "primary" if k in pprim else "secondary")
-    return out
-
-
-_VALUE_FIELDS = ("value", "numerator", "denominator", "ci_low", "ci_high")
-_COMPARATORS = ("previous_year", "year_end", "long_term", "previous_period")
-
-
-def narrative_rows(
-    rows: Sequence[Mapping[str, Any]], kind: str, prot: Protection, threshold: int = 5
-) -> list[dict[str, Any]]:
-    """The rows a public narrative may read.
-
-    Primary-hidden rows keep only what says they are too small (``suppressed``, and the base
-    of a rate, which findings never print for a suppressed row, so a large base reads
-    "not reported" rather than "too few responses"). Secondary-hidden rows are left out: their
-    figures are not small, only protective, and "too few" would be untrue. Comparator figures
-    below the threshold, or hidden in the tables, are dropped with their differences."""
-    out = []
-    for r in rows:
-        key = (str(r["breakdown"]), str(r["unit"]))
-        why = prot.current.get(key)
-        if why == "secondary":
-            continue
-        row = dict(r)
-        if why == "primary":
-            for f in _VALUE_FIELDS:
-                row[f] = None
-            n = _num(row.get("n"))
-            if kind in COUNT_KINDS or kind == "mean" or n is None or n < threshold:
-                row["n"] = None
-            row["suppressed"] = True
-            for c in _COMPARATORS:
-                row[f"{c}_value"] = row[f"{c}_diff"] = row[f"{c}_p"] = None
-                row[f"{c}_verdict"] = "insufficient_data"
-        for c in _COMPARATORS:
-            v = _num(row.get(f"{c}_value"))
-            small = kind in COUNT_KINDS and v is not None and 0 < v < threshold
-            if small or (c == "previous_year" and key in prot.previous):
-                row[f"{c}_value"] = row[f"{c}_diff"] = None
-        out.append(row)
-    return out
+# -- charts -------------------------------------------------------------------------------------
 
 
 def chart_disclosive(base: Sequence[float] | np.ndarray, threshold: int = 5) -> bool:
