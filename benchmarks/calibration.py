@@ -23,7 +23,10 @@
 2. **Power.** The demo force with its storylines (docs/synthetic-data.md), one seed per force
    (seeds other than the demo's), only the tables the storyline measures read: how often the
    engine finds each storyline as the Board report states it.
-3. **Speed.** Forces run in worker processes (``--workers``, default 2), each with an
+3. **The scaled E-test** (in-process simulation, no forces): size and power of the count test
+   with the E-test on dispersion-scaled counts exact or continuous, and how often its p moves
+   when phi changes in its last digits.
+4. **Speed.** Forces run in worker processes (``--workers``, default 2), each with an
    in-memory DuckDB (one thread) over the generated Arrow tables: no store is written. Only
    the tables the framework's measures read are generated.
 
@@ -924,6 +927,126 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+# -- the scaled E-test: exact against continuous ------------------------------------------------
+
+# (monthly mean, true dispersion, change in the tested months, window in months): null and
+# power scenarios. Small counts (a month of a rare offence) are where the two forms can differ.
+E_TEST_SCENARIOS = (
+    (3.0, 2.0, 0.0, 1),
+    (10.0, 3.0, 0.0, 1),
+    (10.0, 3.0, 0.0, 12),
+    (150.0, 3.0, 0.0, 12),
+    (500.0, 2.0, 0.0, 12),
+    (3.0, 2.0, 1.5, 1),
+    (10.0, 3.0, 1.0, 1),
+    (10.0, 3.0, 0.5, 12),
+    (150.0, 3.0, 0.15, 12),
+    (500.0, 2.0, 0.08, 12),
+)
+
+
+def _largest_step(k1, k2, f, cont: bool) -> np.ndarray:
+    """Per test, the largest change in p between neighbouring values of phi on a grid of 101
+    over phi +/- 1% (the region of the exact test moves in whole counts)."""
+    from forcestat.stats.comparisons import poisson_e_tests
+
+    grid = f[:, None] * np.linspace(0.99, 1.01, 101)[None, :]
+    shape = grid.shape
+    ps = poisson_e_tests(
+        np.repeat(k1, shape[1]) / grid.ravel(),
+        1.0,
+        np.repeat(k2, shape[1]) / grid.ravel(),
+        1.0,
+        continuous=cont,
+    ).reshape(shape)
+    return np.abs(np.diff(ps, axis=1)).max(axis=1)
+
+
+def scaled_e_test_study(reps: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Size and power of the count test as the engine makes it (phi from the 36 year-on-year
+    differences before the tested year, counts divided by phi when phi > 1, z referred to t),
+    with the E-test on the scaled counts exact (region in whole counts) or continuous
+    (``poisson_e_test(..., continuous=True)``, docs/methods.md 2.2.1). Five years of seasonal
+    gamma-Poisson months per series; the window against the same months a year before.
+    ``step``: the largest jump in p over 20 scaled tests as phi moves over +/- 1% of its
+    estimate in 100 steps (exact: a boundary count entering or leaving the region)."""
+    from forcestat.stats.comparisons import poisson_e_tests
+    from forcestat.stats.dispersion import count_dispersions
+
+    rng = np.random.default_rng(seed)
+    months = np.arange(60)
+    season = 1.0 + 0.15 * np.sin(2 * np.pi * months / 12)
+    out = []
+    for mean, phi_true, change, window in E_TEST_SCENARIOS:
+        lam = np.broadcast_to(mean * season, (reps, 60)).copy()
+        if phi_true > 1:
+            shape = mean / (phi_true - 1.0)  # gamma-Poisson: variance phi_true x mean
+            lam = rng.gamma(shape, lam / shape)
+        lam[:, 60 - window :] *= 1.0 + change
+        y = rng.poisson(lam).astype(float)
+        disp = count_dispersions(y[:, :48])
+        f = np.array([d.scale for d in disp])
+        k1 = y[:, 60 - window :].sum(axis=1)
+        k2 = y[:, 48 - window : 48].sum(axis=1)
+        scaled = f > 1.0
+        row: dict[str, Any] = {
+            "mean": mean,
+            "phi": phi_true,
+            "change": change,
+            "window": window,
+            "scaled": float(scaled.mean()),
+        }
+        some = np.flatnonzero(scaled & ((k1 > 0) | (k2 > 0)))[:20]
+        for name, cont in (("exact", False), ("continuous", True)):
+            ps = poisson_e_tests(k1 / f, 1.0, k2 / f, 1.0, continuous=scaled if cont else False)
+            pv = np.array([d.p_value(float(p)) for d, p in zip(disp, ps, strict=True)])
+            row[name] = simple_rate(pd.Series(pv < ALPHA))
+            steps = _largest_step(k1[some], k2[some], f[some], cont)
+            row[f"{name}_step"] = float(steps.max()) if some.size else math.nan
+        out.append(row)
+    return out
+
+
+def e_test_text(rows: list[dict[str, Any]], reps: int, md: bool) -> str:
+    h = "### " if md else "\n== "
+    head = f"{h}Scaled E-test: exact against continuous ({reps} series each)" + (
+        "" if md else " =="
+    )
+    table = _table(
+        [
+            "monthly mean",
+            "dispersion",
+            "window",
+            "change",
+            "scaled %",
+            "exact: significant %",
+            "continuous: significant %",
+            "largest step in p (exact / continuous)",
+        ],
+        [
+            [
+                f"{r['mean']:.0f}",
+                f"{r['phi']:.0f}",
+                f"{r['window']}m",
+                "none" if r["change"] == 0 else f"+{100 * r['change']:.0f}%",
+                f"{100 * r['scaled']:.0f}",
+                r["exact"].cell(),
+                r["continuous"].cell(),
+                f"{r['exact_step']:.1e} / {r['continuous_step']:.1e}",
+            ]
+            for r in rows
+        ],
+        md,
+    )
+    note = (
+        "Rows with no change are false-alarm rates (target <= 5%), the others power. 'Largest "
+        "step': over 20 scaled tests, the largest change in p between neighbouring values of "
+        "phi on a grid of 101 over +/- 1% of its estimate (a smooth p moves by its slope times "
+        "2e-4 of phi; the exact test jumps when a whole count enters its region)."
+    )
+    return "\n\n".join([head, note, table])
+
+
 # -- driver ----------------------------------------------------------------------------------
 
 
@@ -1036,11 +1159,15 @@ def main() -> None:
         null = analyse_null(rows, series, raw["period"])
     if power_res:
         power = analyse_power(power_res)
+    reps = 500 if args.quick else 2000
+    e_rows = scaled_e_test_study(reps)
     print(report(null, power, meta, md=False))
+    print(e_test_text(e_rows, reps, md=False))
     if args.markdown:
-        args.markdown.write_text(report(null, power, meta, md=True) + "\n", encoding="utf-8")
+        text = report(null, power, meta, md=True) + "\n\n" + e_test_text(e_rows, reps, md=True)
+        args.markdown.write_text(text + "\n", encoding="utf-8")
     if args.json:
-        payload = {"meta": meta, "null": null, "power": power}
+        payload = {"meta": meta, "null": null, "power": power, "scaled_e_test": e_rows}
         args.json.write_text(json.dumps(_jsonable(payload), indent=1, default=str), "utf-8")
 
 

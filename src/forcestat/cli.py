@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -10,16 +11,76 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
 
+from .audit_cli import audit_app
 from .period import Period, PeriodError
 
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+class _Commands(TyperGroup):
+    """One error path for every command (issue #19): a problem with the command line is one
+    line and exit code 2; a problem with what it names (a file, the store, the framework) is
+    one line naming it and exit code 1; never a traceback (FORCESTAT_DEBUG=1 shows one)."""
+
+    def invoke(self, ctx):
+        from typer._click.exceptions import UsageError  # typer's bundled click
+
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "forcestat"
+            _say(f"{exc.format_message()} (see {where} --help)")
+            raise typer.Exit(2) from None
+        except Exception as exc:
+            if os.environ.get("FORCESTAT_DEBUG"):
+                raise
+            _say(_describe(exc))
+            raise typer.Exit(1) from None
+
+
+def _describe(exc: Exception) -> str:
+    """The one line for an error that reached the top: ours say what is wrong; anything else
+    is named by its type, without a library's internal text."""
+    from .framework import FrameworkError
+    from .store.connection import StoreError
+    from .store.files import LoadError, printable
+
+    if isinstance(exc, LoadError | StoreError | FrameworkError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or 'cannot be read or written'}"
+    try:
+        import duckdb
+
+        if isinstance(exc, duckdb.Error):
+            return (
+                f"the store could not be read or written ({type(exc).__name__}); a load "
+                "running then changed nothing (FORCESTAT_DEBUG=1 shows the details)"
+            )
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        pass
+    first = printable(str(exc).splitlines()[0]) if str(exc) else ""
+    return f"unexpected failure ({type(exc).__name__}{': ' + first if first else ''})"
+
+
+def _say(message: str) -> None:
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="forcestat: a police force's performance picture from its records.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
-console = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+app.add_typer(audit_app, name="audit")
 
 StoreOpt = Annotated[
     str,
@@ -51,8 +112,31 @@ PeriodOpt = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    _say(message)
     raise typer.Exit(code)
+
+
+def _out_folder(path: Path) -> Path:
+    """``--out`` that must be a folder: an existing file there is an error, not overwritten."""
+    if path.exists() and not path.is_dir():
+        _fail(f"--out {path}: is a file; give a folder for the outputs")
+    return path
+
+
+@contextmanager
+def _new_store_removed_on_failure(store: str):
+    """A load that fails leaves no trace, not even the empty store it created."""
+    from .store.connection import duckdb_path, is_duckdb_target
+
+    path = Path(duckdb_path(store)) if is_duckdb_target(store) else None
+    created = path is not None and str(path) != ":memory:" and not path.exists()
+    try:
+        yield
+    except BaseException:
+        if created and path is not None:
+            for p in (path, path.with_name(path.name + ".wal")):
+                p.unlink(missing_ok=True)
+        raise
 
 
 class LoadFormat(StrEnum):
@@ -88,10 +172,17 @@ def load(
         bool, typer.Option(help="Refuse the whole load (exit 1) if any row is rejected.")
     ] = False,
     show: Annotated[int, typer.Option(help="How many rejection reasons to print.")] = 10,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Text encoding of CSV files, e.g. latin-1 or cp1252 (default: UTF-8, or "
+            "UTF-16 when the file starts with its byte-order mark)."
+        ),
+    ] = None,
 ) -> None:
     """Validate and load data: bad rows are quarantined with file, row, field and reason; the
     load is atomic and re-loading the same data does not double-count."""
-    from .store.loader import LoadError, StrictLoadError, load_files
+    from .store.loader import StrictLoadError, load_files
     from .store.schema import ALL_TABLES
     from .store.store import open_store
 
@@ -106,25 +197,39 @@ def load(
         table, files = targets[0], [Path(f) for f in targets[1:]]
         if table not in ALL_TABLES:
             _fail(f"unknown table {table!r}; tables: {', '.join(ALL_TABLES)}{hint}")
-    st = open_store(store)
-    with _progress() as (bar, step):
+    if encoding is not None:
+        import codecs
+
         try:
-            if fmt is LoadFormat.canonical:
-                reps = [load_files(st, table, files, strict=strict, progress=step)]
-                counts = {table: len(files)}
-            else:
-                reps, counts, warnings = _import(st, fmt, targets, strict, step)
-        except StrictLoadError as exc:
-            bar.stop()
-            console.print(f"[bold red]{exc}[/]", highlight=False)
-            raise typer.Exit(1) from None
-        except LoadError as exc:
-            bar.stop()
-            _fail(str(exc))
+            codecs.lookup(encoding)
+        except LookupError:
+            _fail(f"--encoding {encoding}: unknown encoding (e.g. utf-8, latin-1, cp1252)")
+    with _new_store_removed_on_failure(store):
+        st = open_store(store)
+        try:
+            with _progress() as (bar, step):
+                try:
+                    if fmt is LoadFormat.canonical:
+                        rep = load_files(
+                            st, table, files, strict=strict, progress=step, encoding=encoding
+                        )
+                        reps, counts, notes = [rep], {table: len(files)}, rep.notes
+                    else:
+                        reps, counts, warnings, notes = _import(
+                            st, fmt, targets, strict, step, encoding
+                        )
+                except StrictLoadError as exc:
+                    bar.stop()
+                    console.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
+                    raise typer.Exit(1) from None
+        finally:
+            st.close()
     if fmt is LoadFormat.canonical:
         warnings = reps[0].warnings
+    for n in notes:
+        console.print(f"note: {escape(n)}", highlight=False)
     for w in warnings:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     if fmt is not LoadFormat.canonical:
         n = len({f for rep in reps for f in rep.files})
         out.print(f"{fmt.value}: {n} file(s) in {reps[0].seconds:.2f}s, one transaction")
@@ -169,13 +274,13 @@ def _progress():
         yield bar, step
 
 
-def _import(st, fmt: LoadFormat, targets: list[str], strict: bool, step):
+def _import(st, fmt: LoadFormat, targets: list[str], strict: bool, step, encoding):
     """Run a public-data importer; returns its per-table reports (with the whole load's time),
-    the number of files each table came from, and the warnings."""
+    the number of files each table came from, the warnings and the notes."""
     if fmt is LoadFormat.police_uk:
         from .store.sources.police_uk import load_police_uk
 
-        rep = load_police_uk(st, targets, strict=strict, progress=step)
+        rep = load_police_uk(st, targets, strict=strict, progress=step, encoding=encoding)
         n_street, n_out = len(rep.street_files), len(rep.outcomes_files)
         counts = {
             "police_uk_crimes": n_street,
@@ -186,11 +291,11 @@ def _import(st, fmt: LoadFormat, targets: list[str], strict: bool, step):
     else:
         from .store.sources.home_office import load_home_office
 
-        rep = load_home_office(st, targets, strict=strict, progress=step)
+        rep = load_home_office(st, targets, strict=strict, progress=step, encoding=encoding)
         counts = {name: len(files) for name, files in rep.files.items()}
     for r in rep.tables.values():
         r.seconds = rep.seconds
-    return list(rep.tables.values()), counts, rep.warnings
+    return list(rep.tables.values()), counts, rep.warnings, rep.notes
 
 
 @app.command()
@@ -201,7 +306,10 @@ def quarantine(
     """Show quarantined rows with their file, row, fields and reasons."""
     from .store.store import open_store
 
-    st = open_store(store)
+    st = open_store(store, read_only=True)
+    if "quarantine" not in st.tables():
+        out.print("0 quarantined row(s)")
+        return
     rows = st.duck.execute(
         "SELECT table_name, source_file, source_row, fields, reasons FROM quarantine "
         "ORDER BY quarantined_at DESC, source_file, source_row LIMIT ?",
@@ -220,10 +328,11 @@ def synth(
         Period,
         typer.Option(parser=_period, metavar="YYYY-MM", help="Last month generated."),
     ] = "2020-03",  # type: ignore[assignment]
-    years: Annotated[int, typer.Option(help="Years of history.")] = 5,
+    years: Annotated[int, typer.Option(help="Years of history.", min=1)] = 5,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     forces: Annotated[
-        int, typer.Option(help="1 = the demo force into a store; N>1 = national Parquet set.")
+        int,
+        typer.Option(help="1 = the demo force into a store; N>1 = national Parquet set.", min=1),
     ] = 1,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Folder for the national Parquet set.")
@@ -232,6 +341,15 @@ def synth(
     """Generate the synthetic force (or a national set of forces) with its storylines."""
     from .synth.run import run
 
+    if out_dir is not None:
+        _out_folder(out_dir)
+    if forces == 1:
+        from .store.connection import check_store_path, is_duckdb_target
+
+        if is_duckdb_target(store):
+            check_store_path(store, must_exist=False)
+            if Path(store).is_dir():
+                _fail(f"--store {store}: is a folder; the demo force goes into a DuckDB file")
     run(store=store, end=str(end), years=years, seed=seed, forces=forces, out=out_dir)
 
 
@@ -241,7 +359,7 @@ def summary(store: StoreOpt = "forcestat.duckdb") -> None:
     from .store.store import open_store
     from .store.summary import print_summary
 
-    print_summary(open_store(store), out)
+    print_summary(open_store(store, read_only=True), out)
 
 
 @app.command()
@@ -259,7 +377,7 @@ def demo(
     from .pipeline import compute, load_framework, make_report, open_store
     from .synth.run import run
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _out_folder(out_dir).mkdir(parents=True, exist_ok=True)
     store_path = out_dir / "demo.duckdb"
     if store_path.exists():
         store_path.unlink()
@@ -328,6 +446,8 @@ def measures(
 
     if out_file.suffix.lower() not in FORMATS:
         _fail(f"{out_file}: unknown output format; use {', '.join(FORMATS)}")
+    if out_file.is_dir():
+        _fail(f"--out {out_file}: is a folder; give a file name ending {', '.join(FORMATS)}")
     fw = _framework(framework)
     unknown = sorted(set(measure or ()) - {m.id for m in fw.measures})
     if unknown:
@@ -406,6 +526,7 @@ def report(
     if annex and draft:
         _fail("--annex and --draft: choose one edition")
     edition = "annex" if annex else "draft" if draft else "board"
+    _out_folder(out_dir)
     fw = _framework(framework)
     t0 = time.perf_counter()
     st = _read_store(store)
@@ -460,6 +581,11 @@ def _read_store(url: str):
         _fail(f"{url}: no such store (build one with `forcestat load` or `forcestat synth`)", 1)
     return open_store(url)
 
+
+# serve, refresh and users live in their own module (docs/serve.md).
+from .cli_serve import register as _register_serving  # noqa: E402
+
+_register_serving(app)
 
 if __name__ == "__main__":
     app()

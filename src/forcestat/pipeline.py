@@ -44,6 +44,9 @@ class Computed:
     unavailable: dict[str, str] = field(default_factory=dict)  # measure id -> why
     full_framework: Any = None  # the framework as asked for
     seconds: dict[str, float] = field(default_factory=dict)
+    # The monthly series the report draws (read once, then shared by every edition made from
+    # this run).
+    series: dict | None = None
 
 
 def open_store(url: str, read_only: bool = True) -> Any:
@@ -184,14 +187,17 @@ def assemble_report(
     if progress:
         progress("reading monthly series")
     # Force-level series draw the charts; districts' icons read their letters from polarity.
-    fw_used = computed.framework
-    series = monthly_series(store, fw_used, period.label, breakdowns=("force",))
-    multiples = [m.id for m in fw_used.measures if m.multiples]
-    if multiples:
-        # Small multiples: the areas' and districts' series of the measures that ask for them.
-        series |= monthly_series(
-            store, fw_used, period.label, measures=multiples, breakdowns=("area", "district")
-        )
+    if computed.series is None:
+        fw_used = computed.framework
+        series = monthly_series(store, fw_used, period.label, breakdowns=("force",))
+        multiples = [m.id for m in fw_used.measures if m.multiples]
+        if multiples:
+            # Small multiples: the areas' and districts' series of the measures asking for them.
+            series |= monthly_series(
+                store, fw_used, period.label, measures=multiples, breakdowns=("area", "district")
+            )
+        computed.series = series
+    series = computed.series
     areas = Geography.load(getattr(store, "ibis", store)).area
     seconds["series"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -253,3 +259,323 @@ def national_hooks(store: Any, period: Period) -> list[Any]:
     except NationalContextError:
         return []
     return [national_hook(nc, national_sentences(nc))]
+
+
+# -- refresh: precomputed rows for the server (docs/serve.md) -----------------------------------
+
+# Tables whose rows every measure may read (units, populations, codes): a load into one of them
+# recomputes everything.
+_SHARED_TABLES = ("geography", "offence_codes", "outcome_types", "survey_scales")
+GEO_BREAKDOWNS = ("force", "area", "district")
+
+
+@dataclass
+class Refreshed:
+    """What ``refresh`` did: ``mode`` is "full", "incremental" or "current" (nothing to do)."""
+
+    mode: str
+    snapshot: str
+    framework_hash: str
+    periods: list[str] = field(default_factory=list)  # periods recomputed
+    measures: list[str] = field(default_factory=list)  # measures recomputed
+    rows: dict[str, int] = field(default_factory=dict)  # rows written per table
+    seconds: dict[str, float] = field(default_factory=dict)
+    why: str = ""
+
+
+def refresh(
+    store: Any,
+    framework: Any = None,
+    *,
+    full: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Refreshed:
+    """Compute ``measure_results`` of every period (Board and public editions), the monthly
+    series at each measure's latest period and the findings of every period into the store's
+    served tables (``store.served``), keyed by the framework hash, with the data snapshot.
+
+    After a load, only what the new records touch is recomputed: the measures reading the
+    loaded tables, at the periods from the first month loaded to the last month of data (a
+    period's SPC limits and overdispersion read every month before it, so a month's records
+    move every later period, not only those whose windows hold it); cohort outcome rates also
+    at the periods whose "as at" benchmarks read the extract month (``cube.LAG_CAP`` + 12
+    months back). A load that replaced records, into a table every measure reads, or a change
+    in which measures the data support, recomputes everything; so does ``full``."""
+    from forcestat.engine import compute as engine_compute
+    from forcestat.engine.availability import unavailable_measures
+    from forcestat.engine.cube import LAG_CAP, linked_tables
+    from forcestat.engine.rollup import Geography
+    from forcestat.store import served
+
+    if not getattr(store, "is_duckdb", False):
+        raise PipelineError("refresh writes its rows into a DuckDB store")
+    fw = framework if framework is not None else load_framework(None)
+    t0 = time.perf_counter()
+    seconds: dict[str, float] = {}
+    con = store.duck
+    snap = snapshot_id(store)
+    loads = served.load_ids(con)
+    prev = served.state(con, fw.hash)
+    missing = unavailable_measures(store, fw)
+    fwa = fw.without(set(missing))
+    ids = [m.id for m in fwa.measures]
+    plan: dict[str, list[str]] | None = None  # measure -> periods; None: everything
+    why = "forced" if full else "first refresh"
+    if not full and prev is not None:
+        if prev["snapshot"] == snap:
+            return Refreshed("current", snap, fw.hash, why="the store has not changed")
+        plan, why = _incremental_plan(con, fwa, prev, loads, LAG_CAP, linked_tables)
+    areas = Geography.load(store.ibis).area
+    t = time.perf_counter()
+    if progress:
+        progress("evaluating measures")
+    results = engine_compute(store, fwa, all_periods=True, periods=plan, workers=workers)
+    seconds["measures"] = time.perf_counter() - t
+    if plan is None and results.empty:
+        raise PipelineError("the store's data do not cover any month: no results")
+    recomputed = sorted(set(results["measure_id"].astype(str)))
+    periods = sorted(set(results["period_end"].astype(str)))
+
+    # Disclosure control (engine.public) decides each measure, period and window on its own
+    # rows, so the public rows of what was recomputed are all that can change. Were it to
+    # protect across measures, the touched periods would have to be re-protected whole (the
+    # other measures' Board rows are in served_results).
+    t = time.perf_counter()
+    if progress:
+        progress("applying disclosure control")
+    board = results
+    public = _public_edition(results, fwa, areas)
+    seconds["public"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if progress:
+        progress("reading monthly series")
+    series = _series_rows(store, fwa, results, recomputed)
+    seconds["series"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if progress:
+        progress("drawing findings")
+    statements = pd.concat(
+        [
+            _statement_rows(board, fwa, areas, "board"),
+            _statement_rows(public, fwa, areas, "public"),
+        ],
+        ignore_index=True,
+    )
+    seconds["findings"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    board = board.assign(edition="board", disclosure="", previous_disclosure="")
+    rows = pd.concat([board, public.assign(edition="public")], ignore_index=True)
+    keys = ["edition", "measure_id", "period_end"]
+    replace_rows = None if plan is None else rows[keys].drop_duplicates()
+    replace_series = None if plan is None else pd.DataFrame({"measure_id": recomputed})
+    all_periods = periods if plan is None else sorted(set(periods) | _served_periods(con, fw.hash))
+    served.save(
+        con,
+        fw.hash,
+        {"served_results": rows, "served_series": series, "served_statements": statements},
+        state={
+            "snapshot": snap,
+            "load_ids": [lid for lid, _, _ in loads],
+            "first_period": all_periods[0] if all_periods else None,
+            "last_period": all_periods[-1] if all_periods else None,
+            "seconds": time.perf_counter() - t0,
+            "periods_computed": len(periods),
+            "measures_computed": len(recomputed),
+            "measures": ids,
+        },
+        replace={
+            "served_results": replace_rows,
+            "served_series": replace_series,
+            "served_statements": replace_rows,
+        },
+    )
+    seconds["write"] = time.perf_counter() - t
+    seconds["total"] = time.perf_counter() - t0
+    return Refreshed(
+        "full" if plan is None else "incremental",
+        snap,
+        fw.hash,
+        periods,
+        recomputed if plan is not None else ids,
+        {
+            "served_results": len(rows),
+            "served_series": len(series),
+            "served_statements": len(statements),
+        },
+        seconds,
+        why,
+    )
+
+
+def _served_periods(con: Any, framework_hash: str) -> set[str]:
+    from forcestat.store import served
+
+    st = served.state(con, framework_hash)
+    if st is None or not st["first_period"]:
+        return set()
+    a, b = Period.parse(st["first_period"]), Period.parse(st["last_period"])
+    return {Period.from_index(i).label for i in range(a.index, b.index + 1)}
+
+
+def _incremental_plan(
+    con: Any, fw: Any, prev: dict, loads: list, lag_cap: int, linked_tables: Callable
+) -> tuple[dict[str, list[str]] | None, str]:
+    """(measure -> periods to recompute, why); None for "everything"."""
+    from forcestat.store import served
+
+    new = [(lid, table, replaced) for lid, table, replaced in loads if lid not in prev["load_ids"]]
+    gone = set(prev["load_ids"]) - {lid for lid, _, _ in loads}
+    if gone:
+        return None, "loads were removed from the store"
+    if not new:
+        return None, "the store changed without a new load"
+    if any(replaced for _, _, replaced in new):
+        return None, "a load replaced existing records"
+    tables = {table for _, table, _ in new}
+    if tables & set(_SHARED_TABLES):
+        return None, f"a load into {', '.join(sorted(tables & set(_SHARED_TABLES)))}"
+    if set(prev["measures"]) != {m.id for m in fw.measures}:
+        return None, "the measures the data support changed"
+    touched: dict[str, tuple[str, str]] = {}
+    for table in sorted(tables):
+        cols = sorted({m.date_column for m in fw.measures if m.table == table} or {"reported_at"})
+        span = served.months_loaded(con, table, cols, [lid for lid, t, _ in new if t == table])
+        if span is not None:
+            touched[table] = span
+    if not touched:
+        return {}, "the new loads hold no records the measures read"
+    last = max([prev["last_period"] or "", *(b for _, b in touched.values())])
+    end = Period.parse(last).index
+    plan: dict[str, list[str]] = {}
+    for m in fw.measures:
+        reads = [m.table, *linked_tables(m)]
+        firsts = [touched[t][0] for t in reads if t in touched]
+        if not firsts:
+            continue
+        start = Period.parse(min(firsts)).index
+        if m.basis == "cohort" or any(t in touched for t in reads[1:]):
+            start = min(start, end - lag_cap - 12)
+        plan[m.id] = [Period.from_index(i).label for i in range(start, end + 1)]
+    return plan, "new records in " + ", ".join(f"{t} {a}..{b}" for t, (a, b) in touched.items())
+
+
+def _public_edition(results: pd.DataFrame, framework: Any, areas: Any) -> pd.DataFrame:
+    from forcestat.engine.public import public_results
+
+    if results.empty:
+        return results.assign(disclosure="", previous_disclosure="")
+    return public_results(results, framework, areas)
+
+
+def _series_rows(
+    store: Any, framework: Any, results: pd.DataFrame, measures: Sequence[str]
+) -> pd.DataFrame:
+    """The monthly series of ``measures`` at each one's latest period, every breakdown, as
+    rows (one per unit and month) with whether the chart would disclose a small number."""
+    from forcestat.engine.series import monthly_series
+    from forcestat.stats.disclosure import chart_disclosive
+
+    threshold = framework.settings.suppress_below
+    latest = results.groupby("measure_id", observed=True)["period_end"].max()
+    by_period: dict[str, list[str]] = {}
+    for mid in measures:
+        if mid in latest.index:
+            by_period.setdefault(str(latest[mid]), []).append(mid)
+    own = sorted({b for m in framework.measures for b in m.breakdowns})
+    frames = []
+    for period, mids in sorted(by_period.items()):
+        got = monthly_series(
+            store, framework, period, measures=mids, breakdowns=(*GEO_BREAKDOWNS, *own)
+        )
+        for (mid, b, unit), s in got.items():
+            n = len(s.months)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "measure_id": mid,
+                        "breakdown": b,
+                        "unit": unit,
+                        "period_end": period,
+                        "month": list(s.months),
+                        "value": s.values,
+                        "mean": s.mean,
+                        "ucl": s.ucl,
+                        "lcl": s.lcl,
+                        "signal": pd.array(list(s.signal), dtype="string"),
+                        "direction": pd.array(list(s.direction), dtype="string"),
+                        "point_type": s.point_types(),
+                        "trial": s.trial,
+                        "segment": s.segment.astype("int64"),
+                        "base": s.base,
+                        "method": s.method,
+                        "icon": s.icon,
+                        "kind": s.kind,
+                        "polarity": s.polarity,
+                        "outcome_lag": [s.outcome_lag] * n,
+                        "disclosive": chart_disclosive(s.base, threshold),
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=["measure_id", "breakdown", "unit", "period_end", "month"])
+    out = pd.concat(frames, ignore_index=True)
+    out["outcome_lag"] = out["outcome_lag"].astype("Int64")
+    return out
+
+
+def _statement_rows(
+    results: pd.DataFrame, framework: Any, areas: Any, edition: str
+) -> pd.DataFrame:
+    """The findings of every (measure, period) of ``results``: the statements
+    ``findings.tell`` makes from the geographic rows of the leading window (12m > fytd > 3m >
+    1m), as the report reads them; units hidden to protect another are left out of a public
+    edition's findings, as in its report."""
+    import json
+
+    from forcestat.findings import build_findings, tell
+    from forcestat.findings.model import WINDOW_ORDER
+
+    cols = ["edition", "measure_id", "period_end", "seq", "role", "text", "verdict", "units"]
+    geo = results[results["breakdown"].isin(GEO_BREAKDOWNS)]
+    if geo.empty:
+        return pd.DataFrame(columns=cols)
+    settings = framework.settings
+    measures = {m.id: m for m in framework.measures}
+    records = geo.to_dict("records")
+    groups = geo.groupby(["measure_id", "period_end"], sort=True, observed=True).indices
+    out: list[dict[str, Any]] = []
+    for (mid, period), at in groups.items():
+        m = measures.get(str(mid))
+        if m is None:
+            continue
+        rows = [records[i] for i in at]
+        lead = min({str(r["window"]) for r in rows}, key=lambda w: (WINDOW_ORDER.get(w, 99), w))
+        rows = [r for r in rows if r["window"] == lead]
+        found = build_findings(
+            rows, {m.id: m}, min_base=settings.min_base, caution_base=settings.caution_base
+        )
+        if edition == "public":
+            hidden = {
+                (str(r["breakdown"]), str(r["unit"]))
+                for r in rows
+                if r.get("disclosure") == "secondary"
+            }
+            found = [f for f in found if (f.breakdown, f.unit) not in hidden]
+        for k, s in enumerate(tell(m, found, areas)):
+            out.append(
+                {
+                    "edition": edition,
+                    "measure_id": str(mid),
+                    "period_end": str(period),
+                    "seq": k,
+                    "role": s.role,
+                    "text": s.text,
+                    "verdict": s.verdict,
+                    "units": json.dumps([list(u) for u in s.units]),
+                }
+            )
+    return pd.DataFrame(out, columns=cols)

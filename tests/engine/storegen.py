@@ -273,7 +273,124 @@ def frames(start: str = "2016-04", end: str = "2020-03", seed: int = 0, scale: f
             )
         )
     out["workload_snapshots"] = pd.concat(rows, ignore_index=True)
+    _victims_tables(out, np.random.default_rng(seed + 100), end)
     return out
+
+
+def _victims_tables(out: dict[str, pd.DataFrame], rng: np.random.Generator, end: str) -> None:
+    """Victim and suspect references on crimes and the victims tables (THRIVE, safeguarding
+    referrals, court cases, audits), from a stream of their own so the tables above do not
+    move."""
+    crimes = out["crimes"]
+    n = len(crimes)
+    # A pool smaller than the crimes: victims recur (about a fifth of crimes are repeats).
+    crimes["victim_id"] = np.where(
+        crimes["victim_based"], [f"V{i:06d}" for i in rng.integers(0, int(n * 0.8), n)], None
+    )
+    crimes["suspect_id"] = np.where(
+        rng.random(n) < 0.4, [f"S{i:06d}" for i in rng.integers(0, int(n * 0.2), n)], None
+    )
+    vb = crimes[crimes["victim_based"]]
+    m = len(vb)
+    out["thrive_assessments"] = pd.DataFrame(
+        {
+            "assessment_id": [f"T{i:07d}" for i in range(m)],
+            "assessed_at": vb["reported_at"].to_numpy(),
+            "crime_id": vb["crime_id"].to_numpy(),
+            "victim_id": vb["victim_id"].to_numpy(),
+            "channel": rng.choice(["999", "101", "online_report", "in_person"], m),
+            "completed": rng.random(m) < 0.9,
+            "risk": rng.choice(["low", "medium", "high"], m),
+            "priority_group": rng.choice(
+                ["none", "serious_crime", "vulnerable_or_intimidated"], m, p=[0.7, 0.15, 0.15]
+            ),
+            "grade": rng.choice(["immediate", "prompt", "standard", "scheduled"], m),
+            "district": vb["district"].to_numpy(),
+        }
+    )
+    ref = out["referrals"]
+    kinds = ("marac", "operation_encompass", "idva", "sarc")
+    k = max(1, len(ref) // 4)
+    pick = crimes.sample(k, random_state=int(rng.integers(1 << 30)))
+    out["safeguarding_referrals"] = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "referral_id": ref["referral_id"],
+                    "kind": ref["service"],
+                    "referred_at": ref["referred_at"],
+                    "crime_id": ref["crime_id"],
+                    "outcome": "support_accepted",
+                    "district": ref["district"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "referral_id": [f"G{i:07d}" for i in range(k)],
+                    "kind": rng.choice(kinds, k),
+                    "referred_at": (pick["recorded_at"] + pd.Timedelta(hours=5)).to_numpy(),
+                    "crime_id": pick["crime_id"].to_numpy(),
+                    "victim_id": pick["victim_id"].to_numpy(),
+                    "outcome": "heard",
+                    "district": pick["district"].to_numpy(),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    charged = crimes[(crimes["outcome_type"] == 1) & crimes["outcome_at"].notna()]
+    c = len(charged)
+    first = charged["outcome_at"] + pd.to_timedelta(rng.integers(1, 60, c), unit="D")
+    trial = first + pd.to_timedelta(rng.integers(30, 200, c), unit="D")
+    final = trial + pd.to_timedelta(rng.integers(0, 30, c), unit="D")
+    cut = pd.Timestamp(f"{end}-28")
+    out["court_cases"] = pd.DataFrame(
+        {
+            "case_id": [f"K{i:06d}" for i in range(c)],
+            "crime_id": charged["crime_id"].to_numpy(),
+            "charged_at": charged["outcome_at"].to_numpy(),
+            "court": rng.choice(["magistrates", "crown"], c, p=[0.85, 0.15]),
+            "first_hearing_at": first.where(first < cut).to_numpy(),
+            "trial_listed_at": trial.to_numpy(),
+            "trial_outcome": np.where(
+                trial < cut, rng.choice(["effective", "cracked", "ineffective"], c), None
+            ),
+            "finalised_at": final.where(final < cut).to_numpy(),
+            "district": charged["district"].to_numpy(),
+        }
+    )
+    audited = crimes[crimes["victim_based"]].sample(400, random_state=int(rng.integers(1 << 30)))
+    qs = ("needs_assessment", "updates_timely", "vps_offered")
+    rows = []
+    for scheme in ("vcop", "da_scrutiny"):
+        for q in qs if scheme == "vcop" else ("positive_action", "suspect_management"):
+            answers = (
+                rng.choice(["bail", "rui", "n_a"], len(audited))
+                if q == "suspect_management"
+                else rng.choice(["yes", "no", "n_a"], len(audited), p=[0.6, 0.3, 0.1])
+            )
+            period_end = (audited["recorded_at"] + pd.offsets.MonthEnd(0)).dt.normalize()
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "scheme": scheme,
+                        "case_id": audited["crime_id"].to_numpy(),
+                        "case_type": "crime",
+                        "crime_id": audited["crime_id"].to_numpy(),
+                        "period_end": period_end.dt.date.to_numpy(),
+                        "question": q,
+                        "answer": answers,
+                        "compliant": pd.array(
+                            np.where(
+                                np.isin(answers, ["n_a"]), None, np.isin(answers, ["yes", "bail"])
+                            ),
+                            dtype="boolean",
+                        ),
+                        "district": audited["district"].to_numpy(),
+                    }
+                )
+            )
+    out["audits"] = pd.concat(rows, ignore_index=True)
 
 
 def build_store(path: str | Path, **kw) -> dict[str, pd.DataFrame]:
@@ -282,6 +399,8 @@ def build_store(path: str | Path, **kw) -> dict[str, pd.DataFrame]:
     st = open_store(str(path))
     con = st.duck
     for t in CANONICAL:
+        if t.name not in data:
+            continue  # tables this generator does not make stay empty
         df = data[t.name]
         cols = [c for c in t.column_names if c in df.columns]
         con.register("_src", df[cols])

@@ -36,7 +36,10 @@ def test_police_uk_store_supports_only_crime_type_measures(tmp_path):
     no_survey = "nothing was loaded into the survey_responses table"
     assert missing["victim_satisfaction_overall"] == no_survey
     # Linked tables count too: no referrals, so no referral rate (not a 0% rate).
-    assert "referrals" in missing["referral_rate_victim_witness_hub"]
+    assert "safeguarding_referrals" in missing["referral_rate_victim_witness_hub"]
+    # No victim or suspect references: no repeat victimisation, no harm concentration.
+    assert missing["harm_concentration_suspects"] == "suspect_id: not published (data.police.uk)"
+    assert "victim_id: not published" in missing["repeat_victimisation"]
     st.close()
 
 

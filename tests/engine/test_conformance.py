@@ -130,6 +130,8 @@ CONSTRUCTS = {
     "hours_arith": ("crimes", "hours_between(reported_at, recorded_at) / 24 < 1"),
     "time_literal": ("crimes", "recorded_at >= '2019-06-15'"),
     "linked": ("crimes", "linked(referrals, service = 'victim_witness_hub')"),
+    "linked_safeguarding": ("crimes", "linked(safeguarding_referrals, kind = 'marac')"),
+    "days_since_previous": ("crimes", "days_since_previous(victim_id, recorded_at) <= 365"),
 }
 
 

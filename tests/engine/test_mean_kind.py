@@ -454,12 +454,21 @@ def test_the_default_frameworks_mean_measures(default_results, snaps):
 
 def _icon(y: np.ndarray, polarity: str = "lower_is_better") -> str:
     """The variation icon of the latest month, from ``forcestat.stats.spc`` with the default
-    rules (no rebase, limits from all points, 7-point runs, 13 points before limits are final)."""
+    rules (no rebase, limits from all points, 7-point runs, 13 points before limits are final,
+    an AR(1) forecast where the baseline is significantly autocorrelated: mean measures)."""
     from forcestat.stats.spc import spc_icon, xmr
 
     if not np.isfinite(y).any():
         return "none"
-    chart = xmr(y, baseline=None, rebase_at=[], shift_length=7, trend_length=7, min_points=13)
+    chart = xmr(
+        y,
+        baseline=None,
+        rebase_at=[],
+        shift_length=7,
+        trend_length=7,
+        min_points=13,
+        autocorrelation="ar1",
+    )
     return spc_icon(chart, polarity)
 
 

@@ -18,7 +18,14 @@ def _crimes_by_district(framework, backend):
         m for m in framework.measures if m.table == "crimes" and set(cube.linked_tables(m)) <= tabs
     ]
     passes, _ = cube.plan(measures, cube.table_columns(backend, ["crimes"]), lagged=False)
-    (p,) = [p for p in passes if p.date == "recorded_at" and p.keys == ("district",)]
+    (p,) = [
+        p
+        for p in passes
+        if p.date == "recorded_at"
+        and p.keys == ("district",)
+        and p.kind == "additive"
+        and not any(cube.windowed(m) for m in p.measures)  # repeat measures have their own
+    ]
     return p
 
 

@@ -75,10 +75,11 @@ def unit_filter(df: pd.DataFrame, breakdown: str, unit: str) -> pd.Series:
 
 def test_columns_are_design_section_2(results):
     assert list(results.columns[: len(DESIGN_COLUMNS)]) == DESIGN_COLUMNS
-    # Declared extras: the previous_period comparator (quarter against quarter, for measures
-    # with views), the maturing flag for cohort outcome rates and the dispersion the tests used.
+    # Declared extras: the maturing flag for cohort outcome rates, the previous_period
+    # comparator (quarter against quarter, for measures with views), the dispersion the tests
+    # used and the assurance icon.
     extra = [f"previous_period_{f}" for f in ("value", "diff", "p", "verdict")]
-    want = DESIGN_COLUMNS + ["maturing"] + extra + ["dispersion"]
+    want = DESIGN_COLUMNS + ["maturing"] + extra + ["dispersion", "spc_assurance"]
     assert list(results.columns) == list(COLUMNS) == want
 
 
@@ -87,6 +88,12 @@ def test_codes_are_in_the_contract(results):
     for c in ("previous_year", "year_end", "long_term"):
         assert set(results[f"{c}_verdict"]) <= verdicts
     assert set(results.spc_signal) <= {"improvement", "concern", "neutral", "common_cause", "none"}
+    assert set(results.spc_assurance) <= {
+        "consistent_pass",
+        "consistent_fail",
+        "inconsistent",
+        "none",
+    }
     assert set(results.trend) <= {
         "upwards",
         "downwards",
@@ -150,23 +157,34 @@ def _bracket(r: np.ndarray) -> np.ndarray:
     return total
 
 
-def _null_bracket(draws: int = 200_000) -> tuple[float, float]:
+def _centre_all(d: np.ndarray) -> np.ndarray:
+    """Deviations from the mean of all the differences (proportions, docs/methods.md 2.3)."""
+    return d - d.mean(axis=-1, keepdims=True)
+
+
+def _null_bracket(centre, draws: int = 200_000) -> tuple[float, float]:
     """Mean and Satterthwaite df (2 mean^2 / var) of the Bartlett-weighted (lag <= 11) sum of
-    products of block-centred, standardised year-on-year differences of 24 independent months, by
+    products of centred, standardised year-on-year differences of 24 independent months, by
     simulation (docs/methods.md)."""
     rng = np.random.default_rng(99)
     y = rng.normal(size=(draws, 36))
-    q = _bracket(_centre((y[:, 12:] - y[:, :-12]) / np.sqrt(2.0)))
+    q = _bracket(centre((y[:, 12:] - y[:, :-12]) / np.sqrt(2.0)))
     return float(q.mean()), float(2 * q.mean() ** 2 / q.var())
 
 
-NULL_BRACKET, PHI_DF = _null_bracket()
+NULL_BRACKET, PHI_DF = _null_bracket(_centre)
+NULL_BRACKET_ALL, PHI_DF_ALL = _null_bracket(_centre_all)
 
 
 def _phi(s: np.ndarray) -> float:
     """Dispersion of 24 standardised year-on-year differences: centred per block of 12,
     Bartlett weights up to lag 11, over the null expectation."""
     return float(_bracket(_centre(s))) / NULL_BRACKET
+
+
+def _phi_all(s: np.ndarray) -> float:
+    """As ``_phi``, centred on the mean of all the differences (proportions)."""
+    return float(_bracket(_centre_all(s))) / NULL_BRACKET_ALL
 
 
 # The dispersion is estimated on the baseline: the 36 months before the 12 months to P.
@@ -184,15 +202,15 @@ def _proportion_phi(x: np.ndarray, n: np.ndarray, x_before: np.ndarray | None = 
     if x_before is not None:
         xp = x_before[12:]
     p = (xc.sum() + xp.sum()) / (nc.sum() + np_.sum())
-    return _phi((xc / nc - xp / np_) / np.sqrt(p * (1 - p) * (1 / nc + 1 / np_)))
+    return _phi_all((xc / nc - xp / np_) / np.sqrt(p * (1 - p) * (1 / nc + 1 / np_)))
 
 
 def _scaled(phi: float) -> bool:
     return phi > 1
 
 
-def _to_t(p: float) -> float:
-    return 2 * stats.t.sf(stats.norm.isf(p / 2), PHI_DF)
+def _to_t(p: float, df: float = PHI_DF) -> float:
+    return 2 * stats.t.sf(stats.norm.isf(p / 2), df)
 
 
 @pytest.mark.parametrize("unit", ["Cambridgeshire", "Peterborough"])
@@ -312,7 +330,7 @@ def test_outcome_rate_cohort_basis(results, raw, window, breakdown, unit):
     f = phi if _scaled(phi) else 1.0
     if n >= 50 and n2 >= 50:
         _, p = proportions_ztest([x / f, x2 / f], [n / f, n2 / f])
-        expected = _to_t(p) if f > 1 else p
+        expected = _to_t(p, PHI_DF_ALL) if f > 1 else p
         # phi's null expectation here is simulated (0.1% error); the engine's is exact.
         assert r.previous_year_p == pytest.approx(expected, rel=1e-9 if f == 1 else 3e-3)
     else:
@@ -351,7 +369,7 @@ def test_weighted_satisfaction_uses_kish_effective_n(results, raw):
     phi = _proportion_phi(np.array(mx), np.array(mn))
     f = phi if _scaled(phi) else 1.0
     _, pval = proportions_ztest([p * n_eff / f, p2 * n2 / f], [n_eff / f, n2 / f])
-    expected = _to_t(pval) if f > 1 else pval
+    expected = _to_t(pval, PHI_DF_ALL) if f > 1 else pval
     assert r.previous_year_p == pytest.approx(expected, rel=1e-9 if f == 1 else 3e-3)
 
 
@@ -418,6 +436,18 @@ def _median_ci(sorted_values: np.ndarray) -> tuple[float, float]:
     return float(sorted_values[r - 1]), float(sorted_values[n - r])
 
 
+def grouped_median(binned: np.ndarray, width: float) -> float:
+    """The median of values binned down to ``width``, read within its bin as if the bin's
+    values were spread evenly across it: L + (n/2 - F) / f x width (independent of the engine:
+    from the sorted bins)."""
+    b = np.sort(np.asarray(binned, dtype=float))
+    half = b.size / 2.0
+    edge = b[int(np.ceil(half)) - 1]  # the bin holding the n/2-th value
+    below = np.count_nonzero(b < edge)
+    inside = np.count_nonzero(b == edge)
+    return float(edge + (half - below) / inside * width)
+
+
 @pytest.mark.parametrize("window", ["12m", "3m", "1m"])
 @pytest.mark.parametrize(
     ("breakdown", "unit"),
@@ -430,13 +460,15 @@ def test_exact_median_response_times(results, raw, window, breakdown, unit):
     minutes = np.floor((i.first_arrival_at - i.created_at).dt.total_seconds() / 60)
     cur = np.sort(minutes[within(i.created_at, WINDOWS[window])].to_numpy())
     r = row(results, "response_time_prompt", window, breakdown, unit)
-    assert r.value == np.median(cur)
+    # Minutes binned down to whole minutes: the median is read within its bin.
+    assert r.value == pytest.approx(grouped_median(cur, 1.0), rel=1e-12)
     assert r.n == cur.size
     if cur.size >= 6:
         assert (r.ci_low, r.ci_high) == _median_ci(cur)
     prev = minutes[within(i.created_at, PREVIOUS[window])].to_numpy()
-    assert r.previous_year_value == np.median(prev)
-    assert r.previous_year_diff == np.median(cur) - np.median(prev)
+    assert r.previous_year_value == pytest.approx(grouped_median(prev, 1.0), rel=1e-12)
+    want = grouped_median(cur, 1.0) - grouped_median(prev, 1.0)
+    assert r.previous_year_diff == pytest.approx(want, rel=1e-9, abs=1e-9)
     if cur.size >= 50 and prev.size >= 50:
         _, p, _, _ = stats.median_test(cur, prev)
         assert r.previous_year_p == pytest.approx(p, rel=1e-9)
@@ -447,7 +479,8 @@ def test_rape_investigation_median_days(results, raw):
     c = c[(c.offence_group == "Rape offences") & c.outcome_at.notna()]
     days = np.floor((c.outcome_at - c.recorded_at).dt.total_seconds() / 86400)
     r = row(results, "rape_investigation_days", "12m")
-    assert r.value == np.median(days[within(c.outcome_at, WINDOWS["12m"])])
+    cur = days[within(c.outcome_at, WINDOWS["12m"])].to_numpy()
+    assert r.value == pytest.approx(grouped_median(cur, 1.0), rel=1e-12)
 
 
 # -- means ------------------------------------------------------------------------------------

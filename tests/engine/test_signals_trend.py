@@ -41,7 +41,7 @@ def test_seasonal_count_is_not_trending_but_growth_is():
     icon, trend = signals(ks, m, fw.settings, 0, 60)
     assert trend == "none"
     assert icon == spc.spc_icon(ks.chart(0, 60)[1], m.polarity)  # the drawn chart's icon
-    counts, exposure, chart = count_trend_inputs(ks, 0, 60, fw.settings, {})
+    counts, exposure, chart = count_trend_inputs(ks, 0, 60, fw.settings)
     assert abs(exposure.mean() - 1) < 1e-12
     assert np.ptp(counts / exposure) < 0.01 * counts.mean()  # flat once adjusted
     grow = _seasonal(growth=0.01)
@@ -57,6 +57,6 @@ def test_seasonal_switch_off_uses_month_length_only():
     m = fw.measure("calls_999")
     y = _seasonal()
     ks = stats_for(m, _units(y), settings)
-    _, exposure, _ = count_trend_inputs(ks, 0, 60, settings, {})
+    _, exposure, _ = count_trend_inputs(ks, 0, 60, settings)
     days = days_in_months(FIRST, 60)
     assert np.allclose(exposure, days / days.mean())

@@ -292,3 +292,42 @@ def test_cross_breakdowns_are_checked():
     assert "'breakdowns'" in msg and "'colour'" in msg
     (msg,) = problems(measure(table="calls", breakdowns=["district*channel"]))
     assert "needs the district" in msg
+
+
+def test_chart_and_target_keys():
+    fw = loads_framework(measure(chart="c", polarity="lower_is_better", target=120))
+    m = fw.measure("m1")
+    assert (m.chart_type, m.target_for("Fenland")) == ("c", 120)
+    assert loads_framework(measure()).measure("m1").chart_type == "xmr"
+    text = measure(polarity="lower_is_better", target=120) + "[measures.targets]\nFenland = 40\n"
+    m = loads_framework(text).measure("m1")
+    assert (m.target_for("Fenland"), m.target_for("Cambridge")) == (40, 120)
+    (msg,) = problems(measure(chart="p_prime"))
+    assert "measure 'm1'" in msg and "'chart'" in msg and "xmr, c, u, run" in msg
+    (msg,) = problems(measure(chart="t"))
+    assert "'chart'" in msg and "dates" in msg
+    (msg,) = problems(measure(chart="spline"))
+    assert "'chart'" in msg
+    (msg,) = problems(measure(target=50))  # a neutral measure
+    assert "'target'" in msg and "neutral" in msg
+    text = measure(kind="proportion", numerator="domestic_abuse", polarity="higher_is_better")
+    (msg,) = problems(text.replace('table = "crimes"', 'table = "crimes"\ntarget = 120'))
+    assert "percentage" in msg
+
+
+def test_spc_settings_for_exclusions_and_peer_readings():
+    text = (
+        "[settings.spc]\nexclude = ['2020-04']\nautocorrelation = 'ignore'\n"
+        "trial_count = 'segment'\nlaney = 'always'\n" + measure()
+    )
+    s = loads_framework(text).settings.spc
+    assert (s.exclude, s.autocorrelation, s.trial_count, s.laney) == (
+        ["2020-04"],
+        "ignore",
+        "segment",
+        "always",
+    )
+    msgs = problems("[settings.spc]\nexclude = ['April']\n" + measure())
+    assert any("April" in m for m in msgs)
+    msgs = problems("[settings.spc]\nlaney = 'sometimes'\n" + measure())
+    assert any("laney" in m for m in msgs)

@@ -227,3 +227,35 @@ def test_the_pdf_is_tagged_for_screen_readers(paper):
     charts = [alt for alt in figures if alt.startswith("Statistical process control chart of")]
     assert charts and all("The latest month" in alt for alt in charts)
     assert any(alt.startswith("Map of") for alt in figures)
+
+
+def test_the_assurance_icon_reads_the_target_against_the_limits(paper, demo_store_path):
+    """Victims Code compliance has a target (80%): its assurance icon beside the variation icon
+    says pass, fail or hit-and-miss from where the target lies against the latest process
+    limits (Making Data Count), read here from the monthly series the chart draws."""
+    from forcestat.engine.series import monthly_series
+    from forcestat.pipeline import load_framework, open_store
+
+    fw = load_framework(None)
+    target = fw.measure("victims_code_compliance").target
+    st = open_store(demo_store_path)
+    try:
+        s = monthly_series(st, fw, "2020-03", measures=["victims_code_compliance"])
+    finally:
+        st.close()
+    (series,) = s.values()
+    lcl, ucl = series.lcl[-1], series.ucl[-1]
+    want = (
+        "consistent_pass"
+        if target <= lcl
+        else "consistent_fail"
+        if target > ucl
+        else ("inconsistent")
+    )
+    html = paper.paths["html"].read_text()
+    # Its home is a plan objective: its line in section 6 carries both icons.
+    line = re.search(
+        r'<div class="measure-line" id="m-victims_code_compliance">.*?</div>', html, re.S
+    )
+    assert line is not None
+    assert f'class="assurance assurance-{want}"' in line.group(0)

@@ -44,8 +44,9 @@ def test_html_report_offline_in_chromium(board):
             page.route("**/*", route)
             page.on("request", lambda req: requests.append(req.url))
             page.goto(url, wait_until="load")
+            # The SPC charts (maps and small multiples are figures of their own sizes).
             charts = page.eval_on_selector_all(
-                "figure.chart svg",
+                "section.measure figure.chart svg",
                 """els => els.map(e => {
                     const b = e.getBoundingClientRect();
                     return [b.width, b.height, e.querySelectorAll('path').length];

@@ -92,3 +92,16 @@ def test_docx_same_inputs_same_bytes():
         )
 
     assert once() == once()
+
+
+def test_every_picture_has_alternative_text(board):
+    """Charts say what they show and their latest point; icons say which variation they mark
+    (Word's alternative text, read by screen readers)."""
+    import docx
+
+    doc = docx.Document(str(board.paths["docx"]))
+    shapes = list(doc.inline_shapes)
+    assert shapes
+    alts = [s._inline.docPr.get("descr") for s in shapes]
+    assert all(alts), sum(not a for a in alts)
+    assert any(a.startswith("Statistical process control chart of") for a in alts)

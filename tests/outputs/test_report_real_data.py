@@ -61,3 +61,12 @@ def test_national_context_section_from_the_home_office_tables(reports):
         "2020, the 9th highest increase nationally." in section
     )
     assert "0.7%" in section  # England and Wales: 5,200,043 -> 5,234,118 = +0.66%
+
+
+def test_objectives_without_data_are_quoted_and_say_so(report_text):
+    """A data.police.uk store supports none of the Victims Code measures: the objective is still
+    quoted (a Plan commitment) and says its figures cannot be reported, pointing to the list of
+    measures not available."""
+    section = report_text.split("6 Plan objectives")[1]
+    assert "Ensure victims of crime receive a timely and high quality investigation" in section
+    assert "cannot be reported from the data in this store" in section

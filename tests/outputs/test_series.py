@@ -12,9 +12,24 @@ def test_series_icons_match_measure_results(series, results):
     mismatched = [
         (k, s.icon, rows.loc[k, "spc_signal"])
         for k, s in series.items()
-        if s.icon != rows.loc[k, "spc_signal"]
+        if s.icon != rows.loc[k, "spc_signal"] or s.assurance != rows.loc[k, "spc_assurance"]
     ]
     assert mismatched == []
+
+
+def test_assurance_icons_are_drawn_for_each_reading():
+    from forcestat.outputs import charts
+
+    for reading, letter in (
+        ("consistent_pass", "P"),
+        ("consistent_fail", "F"),
+        ("inconsistent", "?"),
+    ):
+        svg = charts.assurance_svg(reading)
+        assert svg.startswith("<svg") and f">{letter}</text>" in svg
+        assert charts.ASSURANCE_COLOURS[reading] in svg
+        assert charts.assurance_png(reading).startswith(b"\x89PNG")
+    assert charts.assurance_svg("none") == "" and charts.assurance_png("none") == b""
 
 
 def test_series_values_are_the_months_of_the_windows(series, results):

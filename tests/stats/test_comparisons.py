@@ -10,6 +10,7 @@ from scipy import stats
 from statsmodels.stats import proportion as sm_proportion
 from statsmodels.stats import rates as sm_rates
 
+from etest_reference import continuous_e_test
 from forcestat.stats.comparisons import (
     dispersion_index,
     median_test_from_histograms,
@@ -196,6 +197,57 @@ def test_overdispersed_e_test_non_integer_counts_match_brute_force():
     # 130/1.3 = 100 and 390/1.3 = 300 (up to rounding): the effective counts are the integers.
     p = poisson_e_test_overdispersed(130, 1, 390, 3, 1.3)
     assert p == pytest.approx(_brute_force_e_test(100, 1, 300, 3, upper=600), rel=1e-6)
+
+
+# -- the continuous E-test (scaled counts) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("k1", "t1", "k2", "t2"),
+    [
+        (65.0, 1, 150.0, 3),  # 130 vs 300 at phi = 2
+        (130 / 1.37, 1, 100 / 1.37, 1),
+        (4.2, 1, 11.7, 3),  # small effective counts
+        (0.0, 1, 3.3, 3),  # a zero: the x1 = 0 row has no lower region
+        (2.5, 2, 0.4, 5),  # unequal exposures, small means
+        (420 / 2.61, 1, 1180 / 2.61, 3),
+        (9000 / 2.2, 1, 26000 / 2.2, 3),  # many rows: tails from running sums
+    ],
+)
+def test_continuous_e_test_matches_a_direct_evaluation(k1, t1, k2, t2):
+    got = poisson_e_test(k1, t1, k2, t2, continuous=True)
+    assert got == pytest.approx(continuous_e_test(k1, t1, k2, t2), rel=1e-7, abs=1e-12)
+
+
+def test_continuous_e_test_is_continuous_in_phi_where_the_exact_one_steps():
+    """90 vs 70 scaled by phi from 1.5 to 4 in 4,000 steps: the exact E-test on the effective
+    counts jumps by up to about 0.01 (a boundary point entering or leaving the region), the
+    continuous one moves by at most about 2e-4 a step (its derivative times the step)."""
+    phis = np.linspace(1.5, 4.0, 4001)
+    exact = poisson_e_tests(90 / phis, 1.0, 70 / phis, 1.0)
+    smooth = poisson_e_tests(90 / phis, 1.0, 70 / phis, 1.0, continuous=True)
+    assert np.abs(np.diff(exact)).max() > 0.005
+    assert np.abs(np.diff(smooth)).max() < 4e-4
+    # A change in phi's last digits does not move it.
+    for phi in (1.7, 2.3, 3.1):
+        a = poisson_e_test(90 / phi, 1, 70 / phi, 1, continuous=True)
+        b = poisson_e_test(90 / (phi + 1e-13), 1, 70 / (phi + 1e-13), 1, continuous=True)
+        assert a == pytest.approx(b, abs=1e-10)
+
+
+def test_continuous_e_test_agrees_with_the_exact_one_at_whole_counts():
+    """At whole counts the two differ by a fraction of a boundary point: the design example
+    130 vs 100 is 0.04797 exact and 0.04788 continuous."""
+    assert poisson_e_test(130, 1, 100, 1, continuous=True) == pytest.approx(0.047879, abs=2e-6)
+    for k1, k2, w in [(130, 300, 3), (12, 30, 3), (1300, 1000, 1)]:
+        exact = stats.poisson_means_test(k1, 1, k2, w).pvalue
+        assert poisson_e_test(k1, 1, k2, w, continuous=True) == pytest.approx(exact, rel=0.05)
+
+
+def test_continuous_flag_per_test_in_a_batch():
+    p = poisson_e_tests([65.0, 65.0], 1.0, [150.0, 150.0], 3.0, continuous=[False, True])
+    assert p[0] == pytest.approx(stats.poisson_means_test(65, 1, 150, 3).pvalue, rel=1e-6)
+    assert p[1] == pytest.approx(continuous_e_test(65, 1, 150, 3), rel=1e-7)
 
 
 # -- Mood's median test ------------------------------------------------------------------------

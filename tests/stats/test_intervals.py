@@ -225,3 +225,26 @@ def test_medians_of_histograms_match_numpy_median_of_each_row():
     halves[0, 0], halves[1, 0] = 1.5, 0.5  # the column total stays whole
     with pytest.raises(ValueError):
         medians_of_histograms(values, halves)
+
+
+def test_median_of_values_binned_down_is_read_within_its_bin():
+    """Response times binned down to a tenth of a minute: the median is read within its bin
+    (the grouped-data median, L + (n/2 - F) / f x w), not at its truncated lower edge."""
+    import numpy as np
+
+    from forcestat.stats.intervals import medians_of_histograms
+
+    edges = np.array([10.0, 10.1, 10.2])
+    counts = np.array([[2, 3, 1]])
+    # n = 6, half = 3: the median bin holds ranks 3-5, F = 2 below it, f = 3 in it.
+    assert medians_of_histograms(edges, counts, 0.1)[0] == pytest.approx(10.1 + (3 - 2) / 3 * 0.1)
+    assert medians_of_histograms(edges, counts)[0] == pytest.approx(10.1)  # exact values: unchanged
+    # Many records spread evenly over their bins: the interpolated median is the records' own.
+    rng = np.random.default_rng(4)
+    x = rng.gamma(4.0, 3.0, 20_001)
+    bins = np.floor(x / 0.1).astype(int)
+    values = np.arange(bins.max() + 1) * 0.1
+    hist = np.bincount(bins, minlength=values.size)[None, :]
+    got = medians_of_histograms(values, hist, 0.1)[0]
+    assert abs(got - np.median(x)) < 0.005
+    assert abs(medians_of_histograms(values, hist)[0] - np.median(x)) > 0.02  # the truncation

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from etest_reference import continuous_e_test
 from forcestat.stats.totals import (
     scaled_counts,
     weighted_poisson_e_test,
@@ -112,10 +113,14 @@ def test_unit_weights_give_the_poisson_e_test(k1, k2, windows):
 
 
 def test_equal_weights_cancel_out():
-    # Weights of 273.5 on counts 130 and 300: the scale c is 273.5, the counts come back.
+    # Weights of 273.5 on counts 130 and 300: the scale c is 273.5, the counts come back; the
+    # scaled test is the continuous E-test, within a boundary point of scipy's exact one.
     w = 273.5
     p = weighted_poisson_e_test(130 * w, 130 * w * w, 300 * w, 300 * w * w, 3)
-    assert p == pytest.approx(stats.poisson_means_test(130, 1, 300, 3).pvalue, rel=1e-8)
+    assert p == pytest.approx(continuous_e_test(130, 1, 300, 3), rel=1e-8)
+    exact = weighted_poisson_e_test(130 * w, 130 * w * w, 300 * w, 300 * w * w, 3, continuous=False)
+    assert exact == pytest.approx(stats.poisson_means_test(130, 1, 300, 3).pvalue, rel=1e-8)
+    assert p == pytest.approx(exact, rel=0.01)
 
 
 def test_mixed_weights_use_the_pooled_scale():
@@ -127,7 +132,10 @@ def test_mixed_weights_use_the_pooled_scale():
     t1, v1, t2, v2 = 220.0, 5120.0, 630.0, 15330.0
     c = (v1 + v2) / (t1 + t2)
     k1, k2 = t1 / c, t2 / c
-    p = weighted_poisson_e_test(t1, v1, t2, v2, 3)
+    assert weighted_poisson_e_test(t1, v1, t2, v2, 3) == pytest.approx(
+        continuous_e_test(k1, 1, k2, 3), rel=1e-8
+    )
+    p = weighted_poisson_e_test(t1, v1, t2, v2, 3, continuous=False)
     # Krishnamoorthy & Thomson's double sum written out (their eq. 3.3 and the p-value).
     lam = (k1 + k2) / 4
     x1 = np.arange(0, 80)[:, None].astype(float)
@@ -141,8 +149,10 @@ def test_mixed_weights_use_the_pooled_scale():
 
 
 def test_overdispersion_divides_the_effective_counts():
-    # phi = 2 on unit weights: the E-test of (130, 300) / 2 = (65, 150).
+    # phi = 2 on unit weights: the (continuous) E-test of (130, 300) / 2 = (65, 150).
     p = weighted_poisson_e_test(130, 130, 300, 300, 3, phi=2.0)
+    assert p == pytest.approx(continuous_e_test(65, 1, 150, 3), rel=1e-8)
+    p = weighted_poisson_e_test(130, 130, 300, 300, 3, phi=2.0, continuous=False)
     assert p == pytest.approx(stats.poisson_means_test(65, 1, 150, 3).pvalue, rel=1e-8)
     # phi <= 1 or nan leaves the test alone (never more liberal than the weights imply).
     plain = weighted_poisson_e_test(130, 130, 300, 300, 3)

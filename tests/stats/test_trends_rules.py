@@ -283,3 +283,23 @@ def test_halted_validates_input():
         trend_halted(FALL + FLAT, kind="mean", direction="sideways")
     with pytest.raises(ValueError):
         trend_halted(FALL + FLAT, kind="mean", halt_points=0)
+
+
+def test_trending_only_while_the_latest_points_still_move_that_way():
+    """The DA Alliance case: a rising series whose last months ran 26, 16, 10, 0 is not
+    "trending upwards" any more; the same rise without the fall still is. A rise whose last
+    three months eased (55, 52, 50 after 58) still has a significant slope: the rule alone
+    makes it "none" (with the rule off, "upwards")."""
+    from forcestat.stats.trends import reversing, trend
+
+    rise = [2.0, 3, 3, 5, 6, 8, 9, 11, 13, 14, 17, 19, 21, 22, 24, 26]
+    assert trend(rise, kind="mean", slope_window=12) == "upwards"
+    assert trend([*rise, 16, 10, 0], kind="mean", slope_window=12) == "none"
+    steady = [float(x) for x in range(2, 62, 4)]
+    eased = [*steady, 55, 52, 50]
+    assert reversing(eased, 1, 3)
+    assert trend(eased, kind="mean", slope_window=12, reversal=0) == "upwards"
+    assert trend(eased, kind="mean", slope_window=12) == "none"
+    # Two falls are a wobble, not a reversal.
+    assert not reversing([*steady, 55, 52], 1, 3)
+    assert trend([*steady, 55, 52], kind="mean", slope_window=12) == "upwards"

@@ -8,6 +8,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from forcestat.store.schema import CANONICAL
 from forcestat.synth.calendar import Period
 from forcestat.synth.force import demo_force, national_forces
 from forcestat.synth.generate import StoreWriter, generate_force
@@ -21,7 +22,7 @@ def test_run_writes_every_table_with_lineage(tmp_path, small_force, monkeypatch)
     monkeypatch.setattr("forcestat.synth.run.demo_force", lambda: small_force)
     path = str(tmp_path / "s.duckdb")
     counts = run(store=path, end="2019-06", years=1, seed=2)
-    assert len(counts) == 9 and min(counts.values()) > 0
+    assert len(counts) == len(CANONICAL) and min(counts.values()) > 0
     con = duckdb.connect(path, read_only=True)
     for table, n in counts.items():
         assert con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] == n

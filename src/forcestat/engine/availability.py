@@ -52,7 +52,10 @@ def _expressions(measure: Measure) -> tuple[Node | None, ...]:
 
 
 def measure_columns(measure: Measure) -> set[str]:
-    return set().union(*(expression_columns(n) for n in _expressions(measure)))
+    cols = set().union(*(expression_columns(n) for n in _expressions(measure)))
+    if measure.entity is not None:  # a concentration's entity (who bears the value)
+        cols.add(measure.entity)
+    return cols
 
 
 def measure_tables(measure: Measure) -> list[str]:

@@ -56,6 +56,16 @@ class Compiler:
             return ibis.coalesce(*args)
         if node.fn == "lower":
             return args[0].lower()
+        if node.fn == fx.PREVIOUS:
+            # The latest record of the same entity at least a second earlier, over every dated
+            # record of the table (before any measure's filter): a window on whole seconds, so
+            # that records of one moment (two crimes of one incident) are not each other's
+            # previous one, whichever order the backend sorts them in.
+            entity = args[0]
+            secs = args[1].cast("timestamp").epoch_seconds().cast("int64")
+            window = ibis.window(group_by=entity, order_by=secs, range=(None, -1))
+            days = (secs - secs.max().over(window)).cast("float64") / 86400.0
+            return ibis.ifelse(entity.isnull(), ibis.null("float64"), days)
         raise ValueError(f"unknown function {node.fn!r}")  # the loader has checked this
 
     def _linked(self, node: fx.Linked) -> ir.Value:

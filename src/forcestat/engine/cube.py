@@ -34,6 +34,10 @@ DISTRICT = "district"
 FORCE = "force"
 BIN = "bin"
 DAY = "day"
+# An entity pass (concentration measures): the entity a record's value belongs to, as codes
+# 0..k-1 once the pass is in (``run``), and its value summed per month, keys and entity.
+ENTITY = "entity"
+TOTAL = "total"
 
 
 @dataclass
@@ -43,7 +47,7 @@ class Pass:
 
     table: str
     date: str
-    kind: str  # "additive" | "median" | "daily" | "lagged"
+    kind: str  # "additive" | "median" | "daily" | "lagged" | "entity"
     keys: tuple[str, ...]
     measures: list[Measure] = field(default_factory=list)
     frame: pd.DataFrame | None = None
@@ -53,6 +57,9 @@ class Pass:
     # A lagged pass: the extract's month, the latest month of any outcome in the table (set by
     # ``set_extracts``; without it, the latest in the pass's own rows).
     extract: int | None = None
+    # A median pass: its values were binned down to the measure's resolution (continuous
+    # values), rather than being whole numbers at a resolution of 1 (their own bins).
+    binned: bool = False
 
     @property
     def name(self) -> str:
@@ -135,6 +142,8 @@ def plan(
     for m in measures:
         if m.kind == "median":
             kind = "median"
+        elif m.kind == "concentration":
+            kind = "entity"
         elif m.kind == "mean" and m.per == "day":
             kind = "daily"
         else:
@@ -143,6 +152,12 @@ def plan(
             if only is not None and m.id in only and b not in only[m.id]:
                 continue
             ident = (m.table, m.date_column, kind, keys) + ((m.id,) if kind != "additive" else ())
+            if kind == "additive" and windowed(m):
+                # A window over the table (days_since_previous) makes the backend sort and
+                # materialise every row before aggregating: measures that need one get a pass
+                # of their own, so the others' pass keeps streaming (on the demo force the main
+                # crimes pass took 4 times as long with one in it).
+                ident += ("window",)
             p = passes.get(ident)
             if p is None:
                 p = passes[ident] = Pass(m.table, m.date_column, kind, keys)
@@ -342,6 +357,13 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
     (m,) = p.measures
     raw = c(m.value_expr)  # type: ignore[arg-type]
     v = raw.cast("float64")
+    if p.kind == "entity":
+        # Each entity's value per month and key: a window's per-entity totals are sums of
+        # these, which only the roll-up can take (a concentration is not additive).
+        who = t[m.entity]  # type: ignore[index]
+        cond = _and(_and(v.notnull(), who.notnull()), c.predicate(m.filter_expr))
+        rows = t.filter(cond)
+        return rows.group_by([*keys, who.name(ENTITY)]).aggregate(**{TOTAL: v.sum()})
     if p.kind == "median":
         # Bin index at the measure's resolution; the value of a bin is index x resolution.
         # Records without a value fall in a null bin that ``run`` drops: filtering them out
@@ -350,7 +372,7 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
         # without COALESCE(..., FALSE) around it DuckDB can push it into its scan (the 101
         # calls' wait histogram: about a third faster).
         rows = t if m.filter_expr is None else t.filter(c(m.filter_expr))
-        if raw.type().is_integer() and m.bin_width == 1:
+        if _exact_bins(raw, m):
             binned = raw.cast("int64").name(BIN)  # whole numbers at a resolution of 1
         else:
             binned = (v / m.bin_width).floor().cast("int64").name(BIN)
@@ -358,6 +380,25 @@ def build_query(p: Pass, backend: Any) -> ir.Table:
     rows = t.filter(_and(v.notnull(), c.predicate(m.filter_expr)))
     day = date.cast("date").name(DAY)
     return rows.group_by([*keys, day]).aggregate(total=v.sum())
+
+
+def windowed(m: Measure) -> bool:
+    """A measure whose expressions compute over other records of the table (a window)."""
+    found = False
+
+    def walk(n: Any) -> None:
+        nonlocal found
+        if isinstance(n, fx.Call) and n.fn == fx.PREVIOUS:
+            found = True
+        if isinstance(n, fx.Node):
+            for v in vars(n).values():
+                for x in v if isinstance(v, tuple) else (v,):
+                    walk(x)
+
+    for node in (m.filter_expr, m.numerator_expr, m.value_expr, m.weight_expr):
+        if node is not None:
+            walk(node)
+    return found
 
 
 def linked_tables(m: Measure) -> list[str]:
@@ -386,7 +427,7 @@ def _pass_key(p: Pass, backend: Any) -> tuple:
     for m in p.measures:
         exprs = (m.filter_expr, m.numerator_expr, m.value_expr, m.weight_expr)
         tables.update(linked_tables(m))
-        parts.append((m.id, m.kind, m.per, m.bin_width, *map(repr, exprs)))
+        parts.append((m.id, m.kind, m.per, m.bin_width, m.entity, *map(repr, exprs)))
     schemas = tuple((t, tuple(table(backend, t).schema().items())) for t in sorted(tables))
     return (p.table, p.date, p.kind, p.keys, tuple(parts), schemas)
 
@@ -460,6 +501,20 @@ def threads(backend: Any, n: int | None) -> Iterator[None]:
         con.execute(f"SET threads = {before}")
 
 
+def _exact_bins(raw: ir.Value, m: Measure) -> bool:
+    return raw.type().is_integer() and m.bin_width == 1
+
+
+def mark_binned(passes: Sequence[Pass], backend: Any) -> None:
+    """Set ``Pass.binned`` on the median passes, from the type of the measure's value on this
+    backend (before the passes go to the workers that read it)."""
+    for p in passes:
+        if p.kind == "median":
+            m = p.measures[0]
+            raw = Compiler(table(backend, p.table), backend, _tables_of(backend))(m.value_expr)
+            p.binned = not _exact_bins(raw, m)
+
+
 def run(p: Pass, backend: Any) -> pd.DataFrame:
     # Arrow straight to pandas: Ibis' own pandas conversion costs more than the query here.
     arrow, alias = _arrow(p, backend)
@@ -469,6 +524,12 @@ def run(p: Pass, backend: Any) -> pd.DataFrame:
         for i, name in enumerate(arrow.column_names):
             if ":" in name and arrow.column(i).null_count:
                 arrow = arrow.set_column(i, name, pc.fill_null(arrow.column(i), 0))
+    if p.kind == "entity":
+        # Entities as codes 0..k-1: a measure's slice of the cube then travels to a worker as
+        # integers, not one string per row.
+        i = arrow.column_names.index(ENTITY)
+        codes = pc.dictionary_encode(arrow.column(i).combine_chunks()).indices
+        arrow = arrow.set_column(i, ENTITY, codes.cast(pa.int64()))
     # Text keys (district, offence group, ...) as categoricals: a few distinct values repeated
     # over up to 100,000 cube rows, which each measure's slice of the cube carries to a worker.
     for i, name in enumerate(arrow.column_names):

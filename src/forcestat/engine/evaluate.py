@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from forcestat.engine.kinds import KindStats
-from forcestat.engine.signals import signals_all
+from forcestat.engine.signals import Reading, signals_all
 from forcestat.engine.windows import (
     comparator_span,
     matched_span,
@@ -73,7 +73,7 @@ def rows_for(
     # The windows a period has data for, and every unit's SPC icon and trend at it: the units'
     # series end at the same month, so their charts are drawn together (``signals_all``).
     span_at: dict[int, dict[str, tuple[int, int]]] = {}
-    signals_at: dict[int, list[tuple[str, str]]] = {}
+    signals_at: dict[int, list[Reading]] = {}
     for p in periods:
         spans = {w: window_span(w, p, fy) for w in windows}
         spans = {w: s for w, s in spans.items() if covered(s)}
@@ -128,7 +128,7 @@ def rows_for(
     results = ks.compare_batch([(t.u, list(t.tests.values()), t.disp) for t in todo])
     for t, res in zip(todo, results, strict=True):
         tested = dict(zip(t.tests, res, strict=True))
-        signal, trend = signals_at[t.p][t.u]
+        reading = signals_at[t.p][t.u]
         for w, (a, b) in span_at[t.p].items():
             pt = t.points[(a, b)]
             row: dict[str, Any] = {
@@ -155,8 +155,9 @@ def rows_for(
                 row[f"{c}_verdict"] = verdicts.verdict(
                     pval, math.nan if diff is None else diff, settings.alpha
                 )
-            row["spc_signal"] = signal
-            row["trend"] = trend
+            row["spc_signal"] = reading.icon
+            row["spc_assurance"] = reading.assurance
+            row["trend"] = reading.trend
             row["small_base"] = ks.small_base(pt.base)
             row["suppressed"] = bool(pt.suppressed)
             row["maturing"] = cohort and (extract - b) < m.maturing_in(settings)

@@ -5,16 +5,19 @@ up the cube and hands numbers over.
 
 from __future__ import annotations
 
+import calendar
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from forcestat.engine import spc_rules
 from forcestat.engine.cube import LAG_CAP
 from forcestat.engine.rollup import Units
 from forcestat.framework.model import Measure, Settings
-from forcestat.stats import comparisons, intervals, spc, totals, verdicts
+from forcestat.stats import comparisons, concentration, intervals, spc, totals, verdicts
 from forcestat.stats.dispersion import (
     NO_DISPERSION,
     Dispersion,
@@ -23,6 +26,19 @@ from forcestat.stats.dispersion import (
 )
 
 NAN = math.nan
+
+
+def days_in_months(first: int, n: int) -> np.ndarray:
+    """Days in each of the ``n`` months from month index ``first`` (year * 12 + month - 1)."""
+    return _days_in_months(first, n).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _days_in_months(first: int, n: int) -> np.ndarray:
+    return np.array(
+        [calendar.monthrange(i // 12, i % 12 + 1)[1] for i in range(first, first + n)],
+        dtype=float,
+    )
 
 
 def _rows(units: Units, which: Any) -> list[int]:
@@ -66,6 +82,17 @@ class KindStats:
         self.level = settings.confidence_level
         self.min_base, self.caution_base = m.bases(settings)
         self.cum = {k: _cum(v) for k, v in units.arrays.items()}
+        self.spc_rules = spc_rules.base_rules(settings, m)
+        self._rules_at: dict[int, spc.SpcRules] = {}
+
+    def rules(self, stop: int) -> spc.SpcRules:
+        """The SPC rules of a chart of months [0, stop) (the framework's rebase and excluded
+        months as point indices)."""
+        r = self._rules_at.get(stop)
+        if r is None:
+            r = spc_rules.at(self.spc_rules, self.settings, self.units.first, stop)
+            self._rules_at[stop] = r
+        return r
 
     # -- window sums -----------------------------------------------------------------------------
     def sums(self, u: int, i: int, j: int) -> dict[str, float]:
@@ -97,17 +124,23 @@ class KindStats:
         rather than per unit."""
         return [self.compare_many(u, items, disp) for u, items, disp in groups]
 
-    def chart(self, u: int, stop: int, **kw: Any) -> tuple[np.ndarray, spc.XmrResult]:
+    def chart(self, u: int, stop: int) -> tuple[np.ndarray, spc.XmrResult]:
         """Monthly values of months [0, stop) of unit ``u`` and their control chart."""
-        values, charts = self.charts(stop, [u], **kw)
+        values, charts = self.charts(stop, [u])
         return values[0], charts[0]
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
-        """[unit, month] values of months [0, stop) and each unit's control chart, for the units
-        at positions ``units`` (default: all), drawn together (``spc.xmr_rows``)."""
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        """[unit, month] values of months [0, stop) and each unit's control chart (the measure's
+        ``chart_type``), for the units at positions ``units`` (default: all), drawn together
+        (``spc.xmr_rows`` and the like)."""
         raise NotImplementedError
+
+    def _measured(self, y: np.ndarray, stop: int) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        """XmR or run charts of [unit, month] values (the kinds without a model of their own)."""
+        rules = self.rules(stop)
+        if self.m.chart_type == "run":
+            return y, spc.run_chart_rows(y, rules)
+        return y, spc.xmr_rows(y, rules)
 
     def as_at(self, u: int, bench: Any, span: tuple[int, int], cur: tuple[int, int], last: int):
         """The benchmark window ``bench`` (months ``span``) as it stood as long after its months
@@ -194,34 +227,47 @@ class CountStats(KindStats):
         if not cols:
             return out
         k, kb, windows, f, s = np.array(cols, dtype=float).T
-        ps = self._e_tests(k / f, kb / f, windows)
+        ps = self._e_tests(k / f, kb / f, windows, f != 1.0)
         bench = kb / windows
         value, diff = bench * s, (k - bench) * s
         for i, (gi, j) in enumerate(where):
             out[gi][j] = (float(value[i]), float(diff[i]), disps[i].p_value(float(ps[i])))
         return out
 
-    def _e_tests(self, k: np.ndarray, kb: np.ndarray, windows: np.ndarray) -> np.ndarray:
-        """``poisson_e_tests(k, 1, kb, windows)``, each distinct test run once per run."""
+    def _e_tests(
+        self, k: np.ndarray, kb: np.ndarray, windows: np.ndarray, scaled: np.ndarray
+    ) -> np.ndarray:
+        """``poisson_e_tests(k, 1, kb, windows)``, each distinct test run once per run; counts
+        divided by a dispersion (``scaled``) take the test's continuous form, whose p does not
+        move in steps with phi (docs/methods.md 2.2.1)."""
         done = {} if self.tested is None else self.tested
-        keys = list(zip(k.tolist(), kb.tolist(), windows.tolist(), strict=True))
+        keys = list(zip(k.tolist(), kb.tolist(), windows.tolist(), scaled.tolist(), strict=True))
         todo = list(dict.fromkeys(key for key in keys if key not in done))
         for a, b in _chunks(len(todo)):
-            x1, x2, w = np.array(todo[a:b], dtype=float).T
-            ps = comparisons.poisson_e_tests(x1, 1.0, x2, w).tolist()
+            x1, x2, w, cont = np.array(todo[a:b], dtype=float).T
+            ps = comparisons.poisson_e_tests(x1, 1.0, x2, w, continuous=cont).tolist()
             done.update(zip(todo[a:b], ps, strict=True))
         return np.array([done[key] for key in keys], dtype=float)
 
     def dispersions(self, units: list[int], stop: int, last: int) -> list[Dispersion]:
         return count_dispersions(self.units.arrays["n"][units, :stop])
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
+        counts = np.asarray(self.units.arrays["n"][rows, :stop], dtype=float)
+        chart = self.m.chart_type
+        if chart == "c":
+            res = spc.c_chart_rows(counts, self.rules(stop))
+            return counts, res
+        if chart == "u":
+            res = spc.u_chart_rows(counts, self.exposure(rows, stop), self.rules(stop))
+            return np.stack([r.values for r in res]).reshape(len(rows), stop), res
         scales = np.array([self.scale(u) for u in rows], dtype=float)
-        y = self.units.arrays["n"][rows, :stop] * scales[:, None]
-        return y, spc.xmr_rows(y, **kw)
+        return self._measured(counts * scales[:, None], stop)
+
+    def exposure(self, rows: list[int], stop: int) -> np.ndarray:
+        """A u chart's exposure of each month: its days (a count per day)."""
+        return np.broadcast_to(days_in_months(self.units.first, stop), (len(rows), stop))
 
 
 class RateStats(CountStats):
@@ -236,6 +282,11 @@ class RateStats(CountStats):
         pop = self.units.population[u] if self.units.population is not None else NAN
         pt.denominator = _num(pop)
         return pt
+
+    def exposure(self, rows: list[int], stop: int) -> np.ndarray:
+        """A u chart's exposure: the population in thousands (a rate per 1,000)."""
+        thousands = np.array([1.0 / self.scale(u) for u in rows], dtype=float)
+        return np.broadcast_to(thousands[:, None], (len(rows), stop))
 
 
 class ProportionStats(KindStats):
@@ -323,7 +374,10 @@ class ProportionStats(KindStats):
             before = np.zeros((len(units), stop))
             lags = np.clip(last - t, 0, LAG_CAP)
             before[:, 12:] = self._lag_cumulative()[np.asarray(units)[:, None], t - 12, lags]
-        return proportion_dispersions(np.minimum(x, n), n, x_year_before=before)
+        # Centred over the whole baseline, not per year: a proportion's extra variation is
+        # mostly a slow wobble (compliance moves with staffing), whose year-to-year part is what
+        # a 12-month rate is exposed to (docs/methods.md 2.3).
+        return proportion_dispersions(np.minimum(x, n), n, x_year_before=before, centre="all")
 
     def extract_month(self, last: int) -> int:
         """The month (relative) outcomes are known to: the latest outcome month in the data
@@ -349,9 +403,7 @@ class ProportionStats(KindStats):
         lag = np.clip(last - (cur[0] + (t - span[0]) % (cur[1] - cur[0] + 1)), 0, LAG_CAP)
         return {**bench, "num": float(self._lag_cumulative()[u, t, lag].sum())}
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
         x, n = self.monthly(rows, stop)
         lag = self.chart_lag(stop)
@@ -359,7 +411,14 @@ class ProportionStats(KindStats):
             # Cohort rates: every month counted at the latest month's maturity, so that the
             # months still collecting outcomes do not read as a fall.
             x = self._lag_cumulative()[rows, :stop, lag]
-        res = spc.laney_p_prime_rows(x, n, **kw)
+        rules = self.rules(stop)
+        chart = self.m.chart_type
+        if chart == "run":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rate = np.where(n > 0, x / np.where(n > 0, n, 1.0), np.nan)
+            return rate, spc.run_chart_rows(rate, rules)
+        draw = spc.p_chart_rows if chart == "p" else spc.laney_p_prime_rows
+        res = draw(x, n, rules)
         values = np.stack([r.values for r in res]) if res else np.zeros((0, stop))
         return values, res
 
@@ -381,8 +440,10 @@ class ProportionStats(KindStats):
 
 
 class MedianStats(KindStats):
-    """Medians: exact from the merged monthly histograms; distribution-free order-statistic
-    interval; Mood's median test against the pooled benchmark; XmR of monthly medians."""
+    """Medians: exact from the merged monthly histograms (values binned down to the measure's
+    resolution: read within their bin, ``intervals.medians_of_histograms``); distribution-free
+    order-statistic interval; Mood's median test against the pooled benchmark; XmR of monthly
+    medians."""
 
     def __init__(self, m: Measure, units: Units, settings: Settings):
         super().__init__(m, units, settings)
@@ -401,7 +462,7 @@ class MedianStats(KindStats):
         n = float(counts.sum())
         if n == 0:
             return Point(None, None, None, 0.0, None, None, 0.0, False)
-        med = intervals.median_from_histogram(values, counts)
+        med = intervals.medians_of_histograms(values, counts[None, :], self.units.bin_width)[0]
         lo, hi = intervals.median_interval_from_histogram(values, counts, self.level)
         return Point(_num(med), None, None, n, _num(lo), _num(hi), n, self.small(n))
 
@@ -418,8 +479,9 @@ class MedianStats(KindStats):
             return [(None, None, None)] * len(items)
         cur = np.array([c for c, _, _ in items], dtype=np.int64)
         bench = np.array([b for _, b, _ in items], dtype=np.int64)
-        m1 = intervals.medians_of_histograms(values, cur)
-        m2 = intervals.medians_of_histograms(values, bench)
+        width = self.units.bin_width
+        m1 = intervals.medians_of_histograms(values, cur, width)
+        m2 = intervals.medians_of_histograms(values, bench, width)
         ps = comparisons.median_tests_on_grid(values, cur, bench)
         n1, n2 = cur.sum(axis=1), bench.sum(axis=1)
         out: list[tuple] = []
@@ -436,16 +498,13 @@ class MedianStats(KindStats):
     def monthly_median(self, u: int) -> np.ndarray:
         if u not in self._monthly:
             values, counts = self.units.hist[u]
-            self._monthly[u] = intervals.medians_of_histograms(values, counts)
+            self._monthly[u] = intervals.medians_of_histograms(values, counts, self.units.bin_width)
         return self._monthly[u]
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
         y = np.array([self.monthly_median(u)[:stop] for u in rows], dtype=float)
-        y = y.reshape(len(rows), stop)
-        return y, spc.xmr_rows(y, **kw)
+        return self._measured(y.reshape(len(rows), stop), stop)
 
 
 class MeanStats(KindStats):
@@ -469,14 +528,12 @@ class MeanStats(KindStats):
             return (None, None, None)
         return (m2, m1 - m2, None)
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
         rows = _rows(self.units, units)
         n = self.units.arrays["days" if "days" in self.units.arrays else "n"][rows, :stop]
         with np.errstate(invalid="ignore", divide="ignore"):
             y = np.where(n > 0, self.units.arrays["s"][rows, :stop] / n, np.nan)
-        return y, spc.xmr_rows(y, **kw)
+        return self._measured(y, stop)
 
 
 # E-tests run together at most this many at a time: their rows of x1 are laid end to end, and
@@ -496,6 +553,7 @@ def stats_for(m: Measure, units: Units, settings: Settings) -> KindStats:
         "median": MedianStats,
         "mean": MeanStats,
         "total": TotalStats,
+        "concentration": ConcentrationStats,
     }[m.kind]
     return cls(m, units, settings)
 
@@ -534,8 +592,141 @@ class TotalStats(KindStats):
         scaled = [totals.scaled_counts(a["s"][u, :stop], a["ss"][u, :stop]) for u in units]
         return count_dispersions(np.vstack(scaled))
 
-    def charts(
-        self, stop: int, units: Any = None, **kw: Any
-    ) -> tuple[np.ndarray, list[spc.XmrResult]]:
-        y = self.units.arrays["s"][_rows(self.units, units), :stop]
-        return y, spc.xmr_rows(y, **kw)
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        y = np.asarray(self.units.arrays["s"][_rows(self.units, units), :stop], dtype=float)
+        return self._measured(y, stop)
+
+
+class ConcentrationStats(KindStats):
+    """Concentration: the share (%) of the window's total value borne by the top
+    ``top_percent`` of entities (``stats.concentration``). A window's per-entity totals are
+    summed from the monthly entries of its months, for every unit at once, once per span.
+    Influence-function interval (logit scale) and z test of two windows' shares, taken as
+    independent; a benchmark of another length than the window (a 36-month long-term period
+    against 12 months) is not compared, as concentration grows with the period covered. SPC:
+    XmR of the monthly shares."""
+
+    def __init__(self, m: Measure, units: Units, settings: Settings):
+        super().__init__(m, units, settings)
+        self.p = m.top_fraction
+        e = units.entities
+        if e is None:
+            e = tuple(np.zeros(0, dtype=np.int64) for _ in range(3)) + (np.zeros(0),)
+        order = np.lexsort((e[1], e[0]))
+        self.ui, self.mi, self.code, self.value = (a[order] for a in e)
+        n_units = len(units.labels)
+        # Per unit: its entries (sorted by month) as a slice, and its entities numbered
+        # 0..k-1 within the unit, so that a window's per-entity totals are one bincount over
+        # a contiguous run of entries.
+        self.cuts = np.searchsorted(self.ui, np.arange(n_units + 1))
+        self.local = np.zeros(self.code.size, dtype=np.int64)
+        self.n_local = np.zeros(n_units, dtype=np.int64)
+        for u in range(n_units):
+            a, b = self.cuts[u], self.cuts[u + 1]
+            if b > a:
+                codes, inv = np.unique(self.code[a:b], return_inverse=True)
+                self.local[a:b] = inv
+                self.n_local[u] = codes.size
+        # Windows' figures, by (unit, first month, last month): only numbers are kept, so a
+        # run over every period does not hold every window's entities.
+        self._stats: dict[tuple[int, int, int], tuple] = {}
+        self._monthly: np.ndarray | None = None
+
+    def _values(self, w: tuple[int, int, int]) -> np.ndarray:
+        """Each entity's total over months i..j of unit u (positive totals only)."""
+        u, i, j = w
+        a, b = self.cuts[u], self.cuts[u + 1]
+        lo = a + np.searchsorted(self.mi[a:b], i, side="left")
+        hi = a + np.searchsorted(self.mi[a:b], j, side="right")
+        totals = np.bincount(
+            self.local[lo:hi], weights=self.value[lo:hi], minlength=int(self.n_local[u])
+        )
+        return totals[totals > 0]
+
+    def window(self, u: int, i: int, j: int) -> Any:
+        return (u, i, j)
+
+    def _figures(self, w: tuple[int, int, int]) -> tuple:
+        """(share, se, entities, top, total, ci low, ci high) of a window, worked out once."""
+        got = self._stats.get(w)
+        if got is None:
+            x = self._values(w)
+            share, top, total, n = concentration.top_share(x, self.p)
+            se = concentration.top_share_se(x, self.p)
+            lo, hi = concentration.top_share_interval(x, self.p, self.level)
+            got = self._stats[w] = (share, se, n, top, total, lo, hi)
+        return got
+
+    def _share_se(self, w: tuple[int, int, int]) -> tuple[float, float, int]:
+        share, se, n, *_ = self._figures(w)
+        return share, se, n
+
+    def point(self, u: int, w: Any) -> Point:
+        share, _, n, top, total, lo, hi = self._figures(w)
+        if n == 0 or math.isnan(share):
+            return Point(None, None, None, float(n), None, None, float(n), False)
+        return Point(
+            value=100.0 * share,
+            numerator=top,
+            denominator=total,
+            n=float(n),
+            ci_low=_num(100.0 * lo),
+            ci_high=_num(100.0 * hi),
+            base=float(n),
+            suppressed=self.small(n),
+        )
+
+    def compare(self, u: int, cur: Any, bench: Any, windows: float, disp: Dispersion) -> tuple:
+        return self.compare_batch([(u, [(cur, bench, windows)], disp)])[0][0]
+
+    def compare_batch(self, groups: list[tuple[int, list[tuple[Any, Any, float]], Dispersion]]):
+        out: list[list] = [[(None, None, None)] * len(items) for _, items, _ in groups]
+        where, cols = [], []
+        for gi, (_u, items, _disp) in enumerate(groups):
+            for j, (cur, bench, windows) in enumerate(items):
+                if abs(windows - 1.0) > 1e-9:
+                    continue  # a benchmark of another length: not comparable
+                s1, se1, n1 = self._share_se(cur)
+                s2, se2, n2 = self._share_se(bench)
+                if math.isnan(s1) or math.isnan(s2):
+                    continue
+                where.append((gi, j, n1, n2))
+                cols.append((s1, se1, s2, se2))
+        if not cols:
+            return out
+        a = np.array(cols, dtype=float)
+        ps = concentration.top_share_tests(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+        for k, (gi, j, n1, n2) in enumerate(where):
+            s1, _, s2, _ = cols[k]
+            p = _num(float(ps[k]))
+            if not (self.base_ok(n1) and self.base_ok(n2)):
+                p = None
+            out[gi][j] = (100.0 * s2, 100.0 * (s1 - s2), p)
+        return out
+
+    def monthly(self) -> np.ndarray:
+        """[unit, month] shares of each month's entities (NaN: a month without any)."""
+        if self._monthly is None:
+            months = int(self.mi.max()) + 1 if self.mi.size else 0
+            n_units = len(self.units.labels)
+            shares = concentration.top_shares_by_group(
+                self.ui * months + self.mi, self.value, self.p
+            )
+            full = np.full(n_units * months, np.nan)
+            full[: shares.size] = shares
+            self._monthly = 100.0 * full.reshape(n_units, months)
+        return self._monthly
+
+    def monthly_base(self, u: int, stop: int) -> np.ndarray:
+        """Entities with a value in each of months [0, stop) of unit ``u``."""
+        mine = self.ui == u
+        return np.bincount(self.mi[mine], minlength=stop)[:stop].astype(float)
+
+    def charts(self, stop: int, units: Any = None) -> tuple[np.ndarray, list[spc.XmrResult]]:
+        rows = _rows(self.units, units)
+        m = self.monthly()
+        y = np.full((len(rows), stop), np.nan)
+        have = min(stop, m.shape[1])
+        if rows and have:
+            y[:, :have] = m[rows, :have]
+        return self._measured(y, stop)

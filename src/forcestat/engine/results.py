@@ -13,14 +13,15 @@ from forcestat.framework.model import BENCHMARKS, COMPARATORS
 KEY_COLUMNS = ("measure_id", "breakdown", "unit", "period_end", "window")
 VALUE_COLUMNS = ("value", "numerator", "denominator", "n", "ci_low", "ci_high")
 COMPARATOR_FIELDS = ("value", "diff", "p", "verdict")
-# ``maturing`` is the one column beyond docs/architecture.md §2: outcome rates on a cohort
-# basis whose window is too recent for its crimes to have reached an outcome (the report must
-# say so).
+# Beyond docs/architecture.md §2: ``maturing`` (outcome rates on a cohort basis whose window is
+# too recent for its crimes to have reached an outcome; the report must say so), the
+# ``previous_period`` comparator (measures with views), ``dispersion`` (the overdispersion factor
+# phi the unit's tests were scaled by, 1 = plain Poisson or binomial variation, empty where none
+# was estimated: a reader can say why a large change is not significant) and ``spc_assurance``
+# (Making Data Count's assurance icon against the measure's target: consistent_pass,
+# consistent_fail, inconsistent, or none without a target).
 FLAG_COLUMNS = ("spc_signal", "trend", "small_base", "suppressed", "maturing")
-# ``dispersion``: the overdispersion factor (phi) the unit's tests were scaled by (1 = plain
-# Poisson or binomial variation; empty where none was estimated), so a reader can say why a
-# large change is not significant.
-EXTRA_COLUMNS = ("dispersion",)
+EXTRA_COLUMNS = ("dispersion", "spc_assurance")
 
 # The contract's comparators first; the others (previous_period) after its columns.
 COLUMNS: tuple[str, ...] = (
@@ -34,7 +35,7 @@ COLUMNS: tuple[str, ...] = (
 
 _FLOAT = {
     *VALUE_COLUMNS,
-    *EXTRA_COLUMNS,
+    "dispersion",
     *(f"{c}_{f}" for c in COMPARATORS for f in ("value", "diff", "p")),
 }
 _BOOL = {"small_base", "suppressed", "maturing"}

@@ -15,10 +15,12 @@ from forcestat.engine.cube import (
     BIN,
     DAY,
     DISTRICT,
+    ENTITY,
     FORCE,
     LAG,
     LAG_CAP,
     MONTH,
+    TOTAL,
     Pass,
     duckdb_con,
     maturing,
@@ -121,12 +123,18 @@ class Units:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     # Medians: per unit, (bin values, [month, bin] counts); daily means: per unit arrays.
     hist: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    # Medians of values binned down: each bin's width (its values are the lower edges), so
+    # that medians are read within their bin rather than at its edge; None: exact values.
+    bin_width: float | None = None
     population: np.ndarray | None = None
     # Cohort outcome rates: [unit, month, lag] numerator counts by months from recording to
     # outcome (the last lag holds LAG_CAP and later), and the extract's month: the latest month
     # an outcome is known in (outcomes are what the extract date limits, not recording).
     lagged: np.ndarray | None = None
     extract: int | None = None
+    # Concentrations: one entry per (unit, month, entity) with a value: unit position, month
+    # (relative to ``first``), entity code and the entity's value that month in that unit.
+    entities: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def _label_of(breakdown: str, value: Any, geo: Geography, has_force: bool) -> str | None:
@@ -281,6 +289,7 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
             e = p.lagged.extract
             units.extract = e if e is not None else _extract_month(p.lagged)
     elif p.kind == "median":
+        units.bin_width = m.bin_width if p.binned else None
         # Per unit, its own bins: the (unit, bin) pairs present, sorted by unit then bin, and a
         # [month, pair] count array whose columns split into the units' histograms.
         bins = column(BIN, np.int64)
@@ -295,6 +304,16 @@ def roll(p: Pass, m: Measure, breakdown: str, geo: Geography, span: tuple[int, i
             a, b = cuts[k], cuts[k + 1]
             values = (pairs[a:b] % width + lo).astype(float) * m.bin_width
             units.hist.append((values, np.ascontiguousarray(counts[:, a:b])))
+    elif p.kind == "entity":
+        code = column(ENTITY, np.int64)
+        value = column(TOTAL)
+        # An entity of several districts in a month is one entry per unit and month.
+        n_codes = int(code.max()) + 1 if code.size else 1
+        key = flat * n_codes + code
+        uniq, inv = np.unique(key, return_inverse=True)
+        total = _bin_sum(inv, value, uniq.size)
+        cell = uniq // n_codes
+        units.entities = (cell // months, cell % months, uniq % n_codes, total)
     else:  # daily: the day's total over the unit's records, then per month total and days
         day = column(DAY, np.int64)  # days since 1970 (``cube.run``)
         d0 = int(day.min()) if day.size else 0

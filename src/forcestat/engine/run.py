@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,10 +76,16 @@ def _dispatch(
     span: tuple[int, int],
     target: int,
     all_periods: bool,
+    periods_of: Mapping[str, Sequence[int]] | None = None,
 ) -> None:
-    periods = list(range(span[0], span[1] + 1)) if all_periods else [target]
+    every = list(range(span[0], span[1] + 1)) if all_periods else [target]
     for mi in measure_idx:
         m = chosen[mi]
+        periods = every
+        if periods_of is not None:
+            periods = sorted(p for p in set(periods_of.get(m.id, ())) if span[0] <= p <= span[1])
+            if not periods:
+                continue
         jobs = [(b, route[(m.id, b)]) for b in breakdown_order(m, route)]
         if jobs:
             ev.submit(mi, jobs, span, periods)
@@ -96,6 +102,7 @@ def compute(
     timings: Timings | None = None,
     workers: int | None = None,
     skip_missing: bool = False,
+    periods: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """measure_results for ``period`` (``YYYY-MM``; default: the last month of data) or, with
     ``all_periods``, for every month the data cover.
@@ -104,12 +111,19 @@ def compute(
     ``measures`` restricts the run to those measure ids. ``workers``: processes evaluating the
     statistics (default: one per core when there is enough work; 1 = in this process).
     ``skip_missing``: leave out measures whose tables the store does not have (listed in
-    ``timings.skipped``) instead of failing.
+    ``timings.skipped``) instead of failing. ``periods`` (measure id -> ``YYYY-MM`` labels):
+    evaluate each measure at those periods only (those its data cover), measures not named
+    not at all; an incremental refresh recomputes what a load touched this way.
     """
     backend = getattr(store, "ibis", store)
     # Table schemas are read afresh for each run: the store may have been loaded meanwhile.
     cube.forget(backend)
     chosen = list(framework.measures)
+    periods_of = None
+    if periods is not None:
+        periods_of = {k: [month_index(p) for p in v] for k, v in periods.items()}
+        chosen = [m for m in chosen if periods_of.get(m.id)]
+        all_periods = True
     if measures is not None:
         wanted = set(measures)
         unknown = wanted - {m.id for m in chosen}
@@ -125,6 +139,7 @@ def compute(
         chosen = [m for m in chosen if m.id not in timings.skipped]
     columns_of = cube.table_columns(backend, _tables(chosen))
     passes, route = cube.plan(chosen, columns_of)
+    cube.mark_binned(passes, backend)
     geo = Geography.load(backend)
     # Passes grouped by table, the table with the most measures first: a table's measures are
     # evaluated as soon as its passes are in (in worker processes, while the next table is
@@ -166,12 +181,15 @@ def compute(
                     continue
                 pending.append((t, span))
                 if not defer:
-                    _dispatch(ev, chosen, of_table.get(t, []), route, span, target, all_periods)
+                    todo = of_table.get(t, [])
+                    _dispatch(ev, chosen, todo, route, span, target, all_periods, periods_of)
         timings.aggregate = time.perf_counter() - t0
         if defer and pending:
             target = max(s[1] for _, s in pending)
             for t, span in pending:
-                _dispatch(ev, chosen, of_table.get(t, []), route, span, target, all_periods)
+                _dispatch(
+                    ev, chosen, of_table.get(t, []), route, span, target, all_periods, periods_of
+                )
         t1 = time.perf_counter()
         rows = ev.rows()
     finally:

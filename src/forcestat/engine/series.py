@@ -1,10 +1,10 @@
 """The monthly series behind each measure's SPC signal, for charts (docs/architecture.md §§5, 6).
 
-``measure_results`` carries the SPC *verdict* (``spc_signal``) but not the monthly values and
-limits a chart draws. ``monthly_series`` returns them from the same cube and the same calls the
-engine makes: ``cube.plan``/``cube.run`` aggregate once, ``rollup.roll`` sums to units, and
-``KindStats.chart`` with ``signals._spc_kwargs`` builds the chart exactly as
-``evaluate.signals`` does. Outputs draw these numbers; they never recompute them.
+``measure_results`` carries the SPC *verdicts* (``spc_signal``, ``spc_assurance``) but not the
+monthly values and limits a chart draws. ``monthly_series`` returns them from the same cube and
+the same calls the engine makes: ``cube.plan``/``cube.run`` aggregate once, ``rollup.roll`` sums
+to units, and ``KindStats.chart`` (with the measure's ``KindStats.rules``) builds the chart
+exactly as ``signals.signals_all`` does. Outputs draw these numbers; they never recompute them.
 
 Values are on the scale the report prints: proportions in percent (0-100), counts, rates per
 1,000, medians and means in the measure's unit. ``base`` is the number of records behind each
@@ -30,7 +30,7 @@ from forcestat.engine import cube
 from forcestat.engine.kinds import KindStats, ProportionStats, stats_for
 from forcestat.engine.rollup import Geography, roll
 from forcestat.engine.run import _tables, breakdown_order
-from forcestat.engine.signals import _spc_kwargs
+from forcestat.engine.signals import target_on_chart
 from forcestat.engine.windows import month_index, month_label
 from forcestat.framework.model import Framework
 from forcestat.stats import spc
@@ -55,11 +55,17 @@ class MonthlySeries:
     trial: np.ndarray  # limits from fewer than min_points points
     segment: np.ndarray  # limit segment of each point (a rebase starts a new one)
     base: np.ndarray
-    method: str  # "xmr", "p_prime" or "p"
+    method: str  # the latest segment's chart: "xmr", "p_prime", "p", "u", "c" or "run"
     icon: str  # the variation icon of the latest point (= measure_results spc_signal)
     # Cohort outcome rates: each month counts the outcomes reached within this many months of
     # recording (the latest month's maturity); None for other measures.
     outcome_lag: int | None = None
+    # The assurance icon against the target (= measure_results spc_assurance) and the target on
+    # the values' scale (percent for proportions); "none" and None without a target.
+    assurance: str = "none"
+    target: float | None = None
+    # Points left out of the limits' calculation (``settings.spc.exclude``), still charted.
+    excluded: np.ndarray | None = None
 
     def point_types(self) -> list[str]:
         """Per point: "improvement", "concern", "neutral" (special cause) or "common_cause",
@@ -84,17 +90,20 @@ def _base(ks: KindStats, u: int, stop: int) -> np.ndarray:
         return a["cnt" if "cnt" in a else "den"][u, :stop].astype(float)
     if ks.m.kind == "median":
         return ks.units.hist[u][1][:stop].sum(axis=1).astype(float)
+    if ks.m.kind == "concentration":
+        return ks.monthly_base(u, stop)  # type: ignore[attr-defined]
     return a["days" if "days" in a else "n"][u, :stop].astype(float)
 
 
-def _series(ks: KindStats, u: int, stop: int, settings: Any) -> MonthlySeries:
-    kw = _spc_kwargs(settings, ks.units.first, stop)
-    values, chart = ks.chart(u, stop, **kw)
+def _series(ks: KindStats, u: int, stop: int) -> MonthlySeries:
+    values, chart = ks.chart(u, stop)
     scale = 100.0 if isinstance(ks, ProportionStats) else 1.0
     first = ks.units.first
-    icon = "none"
+    icon = assured = "none"
+    target = target_on_chart(ks, ks.units.labels[u])
     if np.isfinite(values).any():
         icon = spc.spc_icon(chart, ks.m.polarity)
+        assured = spc.assurance(chart, ks.m.polarity, target)
     return MonthlySeries(
         measure_id=ks.m.id,
         breakdown=ks.units.breakdown,
@@ -114,6 +123,9 @@ def _series(ks: KindStats, u: int, stop: int, settings: Any) -> MonthlySeries:
         method=chart.method,
         icon=icon,
         outcome_lag=ks.chart_lag(stop) if isinstance(ks, ProportionStats) else None,
+        assurance=assured,
+        target=None if target is None else target * scale,
+        excluded=chart.excluded,
     )
 
 
@@ -137,6 +149,7 @@ def monthly_series(
     # Only the passes the asked-for breakdowns need (charts rarely want offence groups).
     only = {m.id: list(breakdowns) for m in chosen}
     passes, route = cube.plan(chosen, cube.table_columns(backend, _tables(chosen)), only=only)
+    cube.mark_binned(passes, backend)
     for p in passes:
         cube.run(p, backend)
     cube.set_extracts(passes, backend)
@@ -162,5 +175,5 @@ def monthly_series(
             if stop < 1:
                 continue
             for u, label in enumerate(units.labels):
-                out[(m.id, b, label)] = _series(ks, u, stop, framework.settings)
+                out[(m.id, b, label)] = _series(ks, u, stop)
     return dict(sorted(out.items()))

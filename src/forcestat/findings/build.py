@@ -66,7 +66,9 @@ def _bases(measure: MeasureInfo, min_base: int, caution_base: int) -> tuple[int,
 def _row_findings(
     row: Row, measure: MeasureInfo, min_base: int, caution_base: int
 ) -> list[Finding]:
-    kind, polarity = measure.kind, measure.polarity
+    # A concentration (the share of a total borne by the top few) reads as a percentage.
+    kind = "proportion" if measure.kind == "concentration" else measure.kind
+    polarity = measure.polarity
     _check("kind", kind, KINDS, measure.id)
     _check("polarity", polarity, POLARITIES, measure.id)
     Period.parse(row["period_end"])

@@ -92,13 +92,13 @@ class Finding:
     # -- ordering -------------------------------------------------------------------------------
     def sort_key(self) -> tuple[Any, ...]:
         """measure, period, window, geography level, unit, comparator, then every other field."""
-        return self._sort_key
+        return self._head + self._tail
 
     @cached_property
-    def _sort_key(self) -> tuple[Any, ...]:
+    def _head(self) -> tuple[Any, ...]:
         # Cached: sorting compares each finding many times. cached_property writes the instance
         # __dict__ directly, so it works on a frozen dataclass and is not a field (eq ignores it).
-        head = (
+        return (
             self.measure_id,
             self.period_end,
             WINDOW_ORDER.get(self.window, len(WINDOW_ORDER)),
@@ -109,12 +109,19 @@ class Finding:
             COMPARATORS.index(self.comparator) if self.comparator in COMPARATORS else 99,
             _none_last(self.comparator),
         )
-        return head + tuple(_none_last(getattr(self, f.name)) for f in fields(self))
+
+    @cached_property
+    def _tail(self) -> tuple[Any, ...]:
+        return tuple(_none_last(getattr(self, f.name)) for f in fields(self))
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Finding):
             return NotImplemented
-        return self.sort_key() < other.sort_key()
+        # The head tells findings of one measure_results table apart (a row per key and a
+        # finding per comparator); the other fields only break ties between identical keys.
+        if self._head != other._head:
+            return self._head < other._head
+        return self._tail < other._tail
 
     # -- derived reading ------------------------------------------------------------------------
     @property

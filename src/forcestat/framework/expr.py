@@ -21,7 +21,9 @@ framework file cannot run code. Grammar (keywords are case-insensitive)::
 Functions: ``minutes_between(a, b)``, ``hours_between(a, b)``, ``days_between(a, b)``,
 ``seconds_between(a, b)`` (b - a, fractional, for timestamps), ``coalesce(x, y, ...)``,
 ``lower(text)``, ``linked(table, condition)`` (true when a record of ``table`` with the same
-``crime_id`` satisfies ``condition``).
+``crime_id`` satisfies ``condition``), ``days_since_previous(entity, date)`` (days from the
+previous record of the table with the same ``entity`` to this one, by ``date``; empty for an
+entity's first record or an empty entity).
 """
 
 from __future__ import annotations
@@ -367,7 +369,11 @@ TIME_FUNCTIONS = {
     "hours_between": 3600.0,
     "days_between": 86400.0,
 }
-FUNCTIONS = (*TIME_FUNCTIONS, "coalesce", "lower", "linked")
+# days_since_previous(entity, date): a window over the table's records (the previous record
+# of the same entity by date), e.g. repeat victimisation: days_since_previous(victim_id,
+# recorded_at) <= 365.
+PREVIOUS = "days_since_previous"
+FUNCTIONS = (*TIME_FUNCTIONS, "coalesce", "lower", "linked", PREVIOUS)
 # linked(...) joins on this column, which both tables must have.
 LINK_COLUMN = "crime_id"
 
@@ -423,6 +429,13 @@ class _Checker:
             if len(node.args) != 1 or self.type_of(node.args[0]) != "text":
                 raise ExprError("lower() takes one text argument")
             return "text"
+        if node.fn == PREVIOUS:
+            if len(node.args) != 2 or not all(isinstance(a, Col) for a in node.args):
+                raise ExprError(f"{PREVIOUS}(entity, date) takes two columns")
+            self.type_of(node.args[0])
+            if self.type_of(node.args[1]) != "time":
+                raise ExprError(f"{PREVIOUS}(): {_show(node.args[1])} is not a date/time column")
+            return "number"
         raise ExprError(f"unknown function {node.fn!r} (functions: {', '.join(FUNCTIONS)})")
 
     def _linked(self, node: Linked) -> str:

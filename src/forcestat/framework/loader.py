@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from forcestat.framework import expr
 from forcestat.framework.model import (
     BASIS_DATE,
+    CHARTS_BY_KIND,
     CROSS,
     DEFAULT_DATE,
     GEOGRAPHY_BREAKDOWNS,
@@ -47,6 +49,8 @@ def load_framework(path: str | Path | None = None) -> Framework:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise FrameworkError(str(p), [f"cannot read the file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise FrameworkError(str(p), ["not a text file (a TOML framework expected)"]) from None
     return loads_framework(text, source=str(p))
 
 
@@ -85,7 +89,7 @@ def _pydantic_problems(where: str, exc: ValidationError) -> list[str]:
 
 def _build(data: dict[str, Any], source: str) -> Framework:
     problems: list[str] = []
-    lists = ("themes", "measures", "priority_areas", "objectives")
+    lists = ("themes", "measures", "priority_areas", "objectives", "kpqs")
     top = {k: v for k, v in data.items() if k not in lists}
     for k in lists:
         if k in data and not isinstance(data[k], list):
@@ -114,6 +118,9 @@ def _build(data: dict[str, Any], source: str) -> Framework:
         problems.append(
             "sets key 'prosecution_possible': set it in [settings] prosecution_possible instead"
         )
+    if not fw.measures and not problems:
+        # A framework without measures would give an empty report that seems to blame the data.
+        problems.append("no measures: a framework needs at least one [[measures]] entry")
     problems += _check_references(fw)
     sets = fw.all_sets()
     for m in fw.measures:
@@ -154,6 +161,22 @@ def _check_references(fw: Framework) -> list[str]:
                     problems.append(f"{section} {x.id!r} key 'measures': unknown measure {mid!r}")
             if x.theme is not None and x.theme not in theme_ids:
                 problems.append(f"{section} {x.id!r} key 'theme': unknown theme {x.theme!r}")
+    objective_ids = {o.id for o in fw.objectives}
+    for dup in sorted(_duplicates([k.id for k in fw.kpqs])):
+        problems.append(f"kpq {dup!r} key 'id': defined more than once")
+    for k in fw.kpqs:
+        if k.objective is not None and k.objective not in objective_ids:
+            problems.append(f"kpq {k.id!r} key 'objective': unknown objective {k.objective!r}")
+        for key, refs in (("quantitative", k.quantitative), ("qualitative", k.qualitative)):
+            for ref in refs:
+                mid = ref.split(":", 1)[0]
+                if mid not in measure_ids:
+                    problems.append(f"kpq {k.id!r} key {key!r}: unknown measure {mid!r}")
+                elif ":" in ref and not fw.measure(mid).breakdowns:
+                    problems.append(
+                        f"kpq {k.id!r} key {key!r}: {ref!r} names a unit, but measure {mid!r} "
+                        "has no breakdown of its own"
+                    )
     for o in fw.objectives:
         if o.priority_area is not None and o.priority_area not in area_ids:
             problems.append(
@@ -234,12 +257,18 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
         "total": ("value",),
         "count": (),
         "rate_per_1000": (),
+        "concentration": ("value", "entity"),
     }[m.kind]
     for key in needs:
         if getattr(m, key) is None:
             problems.append(f"{where} key {key!r}: a {m.kind} measure needs {key!r}")
     if m.max_value is not None and m.kind != "total":
         problems.append(f"{where} key 'max_value': applies only to total measures")
+    for key in ("entity", "top_percent"):
+        if getattr(m, key) is not None and m.kind != "concentration":
+            problems.append(f"{where} key {key!r}: applies only to concentration measures")
+    if m.kind == "concentration" and m.entity is not None:
+        column_key("entity", m.entity, ("VARCHAR", "BIGINT", "INTEGER"))
     for key in ("numerator", "value", "weight", "resolution"):
         if getattr(m, key) is None or key in needs:
             continue
@@ -252,6 +281,8 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
         problems.append(f"{where} key 'per': 'day' applies only to mean measures")
     if m.basis is not None and m.kind != "proportion":
         problems.append(f"{where} key 'basis': applies only to proportion (outcome rate) measures")
+
+    problems += _check_chart(m, where)
 
     has_district = "district" in table.column_names
     if m.kind == "rate_per_1000" and not has_district:
@@ -289,4 +320,34 @@ def _check_measure(m: Measure, sets: dict[str, tuple[Any, ...]]) -> list[str]:
                 f"{where} key 'statement': bad placeholder {exc} "
                 "(use {value}, {period}, {n}, {unit}, {share})"
             )
+    return problems
+
+
+def _check_chart(m: Measure, where: str) -> list[str]:
+    """The chart suits the kind; targets are finite (and 0-100 for a proportion)."""
+    problems: list[str] = []
+    allowed = CHARTS_BY_KIND[m.kind]
+    if m.chart in ("t", "g"):
+        problems.append(
+            f"{where} key 'chart': a {m.chart} chart plots the time or count between single "
+            "events, whose dates the monthly engine does not keep; use one of "
+            f"{', '.join(allowed)} (stats.spc.{m.chart}_chart draws it from event data)"
+        )
+    elif m.chart is not None and m.chart not in allowed:
+        problems.append(
+            f"{where} key 'chart': {m.chart!r} does not suit a {m.kind} measure "
+            f"(use one of {', '.join(allowed)})"
+        )
+    targets = [("target", m.target)] + [(f"targets.{u}", v) for u, v in m.targets.items()]
+    for key, value in targets:
+        if value is None:
+            continue
+        if not math.isfinite(value):
+            problems.append(f"{where} key {key!r}: {value!r} is not a finite number")
+        elif m.kind == "proportion" and not 0 <= value <= 100:
+            problems.append(f"{where} key {key!r}: a proportion's target is a percentage 0-100")
+        elif m.kind != "mean" and value < 0:
+            problems.append(f"{where} key {key!r}: a {m.kind} measure's target cannot be negative")
+    if (m.target is not None or m.targets) and m.polarity == "neutral":
+        problems.append(f"{where} key 'target': a neutral measure has no assurance icon")
     return problems

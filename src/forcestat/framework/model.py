@@ -15,13 +15,26 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from forcestat.framework import expr
 from forcestat.store.schema import DATE_COLUMNS
 
-Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000", "total"]
+Kind = Literal["proportion", "count", "median", "mean", "rate_per_1000", "total", "concentration"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Window = Literal["12m", "3m", "1m", "fytd"]
 # previous_period: the window of the same length just before (a quarter against the one
 # before it), for the short windows of a measure's ``views``.
 Comparator = Literal["previous_year", "year_end", "long_term", "previous_period"]
 Basis = Literal["cohort", "closed"]
+# Control charts a measure may ask for (``stats.spc``); t and g charts plot single events and
+# are refused until the engine keeps their dates (the monthly cube does not).
+Chart = Literal["xmr", "p", "p_prime", "u", "c", "run", "t", "g"]
+# The charts each kind can be drawn as; the first is its default.
+CHARTS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "proportion": ("p_prime", "p", "run"),
+    "count": ("xmr", "c", "u", "run"),
+    "rate_per_1000": ("xmr", "u", "run"),
+    "median": ("xmr", "run"),
+    "mean": ("xmr", "run"),
+    "total": ("xmr", "run"),
+    "concentration": ("xmr", "run"),
+}
 
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 WINDOWS: tuple[str, ...] = Window.__args__  # type: ignore[attr-defined]
@@ -70,13 +83,27 @@ class SpcSettings(_Strict):
     halt_points: int = Field(7, ge=1)
     halt_window: int = Field(24, ge=12)
     halt_alpha: float = Field(0.01, gt=0, lt=1)
+    # "Trending" only while the series still moves that way: not when each of the last
+    # trend_reversal months moved against it (0: off).
+    trend_reversal: int = Field(3, ge=0)
+    # Months ("YYYY-MM") left out of the limits' calculation but still charted and tested
+    # (e.g. a month of recording outage).
+    exclude: list[str] = Field(default_factory=list)
+    # "ar1": proportions, medians, means and totals whose baseline shows significant lag-1
+    # autocorrelation are read against an AR(1) forecast and their slope tests allow for it
+    # (docs/methods.md 4.7); "ignore" turns that off.
+    autocorrelation: Literal["ar1", "ignore"] = "ar1"
+    # Peer readings (docs/methods.md 4.5): "segment" counts a segment's points for trial
+    # limits (NHSRplotthedots); "always" applies Laney's sigma_z unconditionally (qicharts2).
+    trial_count: Literal["baseline", "segment"] = "baseline"
+    laney: Literal["when_overdispersed", "always"] = "when_overdispersed"
 
-    @field_validator("rebase_at")
+    @field_validator("rebase_at", "exclude")
     @classmethod
     def _months(cls, v: list[str]) -> list[str]:
         for m in v:
             if not _MONTH.match(m):
-                raise ValueError(f"rebase date {m!r} is not a month YYYY-MM")
+                raise ValueError(f"{m!r} is not a month YYYY-MM")
         return sorted(v)
 
 
@@ -143,6 +170,10 @@ class Measure(_Strict):
     max_value: float | None = Field(None, gt=0)
     # Mean: "record" = mean over records; "day" = mean over days of the day's total.
     per: Literal["record", "day"] = "record"
+    # Concentration: the column naming who bears the value (e.g. victim_id), and the top share
+    # of them whose part of the window's total is the measure (the "power few").
+    entity: str | None = None
+    top_percent: float | None = Field(None, gt=0, lt=100)
     # Outcome rates on the crimes table: cohort (recorded in the window) or closed basis.
     basis: Basis | None = None
     breakdowns: list[str] = Field(default_factory=list)
@@ -167,6 +198,12 @@ class Measure(_Strict):
     # recording). Slow outcomes (rape: ~8 months) need more to give a usable monthly rate.
     chart_maturity: int = Field(0, ge=0, le=36)
     caution_base: int | None = Field(None, ge=0)
+    # The control chart (default: the kind's, ``CHARTS_BY_KIND``).
+    chart: Chart | None = None
+    # A target on the monthly chart's scale (percent for proportions) for the assurance icon,
+    # and per-unit targets by unit label (e.g. a district), which override it.
+    target: float | None = None
+    targets: dict[str, float] = Field(default_factory=dict)
     statement: str | None = None
     unit_label: str | None = None
     base_label: str | None = None
@@ -214,6 +251,11 @@ class Measure(_Strict):
         return self._weight
 
     @property
+    def top_fraction(self) -> float:
+        """Concentration: the top share of entities, as a fraction (default 5%)."""
+        return (5.0 if self.top_percent is None else self.top_percent) / 100.0
+
+    @property
     def bin_width(self) -> float:
         return self.resolution or 1.0
 
@@ -227,6 +269,15 @@ class Measure(_Strict):
                 if part not in GEOGRAPHY_BREAKDOWNS and part not in out:
                     out.append(part)
         return tuple(out)
+
+    @property
+    def chart_type(self) -> str:
+        """The control chart the engine draws: ``chart``, else the kind's default."""
+        return self.chart or CHARTS_BY_KIND[self.kind][0]
+
+    def target_for(self, unit: str) -> float | None:
+        """The target of a unit (``targets``), else the measure's (``target``), else None."""
+        return self.targets.get(unit, self.target)
 
     def windows_in(self, settings: Settings) -> list[str]:
         return list(self.windows if self.windows is not None else settings.windows)
@@ -260,7 +311,29 @@ class Objective(_Strict):
     title: str
     theme: str | None = None
     priority_area: str | None = None
+    # The Plan outcome the objective serves (objectives of one outcome go together, e.g. the
+    # reference report's 6.1, 6.2, 6.3), as worded in the Plan.
+    outcome: str | None = None
     measures: list[str] = Field(default_factory=list)
+    description: str | None = None
+    # Show the Key Performance Questions matrix ([[kpqs]]) under this objective.
+    kpq_matrix: bool = False
+    # Set by ``Framework.without``: measures of this objective the data cannot support.
+    unavailable: list[str] = Field(default_factory=list)
+
+
+class KeyPerformanceQuestion(_Strict):
+    """A row of the Key Performance Questions matrix: a question the Board asks, the
+    quantitative measures that answer it from the records and the qualitative (audit) results
+    that answer it from case reviews. A qualitative entry is a measure id, or
+    ``measure:unit`` for one unit of the measure's own breakdown (e.g. one audit question of a
+    compliance measure broken down by question)."""
+
+    id: str
+    question: str
+    objective: str | None = None
+    quantitative: list[str] = Field(default_factory=list)
+    qualitative: list[str] = Field(default_factory=list)
     description: str | None = None
 
 
@@ -280,6 +353,7 @@ class Framework(_Strict):
     measures: list[Measure] = Field(default_factory=list)
     priority_areas: list[PriorityArea] = Field(default_factory=list)
     objectives: list[Objective] = Field(default_factory=list)
+    kpqs: list[KeyPerformanceQuestion] = Field(default_factory=list)
 
     # Set by the loader: where it came from and a hash of its text (for report footers).
     _source: str = PrivateAttr("")
@@ -305,24 +379,36 @@ class Framework(_Strict):
 
     def without(self, measure_ids: set[str] | frozenset[str]) -> Framework:
         """The same framework less some measures (e.g. those the data cannot support):
-        priority areas and objectives keep their other measures; one left with none goes."""
+        priority areas and objectives keep their other measures; a priority area left with
+        none goes; an objective stays (a Plan commitment the paper still quotes), with the
+        measures it lost in ``unavailable``."""
         if not measure_ids:
             return self
         keep = [m for m in self.measures if m.id not in measure_ids]
 
-        def trimmed(items: list) -> list:
+        def trimmed(items: list, keep_empty: bool = False) -> list:
             out = []
             for item in items:
                 ms = [mid for mid in item.measures if mid not in measure_ids]
                 if ms or not item.measures:
                     out.append(item.model_copy(update={"measures": ms}))
+                elif keep_empty:
+                    lost = [mid for mid in item.measures if mid in measure_ids]
+                    out.append(item.model_copy(update={"measures": ms, "unavailable": lost}))
             return out
 
+        kpqs = []
+        for k in self.kpqs:
+            quant = [mid for mid in k.quantitative if mid not in measure_ids]
+            qual = [r for r in k.qualitative if r.split(":", 1)[0] not in measure_ids]
+            if quant or qual:
+                kpqs.append(k.model_copy(update={"quantitative": quant, "qualitative": qual}))
         fw = self.model_copy(
             update={
                 "measures": keep,
                 "priority_areas": trimmed(self.priority_areas),
-                "objectives": trimmed(self.objectives),
+                "objectives": trimmed(self.objectives, keep_empty=True),
+                "kpqs": kpqs,
             }
         )
         fw._source, fw._hash = self._source, self._hash

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 import altair as alt
@@ -64,17 +65,34 @@ METHODS = {
     "xmr": "XmR chart: limits at the mean \u00b1 2.66 \u00d7 the mean moving range",
     "p_prime": "Laney P\u2032 chart: p chart limits widened for between-month variation",
     "p": "p chart: binomial limits for each month's base",
+    "u": "u chart: Poisson limits for each month's exposure",
+    "u_prime": "Laney U\u2032 chart: u chart limits widened for between-month variation",
+    "c": "c chart: Poisson limits about the mean count",
+    "run": "Run chart: the median, with Anh\u00f8j's rules for long runs and few crossings",
 }
+# Making Data Count's assurance icons (``measure_results.spc_assurance``): can the process be
+# relied on to meet its target? Blue passes, orange fails, grey hit and miss.
+ASSURANCE_COLOURS = {
+    "consistent_pass": "#289DE0",
+    "consistent_fail": "#FAB428",
+    "inconsistent": "#7B7D7D",
+}
+ASSURANCE_LABELS = {
+    "consistent_pass": "Assurance: the process will consistently meet the target",
+    "consistent_fail": "Assurance: the process will consistently fail the target",
+    "inconsistent": "Assurance: the process will hit and miss the target",
+}
+ASSURANCE_LETTERS = {"consistent_pass": "P", "consistent_fail": "F", "inconsistent": "?"}
 WIDTH, HEIGHT = 600, 150
 COMPACT = (300, 120)
 VL_VERSION = "6.4"  # the Vega-Lite of Altair 6.3 (alt.SCHEMA_VERSION v6.4.x)
 
 
-def y_title(kind: str, unit_label: str | None) -> str:
+def y_title(kind: str, unit_label: str | None, method: str = "") -> str:
     if kind == "proportion":
         return "%"
     if kind == "count":
-        return "number per month"
+        return "number per day" if method.startswith("u") else "number per month"
     if kind == "rate_per_1000":
         return unit_label or "per 1,000 population"
     return unit_label or ""
@@ -83,6 +101,33 @@ def y_title(kind: str, unit_label: str | None) -> str:
 def _finite(x: float) -> float | None:
     # Vega-Lite reads null as a gap; NaN would break the JSON.
     return round(float(x), 6) if np.isfinite(x) else None
+
+
+def limit_lines(base: alt.Chart, width: float = 1.0, dash: tuple[int, int] = (4, 3)) -> alt.Chart:
+    """The mean (solid) and control limits (dashed) of SPC charts and small multiples, one
+    folded line mark drawn per limit segment."""
+    return (
+        base.transform_fold(["mean", "ucl", "lcl"], as_=["line", "level"])
+        .mark_line(strokeWidth=width)
+        .encode(
+            y="level:Q",
+            detail=alt.Detail(["line:N", "segment:N"]),
+            color=alt.Color(
+                "line:N",
+                scale=alt.Scale(
+                    domain=["mean", "ucl", "lcl"], range=["#231F20", "#6F6F6F", "#6F6F6F"]
+                ),
+                legend=None,
+            ),
+            strokeDash=alt.StrokeDash(
+                "line:N",
+                scale=alt.Scale(
+                    domain=["mean", "ucl", "lcl"], range=[[1, 0], list(dash), list(dash)]
+                ),
+                legend=None,
+            ),
+        )
+    )
 
 
 @cache
@@ -114,26 +159,7 @@ def _template() -> str:
     )
     # Mean and limits as one folded line mark (fewer marks: vl-convert's time goes on marks
     # and their text, ~0.1 s a chart), solid for the mean, dashed for the limits.
-    lines = (
-        base.transform_fold(["mean", "ucl", "lcl"], as_=["line", "level"])
-        .mark_line(strokeWidth=1)
-        .encode(
-            y="level:Q",
-            detail=alt.Detail(["line:N", "segment:N"]),
-            color=alt.Color(
-                "line:N",
-                scale=alt.Scale(
-                    domain=["mean", "ucl", "lcl"], range=["#231F20", "#6F6F6F", "#6F6F6F"]
-                ),
-                legend=None,
-            ),
-            strokeDash=alt.StrokeDash(
-                "line:N",
-                scale=alt.Scale(domain=["mean", "ucl", "lcl"], range=[[1, 0], [4, 3], [4, 3]]),
-                legend=None,
-            ),
-        )
-    )
+    lines = limit_lines(base)
     chart = (
         alt.layer(line, lines, points)
         .resolve_scale(color="independent", strokeDash="independent")
@@ -179,7 +205,7 @@ def spc_spec(s: Series, unit_label: str | None = None, compact: bool = False) ->
         spec["width"], spec["height"] = COMPACT
         spec["layer"][0]["encoding"]["x"]["axis"]["tickCount"] = {"interval": "month", "step": 12}
     spec["datasets"] = {"series": rows}
-    spec["layer"][0]["encoding"]["y"]["title"] = y_title(s.kind, unit_label) or None
+    spec["layer"][0]["encoding"]["y"]["title"] = y_title(s.kind, unit_label, s.method) or None
     return spec
 
 
@@ -217,10 +243,35 @@ def spc_alt(s: Series, title: str, unit_label: str | None = None) -> str:
     return text
 
 
-def render_svgs(specs: Sequence[dict[str, Any]]) -> list[str]:
+def render_svgs(specs: Sequence[dict[str, Any]], keys: Sequence[str] | None = None) -> list[str]:
     """SVG text of each spec. vl-convert renders on one worker, so threads would not help;
-    no data may be fetched (``allowed_base_urls=[]``): every chart carries its own values."""
-    return [vlc.vegalite_to_svg(s, vl_version=VL_VERSION, allowed_base_urls=[]) for s in specs]
+    no data may be fetched (``allowed_base_urls=[]``): every chart carries its own values.
+    vl-convert numbers a chart's gradients and clip paths with a counter that runs on through
+    the process; they are renamed after the chart's key (its position when no keys are given),
+    so the same charts give the same SVG and ids stay unique within a page."""
+    keys = list(keys) if keys is not None else [str(i) for i in range(len(specs))]
+    return [_svg(json.dumps(s, sort_keys=True), k) for s, k in zip(specs, keys, strict=True)]
+
+
+@lru_cache(maxsize=512)
+def _svg(spec: str, key: str) -> str:
+    """One chart's SVG, remembered: two editions of one report (Board and draft) draw the same
+    charts, and vl-convert takes a fifth of a second a chart."""
+    svg = vlc.vegalite_to_svg(json.loads(spec), vl_version=VL_VERSION, allowed_base_urls=[])
+    return _stable_ids(svg, key)
+
+
+_SVG_ID = re.compile(r"\b(gradient|clip)_(\d+)\b")
+
+
+def _stable_ids(svg: str, key: str) -> str:
+    seen: dict[str, str] = {}
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", key)
+
+    def rename(m: re.Match) -> str:
+        return seen.setdefault(m.group(0), f"{m.group(1)}-{prefix}-{len(seen)}")
+
+    return _SVG_ID.sub(rename, svg)
 
 
 def svgs_to_pngs(svgs: Sequence[str], scale: float = 2.0) -> list[bytes]:
@@ -280,3 +331,33 @@ def icon_html(icon: str, letter: str = "") -> str:
 @cache
 def icon_png(icon: str, letter: str = "") -> bytes:
     return vlc.svg_to_png(icon_svg(icon, letter), scale=4)
+
+
+# -- assurance icons ------------------------------------------------------------------------------
+
+
+@cache
+def assurance_svg(assurance: str, size: int = 22) -> str:
+    """The Making Data Count assurance icon of ``MonthlySeries.assurance`` (or
+    ``measure_results.spc_assurance``), drawn beside the variation icon: a ring in the
+    assurance colour with P (consistently passes the target), F (consistently fails) or ?
+    (hit and miss). "none" (no target, or trial limits) draws nothing: ""."""
+    if assurance not in ASSURANCE_COLOURS:
+        return ""
+    colour = ASSURANCE_COLOURS[assurance]
+    label = ASSURANCE_LABELS[assurance]
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 24 24" role="img" aria-label="{label}" '
+        f'class="assurance assurance-{assurance}"><title>{label}</title>'
+        f'<circle cx="12" cy="12" r="10" fill="#FFFFFF" stroke="{colour}" stroke-width="2.5"/>'
+        f'<text x="12" y="16.2" text-anchor="middle" font-family="{FONT}" font-weight="bold" '
+        f'font-size="12" fill="{colour}">{ASSURANCE_LETTERS[assurance]}</text></svg>'
+    )
+
+
+@cache
+def assurance_png(assurance: str) -> bytes:
+    """``assurance_svg`` as PNG bytes (DOCX); b"" for "none"."""
+    svg = assurance_svg(assurance)
+    return vlc.svg_to_png(svg, scale=4) if svg else b""

@@ -25,10 +25,11 @@ class Figure:
     source: str = ""  # attribution the figure carries (also drawn inside it)
     svg: str = ""
     png: bytes = b""
+    detail: bool = False  # as ``Chart.detail``: only in the HTML's collapsed detail
 
     def render(self, png: bool = False, scale: float = 1.5) -> Figure:
         """Fill ``svg`` (and ``png``) as the report's ``render_charts`` does."""
-        (self.svg,) = charts.render_svgs([self.spec])
+        (self.svg,) = charts.render_svgs([self.spec], [self.key])
         if png:
             (self.png,) = charts.svgs_to_pngs([self.svg], scale=scale)
         return self

@@ -16,6 +16,7 @@ from typing import Any
 import altair as alt
 import numpy as np
 
+from forcestat.outputs import charts
 from forcestat.outputs.charts import COLOURS, FONT, Series, y_title
 from forcestat.outputs.figure import Figure, check_format, format_value, join_names, slug
 from forcestat.period import Period
@@ -46,26 +47,7 @@ def _template(shared_y: bool) -> str:
     line = base.mark_line(color="#A6A6A6", strokeWidth=1).encode(
         y=alt.Y("value:Q", title="__y_title__", scale=alt.Scale(zero=False))
     )
-    lines = (
-        base.transform_fold(["mean", "ucl", "lcl"], as_=["line", "level"])
-        .mark_line(strokeWidth=0.9)
-        .encode(
-            y="level:Q",
-            detail=alt.Detail(["line:N", "segment:N"]),
-            color=alt.Color(
-                "line:N",
-                scale=alt.Scale(
-                    domain=["mean", "ucl", "lcl"], range=["#231F20", "#6F6F6F", "#6F6F6F"]
-                ),
-                legend=None,
-            ),
-            strokeDash=alt.StrokeDash(
-                "line:N",
-                scale=alt.Scale(domain=["mean", "ucl", "lcl"], range=[[1, 0], [3, 2], [3, 2]]),
-                legend=None,
-            ),
-        )
-    )
+    lines = charts.limit_lines(base, width=0.9, dash=(3, 2))
     points = base.mark_circle(opacity=1).encode(
         y="value:Q",
         # Special-cause points larger, so that they stand out in a small panel and in print.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -108,7 +109,9 @@ def _sf_at(k: np.ndarray, mu: float) -> np.ndarray:
     return top + tail[(k - lo).astype(np.int64)]
 
 
-def poisson_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
+def poisson_e_test(
+    k1: float, t1: float, k2: float, t2: float, *, continuous: bool = False
+) -> float:
     """Two-sided E-test of Krishnamoorthy & Thomson (2004) for equal Poisson rates.
 
     Tests k1/t1 = k2/t2 with the statistic T = (X1/t1 - X2/t2) / sqrt(X1/t1^2 + X2/t2^2)
@@ -129,19 +132,34 @@ def poisson_e_test(k1: float, t1: float, k2: float, t2: float) -> float:
     Poisson probabilities themselves (relative, about 1e-15 x the counts: ``CUMULATIVE_ROWS``).
     Observed counts may be
     non-integer (see ``poisson_e_test_overdispersed``).
+
+    ``continuous=True``: for counts divided by a dispersion (non-integer effective counts).
+    The rejection region in x2 of each row has real boundaries L(x1) and U(x1); the exact test
+    counts the integers beyond them, so its p moves in steps as the observed statistic (and so
+    phi) moves, by up to a boundary point's probability. The continuous form spreads each
+    count's probability evenly over the unit interval centred on it and takes each row's tails
+    at the real boundaries: P(X2 <= L) + P(X2 >= U) = 1 - (G(U) - G(L)), with
+    G(x) = P(X2 <= j - 1) + (x + 1/2 - j) P(X2 = j), j = floor(x + 1/2), which is the Poisson
+    distribution function at every j + 1/2. It is the average over its randomisation of the
+    randomised E-test (a boundary count in the region with the probability of the share of its
+    unit interval beyond the boundary). p is then continuous in the counts and phi, and in
+    simulation neither above nor below the exact test's on average (docs/methods.md 2.2.1).
     """
-    return float(poisson_e_tests([k1], [t1], [k2], [t2])[0])
+    return float(poisson_e_tests([k1], [t1], [k2], [t2], continuous=continuous)[0])
 
 
-def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
-    """``poisson_e_test`` of each element of the (broadcast) arrays, in one vectorised pass.
+def poisson_e_tests(k1, t1, k2, t2, *, continuous: Any = False) -> np.ndarray:
+    """``poisson_e_test`` of each element of the (broadcast) arrays, in one vectorised pass
+    (``continuous``: a bool, or one per test).
 
     The engine runs a dozen of these per unit and period (windows x comparators), most on
     small counts, where numpy's per-call overhead rather than the arithmetic is the cost: the
     rows of x1 of every test are laid end to end and summed per test.
     """
-    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k1, t1, k2, t2)))
-    k1, t1, k2, t2 = (a.ravel() for a in arrays)
+    arrays = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (k1, t1, k2, t2, np.asarray(continuous, float)))
+    )
+    k1, t1, k2, t2, cont = (a.ravel() for a in arrays)
     if not (np.isfinite(k1).all() and np.isfinite(k2).all() and np.isfinite(t1).all()):
         raise ValueError("counts and exposures must be finite numbers")
     if not np.isfinite(t2).all():
@@ -152,7 +170,7 @@ def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
     todo = np.flatnonzero((k1 != 0) | (k2 != 0))  # no counts at all: p = 1
     if todo.size == 0:
         return out
-    k1, t1, k2, t2 = k1[todo], t1[todo], k2[todo], t2[todo]
+    k1, t1, k2, t2, cont = k1[todo], t1[todo], k2[todo], t2[todo], cont[todo] != 0
     n = todo.size
     # The observed statistic of each test.
     c = np.abs((k1 / t1 - k2 / t2) / np.sqrt(k1 / t1**2 + k2 / t2**2))
@@ -199,7 +217,8 @@ def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
     # are plain ufuncs (much cheaper than scipy.stats.poisson); for large counts X2's tails
     # come from running sums of its probabilities instead (``CUMULATIVE_ROWS``).
     row = np.ones_like(x1)
-    split = low_x2 < up_x2 - 1.0
+    smooth = cont[g]  # the continuous form's rows are evaluated below
+    split = (low_x2 < up_x2 - 1.0) & ~smooth
     below = split & (low_x2 >= 0)
     above = split & (up_x2 >= 1)
     row[split] = 0.0
@@ -218,8 +237,60 @@ def poisson_e_tests(k1, t1, k2, t2) -> np.ndarray:
         part[bl] = _cdf_at(low_x2[r][bl], float(mu2[j]))
         part[ab] = part[ab] + _sf_at(up_x2[r][ab] - 1.0, float(mu2[j]))
     row[split & ~above] = row[split & ~above] + 1.0
+    if smooth.any():
+        # Each count's probability spread evenly over the unit interval centred on it: the
+        # rows' two tails are 1 - (G(U) - G(L)), G that distribution function.
+        low_r, up_r = (b - root) / 2.0 * tt2, (b + root) / 2.0 * tt2
+        g_low, g_up = _spread_cdf((low_r, up_r), m2, g, large, bounds, smooth)
+        # x1 = 0: no lower region (0/0 at x2 = 0), only P(X2 >= U).
+        g_low = np.where(zero, 0.0, g_low)
+        row[smooth] = np.clip(1.0 - (g_up - g_low)[smooth], 0.0, 1.0)
     p = np.bincount(g, weights=pmf1 * row, minlength=n)
     out[todo] = np.clip(p, 0.0, 1.0)
+    return out
+
+
+def _spread_cdf(
+    xs: tuple[np.ndarray, ...],
+    mu2: np.ndarray,
+    g: np.ndarray,
+    large: np.ndarray,
+    bounds: np.ndarray,
+    rows: np.ndarray,
+) -> list[np.ndarray]:
+    """G(x) = P(X2 <= j - 1) + (x + 1/2 - j) P(X2 = j), j = floor(x + 1/2), of each array of
+    ``xs`` on ``rows`` (0 elsewhere): the distribution function of X2's Poisson probabilities
+    each spread evenly over the unit interval centred on its count (continuous, and equal to
+    the Poisson distribution function at j + 1/2). ``mu2`` and ``g`` are per row (rows of a
+    test are consecutive); a test with many rows reads its probabilities from one run of them
+    (``_pmf_run``), as the exact tails do, the others from scipy.special per row."""
+    out = [np.zeros_like(x) for x in xs]
+    js = [np.floor(x + 0.5) for x in xs]
+    plain = rows & ~large[g]
+    for x, j, o in zip(xs, js, out, strict=True):
+        sel = plain & (j >= 0)
+        jj, m = j[sel], mu2[sel]
+        pmf = np.exp(jj * np.log(m) - m - special.gammaln(jj + 1.0))
+        below = np.where(jj >= 1, special.pdtr(np.maximum(jj - 1.0, 0.0), m), 0.0)
+        o[sel] = below + (x[sel] + 0.5 - jj) * pmf
+    for t in np.flatnonzero(large):
+        r = slice(bounds[t], bounds[t + 1])
+        if not rows[r].any():
+            continue
+        mu = float(mu2[bounds[t]])
+        picks = [np.flatnonzero(rows[r] & (j[r] >= 0)) for j in js]
+        used = [j[r][p] for j, p in zip(js, picks, strict=True)]
+        if not any(u.size for u in used):
+            continue
+        lo = int(min(u.min() for u in used if u.size))
+        hi = int(max(u.max() for u in used if u.size))
+        run = _pmf_run(lo, hi, mu)
+        # P(X2 <= lo - 1) once, then running sums: cdf_before[i] = P(X2 <= lo + i - 1).
+        start = float(special.pdtr(lo - 1, mu)) if lo > 0 else 0.0
+        cdf_before = start + np.concatenate(([0.0], np.cumsum(run)[:-1]))
+        for x, o, p, jj in zip(xs, out, picks, used, strict=True):
+            k = (jj - lo).astype(np.int64)
+            o[bounds[t] + p] = cdf_before[k] + (x[r][p] + 0.5 - jj) * run[k]
     return out
 
 

@@ -88,7 +88,14 @@ def _check(t1: float, v1: float, t2: float, v2: float, windows: float) -> None:
 
 
 def weighted_poisson_e_test(
-    t1: float, v1: float, t2: float, v2: float, windows: float = 1.0, phi: float | None = None
+    t1: float,
+    v1: float,
+    t2: float,
+    v2: float,
+    windows: float = 1.0,
+    phi: float | None = None,
+    *,
+    continuous: bool | None = None,
 ) -> float:
     """Two-sided test of the current window's total against the benchmark's mean per window.
 
@@ -101,14 +108,17 @@ def weighted_poisson_e_test(
     "effective count" of ``poisson_e_test_overdispersed``). c is estimated pooled over both
     periods, c = (v1 + v2) / (t1 + t2), which is right under the null of one process, and
     multiplied by the overdispersion ``phi`` when phi > 1. The effective counts t1/c and t2/c
-    go to the E-test of Krishnamoorthy & Thomson (2004). With every weight 1 (c = 1) this is
-    exactly the count test. Both totals zero gives 1.
+    go to the E-test of Krishnamoorthy & Thomson (2004), in its continuous form when they are
+    scaled (c is not 1: ``poisson_e_test``'s ``continuous``, whose p does not move in steps with
+    c and phi; ``continuous`` forces either form). With every weight 1 and phi <= 1 (c = 1) this
+    is exactly the count test. Both totals zero gives 1.
     """
     _check(t1, v1, t2, v2, windows)
     if t1 + t2 == 0 or v1 + v2 == 0:
         return 1.0
     c = _scale(t1, v1, t2, v2, phi)
-    return poisson_e_test(t1 / c, 1.0, t2 / c, windows)
+    smooth = c != 1.0 if continuous is None else continuous
+    return poisson_e_test(t1 / c, 1.0, t2 / c, windows, continuous=smooth)
 
 
 def weighted_poisson_z_test(

@@ -23,6 +23,7 @@ from forcestat.stats._glm import fit_poisson_trend, fit_poisson_trends
 from forcestat.stats.spc import XmrResult, xmr
 
 __all__ = [
+    "ar1_design_effect",
     "halted",
     "level_departure",
     "mann_kendall",
@@ -30,6 +31,7 @@ __all__ = [
     "poisson_glm",
     "poisson_slope",
     "poisson_slopes",
+    "reversing",
     "seasonal_exposure",
     "trend",
     "trend_halted",
@@ -45,8 +47,23 @@ def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(n, 1)
 
 
+def ar1_design_effect(n: int, rho: float | np.ndarray | None) -> float | np.ndarray:
+    """n / n*, how much positive lag-1 autocorrelation rho (an AR(1), autocorrelation rho^k at
+    lag k) inflates the variance of a statistic of n consecutive values:
+    1 + 2 sum_(k=1..n-1) (1 - k/n) rho^k (Bayley & Hammersley 1946; Matalas & Langbein 1962;
+    the effective sample size of Yue & Wang 2004 for the Mann-Kendall test). 1 for rho None,
+    nan or <= 0 (negative autocorrelation is not allowed for: it would make tests liberal)."""
+    if rho is None:
+        return 1.0
+    r = np.asarray(rho, dtype=float)
+    k = np.arange(1, max(int(n), 1), dtype=float)
+    pos = np.where(np.isfinite(r) & (r > 0), np.minimum(r, 0.999), 0.0)
+    out = 1.0 + 2.0 * ((1.0 - k / n) * pos[..., None] ** k).sum(axis=-1)
+    return float(out) if np.ndim(out) == 0 else out
+
+
 def mann_kendall(
-    values: Sequence[float] | np.ndarray, *, continuity: bool = True
+    values: Sequence[float] | np.ndarray, *, continuity: bool = True, rho: float | None = None
 ) -> tuple[float, float]:
     """Mann (1945) / Kendall (1975) trend test: (z, two-sided p).
 
@@ -54,7 +71,8 @@ def mann_kendall(
     Var(S) = [n(n-1)(2n+5) - sum over tie groups t(t-1)(2t+5)] / 18;
     z = (S - sign(S)) / sqrt(Var(S)) with the continuity correction (default), S / sqrt(Var(S))
     without it. Missing values are dropped (order kept). Fewer than 2 values gives (nan, nan);
-    all values tied gives (0, 1).
+    all values tied gives (0, 1). ``rho``: the series' lag-1 autocorrelation, if it is to be
+    allowed for: Var(S) is multiplied by ``ar1_design_effect(n, rho)`` (Yue & Wang 2004).
     """
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -71,6 +89,7 @@ def mann_kendall(
     var = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
     if var <= 0:
         return (0.0, 1.0)
+    var *= ar1_design_effect(n, rho)
     num = s - math.copysign(1.0, s) if continuity and s != 0 else s
     z = num / math.sqrt(var)
     return (z, float(2.0 * special.ndtr(-abs(z))))
@@ -124,18 +143,24 @@ def poisson_slopes(
     return fits.slope, np.where(fits.ok, p, np.nan)
 
 
-def mann_kendalls(values: np.ndarray, *, continuity: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def mann_kendalls(
+    values: np.ndarray, *, continuity: bool = True, rho: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``mann_kendall`` of each row of a [series, point] array: (z, p) arrays. Rows without
-    missing values are tested together; a row with some is tested alone (its points differ)."""
+    missing values are tested together; a row with some is tested alone (its points differ).
+    ``rho``: each row's lag-1 autocorrelation to allow for (nan: none)."""
     x = np.asarray(values, dtype=float)
     if x.ndim != 2:
         raise ValueError("values must be two-dimensional (one series per row)")
     rows, n = x.shape
+    rhos = np.full(rows, np.nan) if rho is None else np.asarray(rho, dtype=float)
+    if rhos.shape != (rows,):
+        raise ValueError("rho must hold one value per series")
     z = np.full(rows, np.nan)
     p = np.full(rows, np.nan)
     whole = np.isfinite(x).all(axis=1)
     for r in np.flatnonzero(~whole):
-        z[r], p[r] = mann_kendall(x[r], continuity=continuity)
+        z[r], p[r] = mann_kendall(x[r], continuity=continuity, rho=float(rhos[r]))
     if n < 2 or not whole.any():
         return z, p
     xw = x[whole]
@@ -150,6 +175,7 @@ def mann_kendalls(values: np.ndarray, *, continuity: bool = True) -> tuple[np.nd
     row_of_run = np.repeat(np.arange(xw.shape[0]), start.sum(axis=1))
     tie_term = np.bincount(row_of_run, weights=size * (size - 1) * (2 * size + 5))
     var = (n * (n - 1) * (2 * n + 5) - tie_term) / 18.0
+    var = var * ar1_design_effect(n, rhos[whole])
     num = np.where(continuity & (s != 0), s - np.sign(s), s)
     with np.errstate(invalid="ignore", divide="ignore"):
         zw = num / np.sqrt(var)
@@ -282,6 +308,7 @@ def level_departure(
     kind: str,
     exposure: Sequence[float] | np.ndarray | None = None,
     reference: str = "continuation",
+    rho: float | None = None,
 ) -> tuple[float, float]:
     """How far points [cut, n) sit from the continuation of the straight-line trend of points
     [0, cut): (departure, two-sided p). ``reference="level"``: from the level the trend had
@@ -291,7 +318,10 @@ def level_departure(
     ``kind`` "count": Poisson GLM, log E[y_t] = a + b t + d R_t + log(exposure_t), quasi-Poisson
     (Var scaled by phi = max(1, Pearson X^2/(n - 3)), t on n - 3 df); d is on the log scale.
     Other kinds: ordinary least squares (missing values dropped), t on n - 3 df; d is on the
-    values' scale. (nan, nan) when there are too few points either side or no fit.
+    values' scale; with ``rho`` (a positive lag-1 autocorrelation to allow for) generalised
+    least squares for AR(1) errors by the Prais-Winsten transformation (each row less rho times
+    the row before, the first scaled by sqrt(1 - rho^2)). (nan, nan) when there are too few
+    points either side or no fit.
     """
     y = np.asarray(values, dtype=float)
     n = y.size
@@ -324,6 +354,8 @@ def level_departure(
         phi = max(1.0, pearson / df)
         se = math.sqrt(cov[2, 2] * phi)
     else:
+        if rho is not None and math.isfinite(rho) and 0 < rho < 1:
+            x, yy = _prais_winsten(x, yy, rho)
         b, *_ = np.linalg.lstsq(x, yy, rcond=None)
         resid = yy - x @ b
         s2 = float(resid @ resid) / df
@@ -337,25 +369,51 @@ def level_departure(
     return (d, float(2.0 * special.stdtr(df, -abs(d / se))))
 
 
+def _prais_winsten(x: np.ndarray, y: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a regression transformed so that AR(1) errors with ``rho`` become independent:
+    row t less rho times row t - 1, the first row times sqrt(1 - rho^2) (Prais & Winsten 1954;
+    consecutive rows are taken as consecutive in time)."""
+    xt, yt = x.copy(), y.copy()
+    xt[1:] -= rho * x[:-1]
+    yt[1:] -= rho * y[:-1]
+    scale = math.sqrt(1.0 - rho * rho)
+    xt[0] *= scale
+    yt[0] *= scale
+    return xt, yt
+
+
 def slope_signs(
-    values: np.ndarray, kind: str, alpha: float, exposure: np.ndarray | None = None
+    values: np.ndarray,
+    kind: str,
+    alpha: float,
+    exposure: np.ndarray | None = None,
+    *,
+    rho: np.ndarray | None = None,
 ) -> np.ndarray:
     """``_slope_sign`` of each row of a [series, month] array, tested together: +1/-1 for a
     significant rise/fall, 0 otherwise. The engine passes these to ``trend`` and ``halted``
-    (``slope_sign``, ``long_sign``) for every unit of a breakdown at once."""
+    (``slope_sign``, ``long_sign``) for every unit of a breakdown at once. ``rho``: each row's
+    lag-1 autocorrelation for the Mann-Kendall test (counts' quasi-Poisson slope ignores it)."""
     if kind == "count":
         slope, p = poisson_slopes(values, exposure)
     else:
-        slope, p = mann_kendalls(values)
+        slope, p = mann_kendalls(values, rho=rho)
     with np.errstate(invalid="ignore"):
         significant = p < alpha  # nan: not significant
     return np.where(significant, np.sign(slope), 0).astype(int)
 
 
-def _slope_sign(values: np.ndarray, kind: str, alpha: float, exposure: np.ndarray | None) -> int:
+def _slope_sign(
+    values: np.ndarray,
+    kind: str,
+    alpha: float,
+    exposure: np.ndarray | None,
+    rho: float | None = None,
+) -> int:
     """+1/-1 for a significant rise/fall of the series, 0 otherwise."""
     ex = None if exposure is None else np.asarray(exposure, dtype=float)[None, :]
-    return int(slope_signs(np.asarray(values, dtype=float)[None, :], kind, alpha, ex)[0])
+    r = np.array([math.nan if rho is None else rho])
+    return int(slope_signs(np.asarray(values, dtype=float)[None, :], kind, alpha, ex, rho=r)[0])
 
 
 def _spc_sign(spc: XmrResult, recent: int) -> int:
@@ -411,6 +469,8 @@ def trend(
     slope_window: int = 12,
     exposure: Sequence[float] | np.ndarray | None = None,
     slope_sign: int | None = None,
+    rho: float | None = None,
+    reversal: int = 3,
 ) -> str:
     """ "upwards", "downwards" or "none" for the latest point of a monthly series.
 
@@ -422,7 +482,10 @@ def trend(
        ``poisson_slope`` for kind "count" (with ``exposure``, e.g. month length x season, if
        given), Mann-Kendall for the other kinds (rates, medians, means, proportions).
        ``slope_sign``: that test's sign if the caller has it already (``slope_signs`` of many
-       series at once).
+       series at once). ``rho``: a lag-1 autocorrelation the Mann-Kendall test allows for.
+    3. A series is "trending" only while its latest points still move that way: when each of
+       the last ``reversal`` points moved against the trend (26, 16, 10, 0 after a rise), the
+       reading is "none" (0 turns the rule off).
     """
     y, spc, exp_ = _prepare(values, kind, spc, exposure)
     n = y.size
@@ -431,9 +494,21 @@ def trend(
         w = min(slope_window, n)
         if slope_sign is None:
             ex = None if exp_ is None else exp_[n - w :]
-            slope_sign = _slope_sign(y[n - w :], kind, alpha, ex)
+            slope_sign = _slope_sign(y[n - w :], kind, alpha, ex, rho)
         sign = slope_sign
+    if sign and reversing(y, sign, reversal):
+        return "none"
     return {1: "upwards", -1: "downwards"}.get(sign, "none")
+
+
+def reversing(y: Sequence[float] | np.ndarray, sign: int, points: int = 3) -> bool:
+    """Each of the last ``points`` values moved against ``sign`` (1 up, -1 down) from the one
+    before it (missing values break the run)."""
+    v = np.asarray(y, dtype=float)
+    if points < 1 or v.size < points + 1:
+        return False
+    steps = np.diff(v[-(points + 1) :])
+    return bool(np.all(np.isfinite(steps)) and np.all(steps * sign < 0))
 
 
 def trend_halted(
@@ -488,11 +563,14 @@ def halted(
     halt_alpha: float = 0.01,
     exposure: Sequence[float] | np.ndarray | None = None,
     long_sign: int | None = None,
+    rho: float | None = None,
 ) -> str | None:
     """The direction ("upwards"/"downwards") of the long-term trend that has been halted at the
     latest point (``trend_halted``'s three conditions), or None. The long-term slope can be
     significant one way only, so both directions cost one slope test. ``long_sign``: that
-    test's sign (``slope_signs`` at ``halt_alpha`` over the window) if the caller has it."""
+    test's sign (``slope_signs`` at ``halt_alpha`` over the window) if the caller has it.
+    ``rho``: a lag-1 autocorrelation both tests allow for (Mann-Kendall and the departure's
+    generalised least squares; counts ignore it)."""
     if halt_points < 1:
         raise ValueError("halt_points must be >= 1")
     y, spc, exp_ = _prepare(values, kind, spc, exposure)
@@ -505,12 +583,12 @@ def halted(
     target = long_sign
     if target is None:
         ex_long = None if ex is None else ex[: cut - start]
-        target = _slope_sign(y[start:cut], kind, halt_alpha, ex_long)
+        target = _slope_sign(y[start:cut], kind, halt_alpha, ex_long, rho)
     if target == 0:
         return None
     if np.any(spc.rule_flags["trend"][cut:] == target):
         return None
-    d, p = level_departure(y[start:], cut - start, kind=kind, exposure=ex)
+    d, p = level_departure(y[start:], cut - start, kind=kind, exposure=ex, rho=rho)
     if math.isfinite(p) and d * target < 0 and p / 2.0 < alpha:
         return "upwards" if target > 0 else "downwards"
     return None

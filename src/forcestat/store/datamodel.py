@@ -17,7 +17,8 @@ from .schema import (
 
 _LINEAGE = {
     "source_file": "File the row was loaded from (absolute path)",
-    "source_row": "Data row in that file (header = row 0; the file's line is row + 1)",
+    "source_row": "Row in that file: the line it starts on minus one (header = row 0; blank "
+    "lines keep their numbers); in Parquet, the row's position from 1",
     "loaded_at": "When the load that wrote this row ran",
     "load_id": "Load that wrote the row (see the `loads` table)",
 }
@@ -69,9 +70,36 @@ def render() -> str:
         "Generated from `src/forcestat/store/schema.py` by "
         "`python -m forcestat.store.datamodel`; a test keeps this page and the code in step.",
         "",
-        "Times are local time (Europe/London) without a zone, as `YYYY-MM-DD` or "
-        "`YYYY-MM-DD HH:MM[:SS]`. Booleans accept `true/false`, `1/0`, `t/f`, `yes/no`, `y/n`. "
-        "An empty field is a missing value.",
+        "## Values",
+        "",
+        "- Times are local time in Europe/London, without a zone: `YYYY-MM-DD` or "
+        "`YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` may separate date and time). Hours run 00-23 "
+        "(`24:00:00` is refused), and a date must lie between 1900-01-01 and a year after the "
+        "day of the load. Text with a time-zone offset (`+01:00`, `Z`) is refused rather than "
+        "shifted; a Parquet time stored with a zone (an instant) is converted to Europe/London "
+        "local time. `epoch`, `infinity` and other words a database would take are refused.",
+        "- Numbers must be finite (`NaN` and `Infinity` are refused). Whole-number fields "
+        "(codes, counts) take digits only: `1.7` and `1e1` are refused, not rounded; in "
+        "Parquet a float is taken only when it is whole.",
+        "- Booleans (flags) accept `true/false`, `1/0`, `t/f`, `yes/no`, `y/n` in any case, "
+        "nothing else (`2` is refused).",
+        "- An empty field is a missing value. Values and header names are trimmed of spaces.",
+        "",
+        "## Reading CSV",
+        "",
+        "- UTF-8 unless the file starts with a byte-order mark (UTF-16 and UTF-32 are decoded, "
+        "and the load says so) or `--encoding` names another encoding (e.g. `latin-1`, "
+        "`cp1252`). A row holding text that does not decode is quarantined; the load suggests "
+        "`--encoding`.",
+        "- The first line is the header. A name given twice refuses the file; columns the "
+        "table lacks are ignored with a warning.",
+        "- Line endings may be LF, CRLF or CR, mixed. Blank lines are skipped without shifting "
+        "the row numbers after them. A row with more or fewer fields than the header, or a "
+        "quote left open to the end of the file, is quarantined and reading resumes on the "
+        "next line.",
+        "- A gzipped file (`.csv.gz`, recognised by its bytes) that ends early or is damaged "
+        "refuses the whole load: nothing is loaded from it. So does a file that is not what "
+        "its name says (Parquet named `.csv`, a ZIP or Excel file, binary data).",
         "",
         "## Canonical tables",
         "",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .sqltext import q
+
 # Pseudo-districts for records that cannot be placed in one of the force's districts. They are
 # explicit buckets rather than nulls so totals always add up and nothing silently drops out.
 NO_LOCATION = "No location"
@@ -80,6 +82,20 @@ PRIORITY_GROUPS = (
 )
 ORDER_TYPES = ("SPO", "DVPN", "DVPO", "SHPO", "NMO", "occupation", "child_arrangements")
 CONTACT_TYPES = ("initial", "update", "key_event", "outcome")
+# How a victim first contacted the police (THRIVE assessment at the initial point of contact).
+FIRST_CONTACT_CHANNELS = (*CHANNELS, "in_person")
+SAFEGUARDING_KINDS = (
+    "marac",
+    "operation_encompass",
+    "idva",
+    "victim_witness_hub",
+    "sarc",
+    "da_alliance",
+)
+COURTS = ("magistrates", "crown")
+TRIAL_OUTCOMES = ("effective", "cracked", "ineffective")
+COURT_RESULTS = ("guilty_plea", "convicted_after_trial", "acquitted", "discontinued", "dismissed")
+AUDIT_CASE_TYPES = ("crime", "stalking", "court_case")
 
 _DISTRICT = _c(
     "district",
@@ -162,6 +178,18 @@ CRIMES = Table(
         _c("outcome_at", "TIMESTAMP", "When the outcome was assigned"),
         _c("supervisory_unit", "VARCHAR", "Investigating / supervising unit"),
         _c("updated_at", "TIMESTAMP", "When this version of the record was extracted"),
+        _c(
+            "victim_id",
+            "VARCHAR",
+            "Pseudonymous victim reference, the same for every crime against the same victim "
+            "(a person or, for shoplifting, a business); empty when there is no victim",
+        ),
+        _c(
+            "suspect_id",
+            "VARCHAR",
+            "Pseudonymous suspect reference, the same for every crime the same person is "
+            "suspected of; empty while no suspect is identified",
+        ),
     ),
     extra_checks=("outcome_pair",),
 )
@@ -255,12 +283,19 @@ VICTIM_CONTACTS = Table(
         _c("made_at", "TIMESTAMP", "When it was made; empty if not made"),
         _c("contact_type", "VARCHAR", "Kind of contact", required=True, allowed=CONTACT_TYPES),
         _c("district", "VARCHAR", "District of the crime", ref="geography.district"),
+        _c("offence_group", "VARCHAR", "Offence group of the crime (for compliance by type)"),
+        _c("supervisory_unit", "VARCHAR", "Unit investigating / supervising the crime"),
     ),
 )
 
 REFERRALS = Table(
     name="referrals",
-    description="One row per referral of a victim to a support service.",
+    description=(
+        "One row per referral of a victim to a support service (Victim and Witness Hub, SARC, "
+        "IDVA, DA Alliance). Kept for frameworks and extracts written for it; "
+        "`safeguarding_referrals` holds every kind of referral and is what the default "
+        "framework reads."
+    ),
     key=("referral_id",),
     columns=(
         _c("referral_id", "VARCHAR", "Referral reference", required=True),
@@ -277,6 +312,139 @@ REFERRALS = Table(
     ),
 )
 
+THRIVE_ASSESSMENTS = Table(
+    name="thrive_assessments",
+    description=(
+        "One row per THRIVE risk assessment at a victim's initial point of contact (threat, "
+        "harm, risk, investigation, vulnerability, engagement)."
+    ),
+    key=("assessment_id",),
+    columns=(
+        _c("assessment_id", "VARCHAR", "Assessment reference", required=True),
+        _c("assessed_at", "TIMESTAMP", "When the contact was assessed", required=True),
+        _c("incident_id", "VARCHAR", "Incident assessed, if the contact became one"),
+        _c("crime_id", "VARCHAR", "Crime recorded from the contact, if any"),
+        _c("victim_id", "VARCHAR", "Pseudonymous victim reference (as on crimes)"),
+        _c(
+            "channel",
+            "VARCHAR",
+            "How the victim first contacted the police",
+            allowed=FIRST_CONTACT_CHANNELS,
+        ),
+        _c(
+            "completed",
+            "BOOLEAN",
+            "A THRIVE assessment was completed at first contact",
+            required=True,
+        ),
+        _c("threat", "VARCHAR", "THRIVE: threat", allowed=THRIVE_LEVELS),
+        _c("harm", "VARCHAR", "THRIVE: harm", allowed=THRIVE_LEVELS),
+        _c("risk", "VARCHAR", "THRIVE: risk", allowed=THRIVE_LEVELS),
+        _c("investigation", "VARCHAR", "THRIVE: investigation", allowed=THRIVE_LEVELS),
+        _c("vulnerability", "VARCHAR", "THRIVE: vulnerability", allowed=THRIVE_LEVELS),
+        _c("engagement", "VARCHAR", "THRIVE: engagement", allowed=THRIVE_LEVELS),
+        _c(
+            "priority_group",
+            "VARCHAR",
+            "Victims Code enhanced-rights category identified at first contact (victims of the "
+            "most serious crime, persistently targeted, vulnerable or intimidated), or none",
+            allowed=PRIORITY_GROUPS,
+        ),
+        _c("grade", "VARCHAR", "Response grade given", allowed=GRADES),
+        _c("district", "VARCHAR", "District of the contact", ref="geography.district"),
+    ),
+)
+
+SAFEGUARDING_REFERRALS = Table(
+    name="safeguarding_referrals",
+    description=(
+        "One row per safeguarding or support referral of a victim: MARAC, Operation Encompass, "
+        "IDVA, Victim and Witness Hub, SARC, DA Alliance."
+    ),
+    key=("referral_id",),
+    columns=(
+        _c("referral_id", "VARCHAR", "Referral reference", required=True),
+        _c("kind", "VARCHAR", "Referred to", required=True, allowed=SAFEGUARDING_KINDS),
+        _c("referred_at", "TIMESTAMP", "When the referral was made", required=True),
+        _c("crime_id", "VARCHAR", "Crime the victim was referred for, if any"),
+        _c("victim_id", "VARCHAR", "Pseudonymous victim reference (as on crimes)"),
+        _c(
+            "outcome",
+            "VARCHAR",
+            "What came of the referral, if known (e.g. heard, support_accepted, "
+            "support_declined, no_contact, order_granted)",
+        ),
+        _c("district", "VARCHAR", "District of the victim", ref="geography.district"),
+    ),
+)
+
+COURT_CASES = Table(
+    name="court_cases",
+    description=(
+        "One row per charged case in court, for the victim's journey: charge, first hearing, "
+        "trial, finalisation."
+    ),
+    key=("case_id",),
+    date_order=(
+        ("charged_at", "first_hearing_at"),
+        ("first_hearing_at", "finalised_at"),
+        ("charged_at", "trial_listed_at"),
+    ),
+    columns=(
+        _c("case_id", "VARCHAR", "Court case reference", required=True),
+        _c("crime_id", "VARCHAR", "Crime charged", required=True),
+        _c("victim_id", "VARCHAR", "Pseudonymous victim reference (as on crimes)"),
+        _c("charged_at", "TIMESTAMP", "When the suspect was charged or summonsed", required=True),
+        _c("court", "VARCHAR", "Court the case was finalised in (or is listed at)", allowed=COURTS),
+        _c("first_hearing_at", "TIMESTAMP", "First hearing; empty until it is held"),
+        _c("trial_listed_at", "TIMESTAMP", "Date the trial was listed for; empty if none"),
+        _c(
+            "trial_outcome",
+            "VARCHAR",
+            "The listed trial: effective (went ahead), cracked (ended on the day without a "
+            "trial: late plea or prosecution dropped) or ineffective (adjourned); empty if none",
+            allowed=TRIAL_OUTCOMES,
+        ),
+        _c("finalised_at", "TIMESTAMP", "When the case was finalised; empty while ongoing"),
+        _c("result", "VARCHAR", "Result when finalised", allowed=COURT_RESULTS),
+        _c("district", "VARCHAR", "District of the crime", ref="geography.district"),
+    ),
+)
+
+AUDITS = Table(
+    name="audits",
+    description=(
+        "One row per answer in a case audit: the Victims Code (VCOP) compliance audit and the "
+        "domestic abuse scrutiny reviews (`forcestat audit`; questions per scheme in "
+        "docs/audits.md)."
+    ),
+    key=("scheme", "case_id", "question"),
+    columns=(
+        _c("scheme", "VARCHAR", "Audit scheme (vcop, da_scrutiny)", required=True),
+        _c("case_id", "VARCHAR", "Crime or court case audited", required=True),
+        _c("case_type", "VARCHAR", "What the case is", required=True, allowed=AUDIT_CASE_TYPES),
+        _c("crime_id", "VARCHAR", "Crime the case concerns"),
+        _c(
+            "period_end",
+            "DATE",
+            "Last day of the month or quarter the case was sampled for",
+            required=True,
+        ),
+        _c("auditor", "VARCHAR", "Who answered"),
+        _c("audited_at", "DATE", "When the case was audited"),
+        _c("question", "VARCHAR", "Question id of the scheme", required=True),
+        _c("answer", "VARCHAR", "Answer as given (one of the question's answers)", required=True),
+        _c(
+            "compliant",
+            "BOOLEAN",
+            "The answer meets the standard the question asks about; empty when the question "
+            "does not apply",
+        ),
+        _c("offence_group", "VARCHAR", "Offence group of the crime (sampling stratum)"),
+        _c("district", "VARCHAR", "District of the crime", ref="geography.district"),
+    ),
+)
+
 CIVIL_ORDERS = Table(
     name="civil_orders",
     description="One row per civil order applied for.",
@@ -289,7 +457,11 @@ CIVIL_ORDERS = Table(
         _c("decided_at", "TIMESTAMP", "When the court decided; empty while pending"),
         _c("granted", "BOOLEAN", "Whether granted; empty while pending"),
         _c("district", "VARCHAR", "District", ref="geography.district"),
-        _c("referral_id", "VARCHAR", "Referral that led to the order (e.g. DA Alliance)"),
+        _c(
+            "referral_id",
+            "VARCHAR",
+            "Referral that led to the order (e.g. DA Alliance; `safeguarding_referrals`)",
+        ),
     ),
 )
 
@@ -330,6 +502,10 @@ CANONICAL: tuple[Table, ...] = (
     CIVIL_ORDERS,
     MISSING_PERSONS,
     WORKLOAD_SNAPSHOTS,
+    THRIVE_ASSESSMENTS,
+    SAFEGUARDING_REFERRALS,
+    COURT_CASES,
+    AUDITS,
 )
 
 # Reference tables ship with the package (src/forcestat/store/reference/*.csv) and are copied
@@ -414,6 +590,10 @@ DATE_COLUMNS: dict[str, str] = {
     "civil_orders": "applied_at",
     "missing_persons": "reported_at",
     "workload_snapshots": "snapshot_date",
+    "thrive_assessments": "assessed_at",
+    "safeguarding_referrals": "referred_at",
+    "court_cases": "charged_at",
+    "audits": "period_end",
 }
 
 ALL_TABLES: dict[str, Table] = {t.name: t for t in CANONICAL + REFERENCE}
@@ -436,7 +616,7 @@ def create_table_sql(table: Table, name: str | None = None, lineage: bool = True
             '"loaded_at" TIMESTAMP',
             '"load_id" VARCHAR',
         ]
-    return f'CREATE TABLE IF NOT EXISTS "{name or table.name}" ({", ".join(cols)})'
+    return f"CREATE TABLE IF NOT EXISTS {q(name or table.name)} ({', '.join(cols)})"
 
 
 # --- Public data sources (issue 5) --------------------------------------------------------------

@@ -8,8 +8,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .connection import connect, duckdb_path, is_duckdb_target
+from .connection import StoreError, connect, duckdb_path, is_duckdb_target, open_error
 from .schema import ALL_TABLES, CANONICAL, REFERENCE, Table, create_table_sql
+from .validation import lit, q
 
 REFERENCE_DIR = resources.files("forcestat.store") / "reference"
 
@@ -59,11 +60,27 @@ class Store:
         return is_duckdb_target(self.url)
 
     @property
+    def is_folder(self) -> bool:
+        return self.is_duckdb and Path(self.path).is_dir()
+
+    @property
     def duck(self) -> Any:
         """The underlying duckdb connection (DuckDB stores only)."""
         if not self.is_duckdb:
-            raise RuntimeError(f"{self.url}: loading is supported into DuckDB stores")
+            raise StoreError(f"{self.url}: loading is supported into DuckDB stores only")
         return self.ibis.con
+
+    def writable(self) -> Any:
+        """The duckdb connection to load through; an error for a store that cannot take a
+        load (another backend, a folder of Parquet files, a store opened read-only)."""
+        if self.is_folder:
+            raise StoreError(
+                f"{self.url}: a folder of Parquet files is a read-only store; load into a "
+                "DuckDB file (e.g. --store force.duckdb)"
+            )
+        if self.read_only:
+            raise StoreError(f"{self.url}: the store was opened read-only")
+        return self.duck
 
     @property
     def path(self) -> str:
@@ -80,6 +97,8 @@ class Store:
         try:
             for t in CANONICAL:
                 con.execute(create_table_sql(t))
+                if t.name in existing:
+                    _add_new_columns(con, t)
             for sql in BOOKKEEPING_SQL:
                 con.execute(sql)
             for t in REFERENCE:
@@ -95,7 +114,7 @@ class Store:
         return self.ibis.table(name)
 
     def count(self, name: str) -> int:
-        return int(self.duck.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+        return int(self.duck.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
 
     def snapshot_hash(self) -> str:
         """A short hash identifying the data in the store (its load history), for report
@@ -115,24 +134,48 @@ class Store:
         self.ibis.disconnect()
 
 
+def _add_new_columns(con: Any, table: Table) -> None:
+    """A store made by an earlier version gains the columns added to a canonical table since
+    (empty in the rows it holds), so that loads and the synthetic writer see the schema's
+    shape. Names and types come from the schema module, never from a file."""
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND NOT internal",
+            [table.name],
+        ).fetchall()
+    }
+    for c in table.columns:
+        if c.name not in have:
+            con.execute(f"ALTER TABLE {q(table.name)} ADD COLUMN {q(c.name)} {c.type}")
+
+
 def seed_reference(con: Any, table: Table) -> None:
-    cols = ", ".join(f'"{c.name}"' for c in table.columns)
-    types = ", ".join(f"'{c.name}': 'VARCHAR'" for c in table.columns)
+    cols = ", ".join(q(c.name) for c in table.columns)
+    types = ", ".join(f"{lit(c.name)}: 'VARCHAR'" for c in table.columns)
     casts = ", ".join(
-        f'CAST(NULLIF("{c.name}", \'\') AS {c.type}) AS "{c.name}"' for c in table.columns
+        f"CAST(NULLIF({q(c.name)}, '') AS {c.type}) AS {q(c.name)}" for c in table.columns
     )
     con.execute(
-        f'INSERT INTO "{table.name}" ({cols}) SELECT {casts} FROM read_csv(?, header=true, '
+        f"INSERT INTO {q(table.name)} ({cols}) SELECT {casts} FROM read_csv(?, header=true, "
         f"columns={{{types}}})",
         [str(reference_path(table.name))],
     )
 
 
 def open_store(url: str, read_only: bool = False, initialise: bool = True) -> Store:
+    """Open (and, unless ``read_only``, create and initialise) a store. A read-only open of a
+    DuckDB path that does not exist is an error, never a new empty store."""
+    import duckdb
+
     store = Store(url, read_only=read_only)
-    if initialise and not read_only and store.is_duckdb:
-        store.initialise()
+    if initialise and not read_only and store.is_duckdb and not store.is_folder:
+        try:
+            store.initialise()
+        except duckdb.Error as exc:
+            store.close()
+            raise open_error(url, exc) from None
     return store
 
 
-__all__ = ["ALL_TABLES", "Store", "open_store", "reference_rows"]
+__all__ = ["ALL_TABLES", "Store", "StoreError", "open_store", "reference_rows"]

@@ -7,6 +7,7 @@ from rich.table import Table as RichTable
 
 from .schema import CANONICAL, DATE_COLUMNS
 from .store import Store
+from .validation import q
 
 
 def store_summary(store: Store) -> list[tuple[str, int, str | None, str | None]]:
@@ -14,7 +15,8 @@ def store_summary(store: Store) -> list[tuple[str, int, str | None, str | None]]
     for t in CANONICAL:
         d = DATE_COLUMNS[t.name]
         n, lo, hi = store.duck.execute(
-            f'SELECT count(*), min("{d}")::DATE::VARCHAR, max("{d}")::DATE::VARCHAR FROM "{t.name}"'
+            f"SELECT count(*), min({q(d)})::DATE::VARCHAR, max({q(d)})::DATE::VARCHAR "
+            f"FROM {q(t.name)}"
         ).fetchone()
         rows.append((t.name, int(n), lo, hi))
     return rows

@@ -10,16 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .schema import Column, Table
+from .sqltext import lit, q
 
-
-def q(name: str) -> str:
-    """Quote an identifier (names come from the schema, never from user input)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    """A SQL string literal for a value defined in the schema or reference tables."""
-    return "'" + value.replace("'", "''") + "'"
+__all__ = ["Check", "Plan", "lit", "plan_for", "q", "typed"]
 
 
 @dataclass(frozen=True)
@@ -29,24 +22,86 @@ class Check:
     message: str  # SQL expression giving the message
 
 
+# Whole numbers: digits only (no decimal point, no exponent: 1.7 and 1e1 are not codes).
+_WHOLE = "[+-]?[0-9]+"
+# Date-times as docs/data-model.md gives them: local time without a zone, hours 00-23.
+_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIMESTAMP = _DATE + "([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?)?"
+_TRUE = ("true", "t", "1", "yes", "y")
+_FALSE = ("false", "f", "0", "no", "n")
+_INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+_TIME_TYPES = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE"}
+# The plausible range of a date (docs/data-model.md): a year after today allows for a date
+# keyed ahead of time, nothing like year 294247 or 0001.
+EARLIEST = "1900-01-01"
+RANGE_WORDS = f"is outside {EARLIEST} to a year after today"
+
+
+def _text_as(col_type: str, text: str) -> str:
+    """SQL typing trimmed, non-empty text ``text`` as ``col_type``; NULL when it is not a
+    value of that type by the data model's rules (stricter than DuckDB's casts, which take
+    '1.7' as the integer 2, 'epoch' and '24:00:00' as times, 'NaN' as a number)."""
+    if col_type == "BOOLEAN":
+        v = f"lower({text})"
+        yes, no = ", ".join(lit(x) for x in _TRUE), ", ".join(lit(x) for x in _FALSE)
+        return f"CASE WHEN {v} IN ({yes}) THEN TRUE WHEN {v} IN ({no}) THEN FALSE END"
+    if col_type in ("INTEGER", "BIGINT"):
+        return (
+            f"CASE WHEN regexp_full_match({text}, {lit(_WHOLE)}) "
+            f"THEN TRY_CAST({text} AS {col_type}) END"
+        )
+    if col_type == "TIMESTAMP":
+        return (
+            f"CASE WHEN regexp_full_match({text}, {lit(_TIMESTAMP)}) "
+            f"THEN TRY_CAST({text} AS TIMESTAMP) END"
+        )
+    if col_type == "DATE":
+        return (
+            f"CASE WHEN regexp_full_match({text}, {lit(_DATE)}) THEN TRY_CAST({text} AS DATE) END"
+        )
+    return f"TRY_CAST({text} AS {col_type})"
+
+
 def typed(col: Column, src_type: str = "VARCHAR") -> str:
     """The column's value in its canonical type. Text (CSV) is trimmed and parsed; a native
-    column (Parquet) of the right type is used as it is, with no round trip through text."""
+    column (Parquet) of the right type is used as it is, with no round trip through text; a
+    native column of another type is converted only where the conversion is exact (a whole
+    float to an integer code, an instant with a zone to Europe/London local time)."""
     expr = q(col.name)
     if src_type == col.type and col.type != "VARCHAR":
         return expr
-    if src_type not in ("VARCHAR", col.type) and col.type != "VARCHAR":
-        return f"TRY_CAST({expr} AS {col.type})"
     if col.type == "VARCHAR":
         return f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')"
-    if col.type == "BOOLEAN":
-        # Spreadsheet exports use Y/N and yes/no as often as true/false.
-        v = f"lower(trim({expr}))"
-        return (
-            f"CASE WHEN {v} IN ('y', 'yes') THEN TRUE WHEN {v} IN ('n', 'no') THEN FALSE "
-            f"ELSE TRY_CAST(NULLIF({v}, '') AS BOOLEAN) END"
-        )
-    return f"TRY_CAST(NULLIF(TRIM({expr}), '') AS {col.type})"
+    if src_type == "VARCHAR":
+        return _text_as(col.type, f"NULLIF(TRIM({expr}), '')")
+    if col.type in ("INTEGER", "BIGINT"):
+        if src_type in _INTEGER_TYPES:
+            return f"TRY_CAST({expr} AS {col.type})"
+        if src_type in _FLOAT_TYPES or src_type.startswith("DECIMAL"):
+            return f"CASE WHEN {expr} = trunc({expr}) THEN TRY_CAST({expr} AS {col.type}) END"
+    if col.type == "DOUBLE" and (
+        src_type in _INTEGER_TYPES or src_type in _FLOAT_TYPES or src_type.startswith("DECIMAL")
+    ):
+        return f"TRY_CAST({expr} AS DOUBLE)"
+    if col.type in ("TIMESTAMP", "DATE"):
+        if src_type.startswith("TIMESTAMP WITH TIME ZONE"):
+            return f"CAST(timezone('Europe/London', {expr}) AS {col.type})"
+        if src_type in _TIME_TYPES:
+            return f"TRY_CAST({expr} AS {col.type})"
+    # Anything else (a flag given as a number, a date as a number...) is read as its text.
+    return _text_as(col.type, f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')")
 
 
 def raw(col: Column, src_type: str = "VARCHAR") -> str:
@@ -65,35 +120,44 @@ def missing(col: Column, src_type: str = "VARCHAR") -> str:
 _typed, _raw = typed, raw
 
 _TYPE_WORDS = {
-    "TIMESTAMP": "a date-time (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)",
+    "TIMESTAMP": "a date-time (YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS], local time without a zone)",
     "DATE": "a date (YYYY-MM-DD)",
     "INTEGER": "a whole number",
     "BIGINT": "a whole number",
     "DOUBLE": "a number",
-    "BOOLEAN": "true or false",
+    "BOOLEAN": "true or false (also 1/0, yes/no)",
 }
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What validating a staged table needs: row checks and derived fills. The fills read the
-    reference values through ``fill_join`` (a LEFT JOIN to add after the staged table in FROM;
-    empty when there is nothing to look up)."""
+    """What validating a staged table needs: row checks and derived fills. Checks and fills
+    read each column's typed value as ``__t_<column>`` and the reference values of derived
+    columns as ``__lk<i>``: ``source(stg)`` gives the staged rows with those added (typing each
+    value once keeps the queries small; ``fill_join`` is the LEFT JOIN to the reference table,
+    empty when nothing is derived)."""
 
     checks: tuple[Check, ...]
     fills: dict[str, str]
+    typed: dict[str, str]
     fill_join: str = ""
 
+    def source(self, stg: str, lookups: bool = True) -> str:
+        """The staged rows with the typed values, and with the reference values unless
+        ``lookups`` is false (a scan for bad rows needs them only to check derived fields
+        the file gives: the join is left out of it otherwise)."""
+        cols = ", ".join(f"{expr} AS {typed_name(c)}" for c, expr in self.typed.items())
+        join = self.fill_join if lookups else ""
+        extra = ", __lk.*" if join else ""
+        return f"(SELECT s.*, {cols}{extra} FROM {stg} s {join}) s"
 
-def _sql_value(v: object, type_: str) -> str:
-    if v is None:
-        return "NULL"
-    if type_ == "BOOLEAN":
-        return "TRUE" if v else "FALSE"
-    if type_ in ("DOUBLE", "INTEGER", "BIGINT"):
-        # A typed literal: a text one cannot be coalesced with the column's numbers.
-        return f"CAST({lit(str(v))} AS {type_})"
-    return lit(str(v))
+    @property
+    def checks_lookups(self) -> bool:
+        return any("__lk" in c.condition for c in self.checks)
+
+
+def typed_name(column: str) -> str:
+    return q("__t_" + column)
 
 
 def _quoted(expr: str) -> str:
@@ -118,22 +182,21 @@ def distinct_values_sql(table: Table, source: str, src_types: dict[str, str]) ->
 def plan_for(
     table: Table,
     src_types: dict[str, str] | None = None,
-    outside: dict[str, list[str]] | None = None,
-    lookups: dict[str, dict[str, object]] | None = None,
+    outside: dict[str, str] | None = None,
 ) -> Plan:
     """Compile a table's rules to SQL.
 
-    ``outside`` gives, per domain column, the distinct values of this file that are not
-    allowed (worked out once on the distinct values, see ``distinct_values_sql``): the row
-    check is then a test against that usually empty list, not a lookup per row.
-    ``lookups`` maps each derived column to {reference key: value}, applied as a MAP lookup.
+    ``outside`` names, per domain column with values this file should not have, a temporary
+    table (one column ``v``) of those distinct values (worked out once on the distinct values,
+    see ``distinct_values_sql``): the row check is then a test against that short list, not a
+    lookup per row. The values themselves never enter the SQL text.
     """
     src = src_types or {}
     outside = outside or {}
-    lookups = lookups or {}
+    typed_exprs = {c.name: _typed(c, src.get(c.name, "VARCHAR")) for c in table.columns}
 
     def typed(col: Column) -> str:
-        return _typed(col, src.get(col.name, "VARCHAR"))
+        return typed_name(col.name)
 
     def raw(col: Column) -> str:
         return _raw(col, src.get(col.name, "VARCHAR"))
@@ -147,13 +210,24 @@ def plan_for(
         if col.type != "VARCHAR" and src.get(col.name, "VARCHAR") != col.type:
             msg = lit(" is not " + _TYPE_WORDS[col.type])
             out.append(Check(col.name, f"NOT ({absent}) AND {t} IS NULL", f"{shown} || {msg}"))
-        if (col.allowed or col.ref) and outside.get(col.name):
-            bad = ", ".join(lit(v) for v in outside[col.name])
+        if col.type == "DOUBLE":
+            msg = lit(" is not a finite number")
+            out.append(Check(col.name, f"NOT isfinite({t})", f"{shown} || {msg}"))
+        if col.type in ("TIMESTAMP", "DATE"):
+            msg = lit(" " + RANGE_WORDS)
+            low = lit(EARLIEST)
+            cond = (
+                f"{t} < CAST({low} AS {col.type}) "
+                f"OR {t} >= CAST(current_date + INTERVAL 1 YEAR + INTERVAL 1 DAY AS {col.type})"
+            )
+            out.append(Check(col.name, cond, f"{shown} || {msg}"))
+        if (col.allowed or col.ref) and col.name in outside:
             if col.allowed:
                 msg = lit(" is not one of: " + ", ".join(col.allowed))
             else:
                 msg = lit(f" is not in the {col.ref.split('.')[0]} reference table")
-            out.append(Check(col.name, f"CAST({t} AS VARCHAR) IN ({bad})", f"{shown} || {msg}"))
+            cond = f"CAST({t} AS VARCHAR) IN (SELECT v FROM {outside[col.name]})"
+            out.append(Check(col.name, cond, f"{shown} || {msg}"))
         if col.minimum is not None:
             msg = lit(f" is below the minimum {col.minimum:g}")
             out.append(Check(col.name, f"{t} < {col.minimum}", f"{shown} || {msg}"))
@@ -181,40 +255,23 @@ def plan_for(
     fills: dict[str, str] = {}
     fill_join = ""
     if table.derived_from is not None:
-        _, join_col, mapping = table.derived_from
-        key = typed(table.column(join_col))
-        # The fills look the values up with a hash join to a VALUES list of the reference rows
-        # (one probe per row); the checks, which only run when the file gives a derived value,
-        # keep the MAP form, which needs no join.
+        ref_table, join_col, mapping = table.derived_from
+        key = typed_exprs[join_col]  # the join runs before the typed names exist
+        # One hash join to the store's own reference table (a force may have replaced it)
+        # gives both the fills and the values a given derived field must agree with.
         names = list(mapping)
-        by_name = {n: {str(k): v for k, v in lookups.get(n, {}).items()} for n in names}
-        keys = sorted({k for n in names for k in by_name[n]})
-        if keys:
-            rows = ", ".join(
-                "("
-                + ", ".join(
-                    [lit(k)]
-                    + [
-                        f"CAST({_sql_value(by_name[n].get(k), table.column(n).type)} "
-                        f"AS {table.column(n).type})"
-                        for n in names
-                    ]
-                )
-                + ")"
-                for k in keys
-            )
-            aliases = ", ".join(f"__lk{i}" for i in range(len(names)))
-            fill_join = (
-                f"LEFT JOIN (VALUES {rows}) AS __lk(__lk_key, {aliases}) "
-                f"ON __lk.__lk_key = CAST({key} AS VARCHAR)"
-            )
+        looked_up = ", ".join(
+            f"CAST({q(mapping[n])} AS {table.column(n).type}) AS __lk{i}"
+            for i, n in enumerate(names)
+        )
+        fill_join = (
+            f"LEFT JOIN (SELECT CAST({q(join_col)} AS VARCHAR) AS __lk_key, {looked_up} "
+            f"FROM {q(ref_table)}) AS __lk ON __lk.__lk_key = CAST({key} AS VARCHAR)"
+        )
         for i, col_name in enumerate(names):
-            col, table_of = table.column(col_name), lookups.get(col_name, {})
-            entries = ", ".join(
-                f"{lit(str(k))}: {_sql_value(v, col.type)}" for k, v in sorted(table_of.items())
-            )
-            expected = f"map_extract_value(MAP {{{entries}}}, {key})" if entries else "NULL"
-            fills[col_name] = f"COALESCE({typed(col)}, {f'__lk.__lk{i}' if fill_join else 'NULL'})"
+            col = table.column(col_name)
+            expected = f"__lk{i}"
+            fills[col_name] = f"COALESCE({typed(col)}, {expected})"
             msg = (
                 f"{_quoted(raw(col))} || ' disagrees with the offence code (expected ' || "
                 f"CAST({expected} AS VARCHAR) || ')'"
@@ -227,4 +284,4 @@ def plan_for(
     # A condition on empty values is NULL in SQL; coalesce so that a row is always either
     # valid or rejected, never neither (which would drop it silently).
     checks = tuple(Check(c.field, f"coalesce(({c.condition}), FALSE)", c.message) for c in out)
-    return Plan(checks, fills, fill_join)
+    return Plan(checks, fills, typed_exprs, fill_join)

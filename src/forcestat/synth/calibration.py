@@ -437,6 +437,106 @@ SPO_FIRST = "2020-03-10"
 SPO_PER_MONTH = 2.0
 
 # --------------------------------------------------------------------------------------------
+# Victims and suspects (repeat victimisation, the "power few") [ASSUMED]
+# --------------------------------------------------------------------------------------------
+# Per kind: (probability a crime is against someone already victimised, mean days back to the
+# earlier crime whose victim it repeats). Police-recorded repeat rates (victim of another crime
+# in the previous 12 months) are usually put at 15-20% of crimes against persons and 35-45% of
+# domestic abuse; shops are victimised over and over.
+VICTIM_REPEATS = {
+    "person": (0.17, 200.0),
+    "domestic_abuse": (0.46, 150.0),
+    "business": (0.92, 40.0),
+}
+# Suspects of crimes with an identified suspect: (probability the suspect was suspected of an
+# earlier crime of the same kind in the district, mean days back). Prolific acquisitive
+# offenders make the heaviest tail.
+SUSPECT_REPEATS = {
+    "acquisitive": (0.80, 300.0),
+    "violent_or_other_victim": (0.45, 300.0),
+    "society": (0.60, 240.0),
+}
+# A domestic abuse victim's abuser is the same across their repeats; a new victim's abuser is,
+# this often, someone who abused an earlier victim (mean days back to that victim).
+DA_SERIAL_ABUSER = 0.15
+DA_SERIAL_ABUSER_TAU_DAYS = 700.0
+
+# THRIVE at first contact [BOARD 6.1.1: "firmly embedded as business as usual"]. [ASSUMED]
+# completion rates; online reports carry a partial assessment more often.
+THRIVE_COMPLETED = 0.94
+THRIVE_COMPLETED_ONLINE = 0.78
+# Victims Code priority victims identified at first contact, by group [ASSUMED]: persistent
+# targeting is seen when the victim has a recent history; vulnerability is the hardest. An
+# incomplete assessment halves the chance.
+PRIORITY_IDENTIFIED = {
+    "serious_crime": 0.93,
+    "persistently_targeted": 0.45,
+    "persistently_targeted_repeat": 0.85,
+    "false_positive": 0.03,
+}
+PRIORITY_IDENTIFIED_NOT_COMPLETED = 0.5
+# Storyline: vulnerable or intimidated victims identified at first contact, 68% until the last
+# 12 months, rising to 80% by the report month (the Demand Hub review and communications plan,
+# BOARD 6.1.1).
+VULNERABLE_IDENTIFIED_PATH = ((-600, 0.68), (-12, 0.68), (0, 0.80))
+
+# Safeguarding referrals [ASSUMED]: every high-risk DA victim should go to MARAC; Operation
+# Encompass tells a child's school by the next school day after a DA incident with children.
+MARAC_RATE_HIGH_RISK = 0.90
+MARAC_OUTCOMES = {"heard": 92, "not_heard": 8}
+DA_CHILDREN_PRESENT = 0.38
+ENCOMPASS_NOTIFIED = 0.88
+ENCOMPASS_OUTCOMES = {"school_notified": 100}
+
+# Court cases of charged crimes [ASSUMED, shaped on HMCTS/CPS national figures]. Crimes whose
+# CCHI weight is at least a year go to the Crown Court (a few more by election).
+CROWN_CCHI_DAYS = 365.0
+CROWN_ELECTION = 0.04
+# Guilty plea at the first hearing (magistrates) or the plea hearing (Crown).
+GUILTY_PLEA_FIRST = {"magistrates": 0.62, "crown": 0.40}
+DISCONTINUED_BEFORE_TRIAL = 0.08
+# Days: first hearing after charge (custody next day, else postal requisition), trial listed
+# after the first hearing, relisting after an ineffective trial.
+FIRST_HEARING_CUSTODY = 0.35
+FIRST_HEARING_DAYS = {"custody": (1, 2), "postal": (21, 60)}
+TRIAL_LISTED_DAYS = {"magistrates": (50, 140), "crown": (120, 330)}
+RELIST_DAYS = (40, 120)
+CROWN_SENTENCE_DAYS = (21, 42)
+# First listed trial's outcome (effective, cracked, ineffective): domestic abuse trials crack
+# more (victim withdrawal). From 23 March 2020 listed trials were adjourned (storyline 17).
+TRIAL_OUTCOMES = {"da": (0.36, 0.40, 0.24), "other": (0.46, 0.34, 0.20)}
+TRIAL_LOCKDOWN_INEFFECTIVE = 0.85
+CONVICTED_AFTER_TRIAL = 0.62
+CRACKED_DISCONTINUED = {"da": 0.45, "other": 0.25}
+
+# Case audits in the demo from April 2018 (VCOP quarterly, DA scrutiny monthly) [ASSUMED]:
+# compliance rates of the questions the records do not answer; auditors disagree with the
+# record this often.
+AUDITS_FROM = "2018-04"
+AUDIT_DISAGREE = 0.03
+AUDIT_RATES = {
+    "written_acknowledgement": 0.88,
+    "support_declined": 0.20,
+    "support_referral": 0.84,
+    "update_frequency_agreed": 0.72,
+    "vps_offered": 0.66,
+    "positive_action": 0.76,
+    "positive_action_high": 0.90,
+    "remanded": 0.10,
+    "released_nfa": 0.12,
+    "risk_assessment": 0.91,
+    "safeguarding": 0.86,
+    "protective_na": 0.30,
+    "protective_order": 0.62,
+    "victim_updated": 0.80,
+    "supervisory_review": 0.84,
+}
+# Storyline: of DA suspects neither remanded nor released with no further action, the share
+# released under investigation rather than bailed: 55% until the last 12 months, falling to
+# 15% by the report month (presumption of bail, BOARD 6.1.5).
+RUI_SHARE_PATH = ((-600, 0.55), (-12, 0.55), (0, 0.15))
+
+# --------------------------------------------------------------------------------------------
 # Missing persons [BOARD 5.2.2, 5.2.3]
 # --------------------------------------------------------------------------------------------
 MISSING_CHILDREN_PER_YEAR = 1_900  # last 12 months [ASSUMED]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..store.schema import AGE_GROUPS, CRIMES, PRIORITY_GROUPS, RISK_LEVELS
 from . import calibration as cal
@@ -66,6 +68,10 @@ class Crimes:
     outcome_at: np.ndarray  # epoch seconds, meaningful where outcome_type > 0
     eventual_at: np.ndarray  # when the outcome is (or will be) assigned, even if after the cut
     unit: np.ndarray  # index into UNITS
+    # The outcome each crime has or will have (``outcome_type`` is 0 while open at the cut).
+    eventual_type: np.ndarray | None = None
+    # Victims and suspects (``people.assign_people``), set after the crimes are drawn.
+    people: Any = None
 
     @property
     def n(self) -> int:
@@ -106,7 +112,28 @@ class Crimes:
             "supervisory_unit": C.labels(UNITS, self.unit),
             "updated_at": C.timestamps(np.full(n, self.period.extracted_at)),
         }
+        if self.people is not None:
+            cols["victim_id"] = self.victim_ids
+            cols["suspect_id"] = self.suspect_ids
         return C.build(CRIMES, cols, n)
+
+    @cached_property
+    def victim_ids(self) -> pa.Array:
+        """Per crime, its victim's pseudonymous id (null: none): persons 'P', businesses 'B'."""
+        pp = self.people
+        code = self.force.code
+        persons = C.ids(f"{code}-P", max(pp.n_persons, 1), 7)
+        shops = C.ids(f"{code}-B", max(pp.n_businesses, 1), 5)
+        v = np.maximum(pp.victim, 0)
+        person = C.take(persons, np.where(pp.business, 0, v), pp.victim < 0)
+        shop = C.take(shops, np.where(pp.business, v, 0), pp.victim < 0)
+        return pc.if_else(pa.array(pp.business), shop, person)
+
+    @cached_property
+    def suspect_ids(self) -> pa.Array:
+        pp = self.people
+        ids = C.ids(f"{self.force.code}-S", max(pp.n_suspects, 1), 7)
+        return C.take(ids, pp.suspect)
 
 
 def _lockdown_depth(strata: Strata) -> np.ndarray:
@@ -266,6 +293,7 @@ def generate_crimes(force: ForceSpec, period: Period, rng: np.random.Generator) 
         outcome_at,
         eventual_at,
         unit,
+        eventual_type=outcome_type,
     )
 
 

@@ -21,14 +21,19 @@ import pyarrow as pa
 
 from ..store.schema import CANONICAL
 from . import columns as C
+from .audits import generate_audits
 from .calendar import Period
 from .calls import generate_calls
+from .courts import generate_courts
 from .crimes import generate_crimes
 from .force import ForceSpec
 from .incidents import generate_incidents
 from .missing import generate_missing
+from .people import assign_people
+from .safeguarding import generate_safeguarding
 from .streams import stream
 from .surveys import generate_surveys
+from .thrive import generate_thrive
 from .victims import generate_civil_orders, generate_contacts, generate_referrals
 from .workload import generate_workload
 
@@ -67,11 +72,20 @@ def generate_force(
         return stream(seed, force.slug, name)
 
     crimes = generate_crimes(force, period, rng("crimes"))
+    crimes.people = assign_people(crimes, rng("people"))
+    wanted = set(tables)
     emit("crimes", crimes.to_arrow)
-    emit("incidents", lambda: generate_incidents(crimes, period, rng("incidents")))
+    # Tables that later ones read are kept until those are made (THRIVE reads the incidents;
+    # the audits read THRIVE, the Victims Code contacts and the safeguarding referrals).
+    incidents = contacts = thrive = safeguarding = None
+    if wanted & {"incidents", "thrive_assessments", "audits"}:
+        incidents = generate_incidents(crimes, period, rng("incidents"))
+        emit("incidents", lambda: incidents)
     emit("calls", lambda: generate_calls(force, period, rng("calls")))
     emit("survey_responses", lambda: generate_surveys(crimes, period, rng("survey_responses")))
-    emit("victim_contacts", lambda: generate_contacts(crimes, period, rng("victim_contacts")))
+    if wanted & {"victim_contacts", "audits"}:
+        contacts = generate_contacts(crimes, period, rng("victim_contacts"))
+        emit("victim_contacts", lambda: contacts)
     referrals, alliance = generate_referrals(crimes, period, rng("referrals"))
     emit("referrals", lambda: referrals)
     emit(
@@ -80,6 +94,19 @@ def generate_force(
     )
     emit("missing_persons", lambda: generate_missing(force, period, rng("missing_persons")))
     emit("workload_snapshots", lambda: generate_workload(crimes, period, rng("workload")))
+    if wanted & {"thrive_assessments", "audits"}:
+        thrive = generate_thrive(crimes, period, rng("thrive_assessments"), incidents)
+        emit("thrive_assessments", lambda: thrive)
+    if wanted & {"safeguarding_referrals", "audits"}:
+        safeguarding = generate_safeguarding(
+            crimes, period, rng("safeguarding_referrals"), referrals
+        )
+        emit("safeguarding_referrals", lambda: safeguarding)
+    emit("court_cases", lambda: generate_courts(crimes, period, rng("court_cases")))
+    emit(
+        "audits",
+        lambda: generate_audits(crimes, period, rng("audits"), thrive, contacts, safeguarding),
+    )
     return out
 
 

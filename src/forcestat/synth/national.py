@@ -26,7 +26,13 @@ from .calendar import Period
 from .force import ForceSpec, national_forces
 from .generate import TABLES, generate_force
 
-NATIONAL_TABLES = tuple(t for t in TABLES if t not in ("calls", "victim_contacts", "incidents"))
+# THRIVE assessments (one per victim-based crime) and case audits are left out with the
+# incidents they are drawn from: no national measure reads them.
+NATIONAL_TABLES = tuple(
+    t
+    for t in TABLES
+    if t not in ("calls", "victim_contacts", "incidents", "thrive_assessments", "audits")
+)
 
 
 def _write_force(args: tuple[ForceSpec, str, int, int, str]) -> dict[str, int]:

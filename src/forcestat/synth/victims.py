@@ -73,6 +73,8 @@ def generate_contacts(crimes: Crimes, period: Period, rng: np.random.Generator) 
     made_late = due + rng.integers(HOUR, 10 * DAY, n)
     made = np.where(on_time, made_on_time, made_late)
     not_made = ~(on_time | late) | (made >= period.cut)
+    groups = sorted(set(crimes.strata.group))
+    group_of = np.array([groups.index(g) for g in crimes.strata.group])
     cols = {
         "contact_id": C.ids(f"{crimes.force.code}-V", n, 9),
         "crime_id": C.take(crimes.ids, crime),
@@ -80,6 +82,8 @@ def generate_contacts(crimes: Crimes, period: Period, rng: np.random.Generator) 
         "made_at": C.timestamps(made, not_made),
         "contact_type": C.labels(CONTACT_TYPES, ctype),
         "district": C.labels(crimes.force.district_names, crimes.district[crime]),
+        "offence_group": C.labels(groups, group_of[crimes.stratum[crime]]),
+        "supervisory_unit": C.labels(UNITS, crimes.unit[crime]),
     }
     return C.build(VICTIM_CONTACTS, cols, n)
 

@@ -56,7 +56,8 @@ def render_charts(report: Report, png: bool, detail: bool = True) -> None:
     from forcestat.outputs import charts
 
     todo = [c for c in report.charts if detail or not c.detail]
-    for c, svg in zip(todo, charts.render_svgs([c.spec for c in todo]), strict=True):
+    svgs = charts.render_svgs([c.spec for c in todo], [c.key for c in todo])
+    for c, svg in zip(todo, svgs, strict=True):
         c.svg = svg
     if png:
         # 1.5x: ~135 dpi across the page width; 2x costs the PDF a third more time for little

@@ -35,6 +35,7 @@ from forcestat.findings.model import WINDOW_ORDER, Finding, Statement
 from forcestat.findings.narrative import chart_statement, view_statement
 from forcestat.findings.summary import highlights
 from forcestat.findings.units import is_place, unit_parents
+from forcestat.findings.wording import value_text, verdict_label
 from forcestat.framework.model import VIEW_WINDOWS, Framework, Measure
 from forcestat.outputs import charts
 from forcestat.outputs.charts import Series
@@ -42,6 +43,7 @@ from forcestat.outputs.commentary import CommentarySet
 from forcestat.outputs.maps import choropleth
 from forcestat.outputs.multiples import small_multiples
 from forcestat.outputs.report.model import (
+    Cell,
     Chart,
     Figures,
     Footer,
@@ -54,6 +56,7 @@ from forcestat.outputs.report.model import (
     Placeholder,
     Quote,
     Report,
+    Row,
     Section,
     Table,
 )
@@ -68,6 +71,7 @@ from forcestat.outputs.report.tables import (
     NOT_SHOWN,
     fewer_than,
     summary_table,
+    unit_label,
     unit_table,
     view_table,
 )
@@ -97,6 +101,8 @@ class MeasureData:
     parent: dict[Key, Key | None] = field(default_factory=dict)
     table_findings: dict[Key, Finding] = field(default_factory=dict)
     signals: dict[Key, tuple[str, str]] = field(default_factory=dict)
+    # Making Data Count assurance against the unit's target (spc_assurance), where there is one.
+    assurance: dict[Key, str] = field(default_factory=dict)
     # The measure's views: window -> the force's findings (one per comparator).
     views: dict[str, list[Finding]] = field(default_factory=dict)
     # The measure's own breakdowns (offence group, incident type, ...): breakdown -> unit keys.
@@ -345,6 +351,9 @@ def measure_data(
         signal = str(r.get("spc_signal") or "none")
         s = series.get((m.id, k[0], k[1]))
         md.signals[k] = (signal, _letter(signal, m.polarity, s))
+        sure = str(r.get("spc_assurance") or "none")
+        if sure != "none":
+            md.assurance[k] = sure
     return md
 
 
@@ -424,32 +433,45 @@ class _Builder:
         return names[0] if len(names) == 1 else "the force"
 
     # -- measures ---------------------------------------------------------------------------------
-    def present(self, m: Measure, number: str, group: str) -> list:
+    def present(self, m: Measure, number: str, group: str, lines: bool = False) -> list:
         """The measure at its home: in full, or (Board edition, nothing to report) a line;
-        then its figures (a district map, small multiples) when the framework asks for them."""
+        then its figures (a district map, small multiples) when the framework asks for them.
+        ``lines``: the Board edition gives a line whatever the measure has to report (the plan
+        objectives: each carries its figures, base and verdict; its detail is in the annex)."""
         md = self.data[m.id]
         self.where[m.id] = number
-        self.order.append((group, m.id))
+        if not lines or self.full:
+            self.order.append((group, m.id))  # its line in the summary table
         figures = self.figures(md)
-        return [self.presented(md), *([Figures(figures)] if figures else [])]
+        said = self.presented(md, lines)
+        return [*([said] if said is not None else []), *([Figures(figures)] if figures else [])]
 
-    def presented(self, md: MeasureData) -> MeasureBlock | MeasureLine:
+    def presented(self, md: MeasureData, lines: bool = False) -> MeasureBlock | MeasureLine | None:
+        """Its block; in the Board edition a line (``lines``), or nothing beyond its line in
+        the summary table when it has nothing to report."""
         m = md.m
+        if lines and not self.full and md.statements:
+            return self.line(md, trends=False)
         # A measure with no better or worse direction (demand, volumes, shares) has its line in
         # the Board edition: the executive summary ranks its shifts, the annex has the rest.
         # A breakdown the framework always shows (satisfaction by crime type) needs the block.
         board_block = (md.exceptional and m.polarity != "neutral") or bool(m.always_show)
         if self.full or not md.statements or board_block:
             return self.block(md)
+        if md.exceptional:
+            return self.line(md)  # a shift in volume: its line (the summary ranks the largest)
+        return None
+
+    def line(self, md: MeasureData, trends: bool = True) -> MeasureLine:
+        """Its lead statements, then its recent periods (and its force's trend)."""
+        m = md.m
         signal, letter = self._icon(md)
         detail = tuple(self._detail(md, chart=True, table=True))
-        also = [
-            s.text
-            for s in md.statements
-            if s.topic in ("trend", "view") and md.force_key in s.units
-        ]
+        topics = ("trend", "view") if trends else ("view",)
+        also = [s.text for s in md.statements if s.topic in topics and md.force_key in s.units]
         text = " ".join([md.lead(), *also])
-        return MeasureLine(m.id, m.title, text, signal, letter, f"m-{m.id}", detail)
+        sure = md.assurance.get(md.force_key, "") if md.force_key else ""
+        return MeasureLine(m.id, m.title, text, signal, letter, f"m-{m.id}", detail, sure)
 
     def figures(self, md: MeasureData) -> tuple[Chart, ...]:
         """The measure's map of its districts and small multiples of its areas and districts
@@ -504,8 +526,9 @@ class _Builder:
         paragraphs = md.paragraphs(short=not self.full) or [
             [f"No figures are available for {m.phrase} for {self.period_text}."]
         ]
-        # The Board edition draws the charts that show something better or worse.
-        show_chart = self.full or md.force_signal[0] in JUDGED or self._special_points(md)
+        # The Board edition draws the charts whose latest month shows improvement or concern
+        # (earlier special cause is said in the text: ``chart_statement``).
+        show_chart = self.full or md.force_signal[0] in JUDGED
         chart, note = self.chart(md) if show_chart else (None, None)
         if self.full:
             table = self.unit_table(md) if md.table_keys else None
@@ -537,23 +560,13 @@ class _Builder:
             anchor=f"m-{m.id}",
             breakdowns=breakdowns,
             detail=detail,
+            assurance=md.assurance.get(md.force_key, "") if md.force_key else "",
         )
 
     def _icon(self, md: MeasureData) -> tuple[str, str]:
         if md.force_hidden is not None:
             return "none", ""
         return md.force_signal
-
-    def _special_points(self, md: MeasureData) -> bool:
-        """The force chart has points of improvement or concern in its last year (the text
-        explains them, so the Board sees them)."""
-        if md.force_key is None:
-            return False
-        s = self.series.get((md.m.id, *md.force_key))
-        if s is None:
-            return False
-        recent = self.fw.settings.spc.recent_points
-        return any(t in JUDGED for t in s.point_types()[-recent:])
 
     def _detail(self, md: MeasureData, *, chart: bool, table: bool) -> list:
         """What the Board edition leaves to the HTML's collapsed detail."""
@@ -613,6 +626,7 @@ class _Builder:
             hidden_previous=md.hidden_previous,
             threshold=self.threshold,
             title=title,
+            assurance=md.assurance,
         )
         notes = t.notes
         shown = len([k for k in keys if k[0] != "force"])
@@ -665,7 +679,8 @@ class _Builder:
 
     def ref(self, m: Measure) -> MeasureRef:
         md = self.data[m.id]
-        lead = md.lead() or f"No figures are available for {m.phrase}."
+        # The Board edition points to the measure; the annex repeats its lead.
+        lead = "" if not self.full else md.lead() or f"No figures are available for {m.phrase}."
         return MeasureRef(m.id, m.title, lead, self.where.get(m.id, ""), f"m-{m.id}")
 
     def _commentary(self, key: str) -> list:
@@ -841,9 +856,10 @@ class _Builder:
         if self.edition == "board":
             items.append(
                 Paragraph(
-                    "Measures with something to report are presented in full; the others have "
-                    "a line each, and every measure is in the table at the start of section "
-                    "4.1. Every district table and chart is in the annex edition."
+                    "Every strategic and priority measure has its line in the table at the "
+                    "start of section 4.1; those with something to report are presented in "
+                    "full after it. Each plan objective gives the figures of its measures. "
+                    "Every district table and chart is in the annex edition."
                 )
             )
         for i, it in enumerate(items):
@@ -851,9 +867,10 @@ class _Builder:
         return items + self._commentary("background")
 
     def _objective_groups(self) -> list[tuple[str, list]]:
+        """Objectives grouped by the Plan outcome they serve (else by theme), in order."""
         groups: dict[str, list] = {}
         for o in self.fw.objectives:
-            groups.setdefault(o.theme or "", []).append(o)
+            groups.setdefault(o.outcome or o.theme or "", []).append(o)
         return list(groups.items())
 
     def _objective_numbers(self) -> dict[str, str]:
@@ -865,23 +882,74 @@ class _Builder:
 
     def _objectives(self, numbers: Mapping[str, str]) -> list[Section]:
         out = []
-        for i, (tid, objs) in enumerate(self._objective_groups()):
-            theme = next((t for t in self.fw.themes if t.id == tid), None)
-            title = f"{theme.title} objectives" if theme is not None else "Objectives"
+        for i, (group, objs) in enumerate(self._objective_groups()):
+            theme = next((t for t in self.fw.themes if t.id == group), None)
+            if objs[0].outcome:
+                title = objs[0].outcome
+            else:
+                title = f"{theme.title} objectives" if theme is not None else "Objectives"
             items: list = []
             for o in objs:
                 number = numbers[o.id]
                 items.append(Quote(o.title, number))
                 items += self._commentary(f"objective-{o.id}")
+                if o.kpq_matrix and self.fw.kpqs:
+                    items.append(self.kpq_table())
+                if o.unavailable and not o.measures:
+                    k = len(o.unavailable)
+                    items.append(
+                        Paragraph(
+                            f"No figures: {'its measure' if k == 1 else f'its {k} measures'} "
+                            "cannot be reported from the data in this store (the last section "
+                            "says why)."
+                        )
+                    )
                 for mid in o.measures:
                     m = self.fw.measure(mid)
                     if self.homes[mid] == ("objective", o.id) and mid not in self.blocked:
                         self.blocked.add(mid)
-                        items += self.present(m, number, title)
+                        items += self.present(m, number, title, lines=True)
                     else:
                         items.append(self.ref(m))
-            out.append(Section(f"objectives-{tid or 'other'}", f"6.{i + 1}", title, items))
+            key = theme.id if theme is not None and not objs[0].outcome else f"{i + 1}"
+            out.append(Section(f"objectives-{key}", f"6.{i + 1}", title, items))
         return out
+
+    def kpq_table(self) -> Table:
+        """The Key Performance Questions matrix: each question with its measures from the
+        records and its audit results, each with its figure and comparison."""
+        rows = []
+        for k in self.fw.kpqs:
+            cells = [Cell(k.question, "question")]
+            for col, refs in (("records", k.quantitative), ("audits", k.qualitative)):
+                said = [self._kpq_entry(ref) for ref in refs]
+                cells.append(Cell("; ".join(x for x in said if x), col))
+            rows.append(Row(tuple(cells), "question", k.id))
+        return Table(
+            "t-kpqs",
+            "Key Performance Questions: the records and the case audits",
+            ("Question", "From the records", "From case audits"),
+            ("question", "records", "audits"),
+            tuple(rows),
+            (
+                "Each figure is for the 12 months to the period, with its comparison with the "
+                "same months a year earlier.",
+            ),
+        )
+
+    def _kpq_entry(self, ref: str) -> str:
+        mid, _, unit = ref.partition(":")
+        md = self.data.get(mid)
+        if md is None:
+            return ""
+        key = md.force_key
+        if unit:
+            key = next((k for k in md.table_findings if k[0] not in GEO and k[1] == unit), None)
+        f = md.table_findings.get(key) if key is not None else None
+        title = md.m.title if not unit else unit_label(unit)
+        if f is None or f.value is None or f.unreportable:
+            return f"{title}: no figure"
+        return f"{title}: {value_text(f, md.m)} ({verdict_label(f).lower()})"
 
     def executive_summary(self) -> Section:
         """The exceptions that matter, ranked (``findings.summary``), before anything else."""
@@ -980,7 +1048,8 @@ def build_report(
     entries = []
     for group, mid in b.order:
         md = b.data[mid]
-        entries.append((group, md.m, md.force_finding, md.force_signal, md.force_hidden))
+        sure = md.assurance.get(md.force_key, "") if md.force_key else ""
+        entries.append((group, md.m, md.force_finding, md.force_signal, md.force_hidden, sure))
     confidence = f"{round(100 * (1 - framework.settings.alpha))}%"
     summary = summary_table(entries, b.period_text, threshold=b.threshold, confidence=confidence)
     strategic = next(s for s in sections[4].walk() if s.key == "strategic")

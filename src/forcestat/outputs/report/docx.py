@@ -66,7 +66,8 @@ def _para(doc, text: str = "", style: str | None = None, italic: bool = False, c
 
 def _icon(paragraph, icon: str, letter: str) -> None:
     run = paragraph.add_run()
-    run.add_picture(io.BytesIO(charts.icon_png(icon or "none", letter or "")), width=Cm(0.32))
+    pic = run.add_picture(io.BytesIO(charts.icon_png(icon or "none", letter or "")), width=Cm(0.32))
+    _alt_text(pic, charts.ICON_LABELS.get(icon or "none", icon or "none"))
     paragraph.add_run(" ")
 
 
@@ -122,6 +123,12 @@ def _table(doc, t: Table) -> None:
             p = cell.paragraphs[0]
             if c.icon:
                 _dot(p, c.icon, c.letter)
+            if c.assurance:
+                mark = p.add_run(f"{charts.ASSURANCE_LETTERS[c.assurance]} ")
+                mark.bold = True
+                mark.font.size = Pt(7)
+                colour = charts.ASSURANCE_COLOURS[c.assurance].lstrip("#").upper()
+                mark.font.color.rgb = RGBColor.from_string(colour)
             text = c.text
             if c.col == "unit" and r.level == "district":
                 text = "\u2003" + text  # indent districts under their area
@@ -180,6 +187,9 @@ def _measure(doc, b: MeasureBlock) -> None:
     h = doc.add_heading(b.title, level=4)
     h.add_run(" ")
     _icon(h, b.icon, b.letter)
+    if b.assurance:
+        pic = h.add_run().add_picture(io.BytesIO(charts.assurance_png(b.assurance)), width=Cm(0.32))
+        _alt_text(pic, charts.ASSURANCE_LABELS[b.assurance])
     for sentences in b.paragraphs:
         _para(doc, " ".join(sentences))
     if b.chart is not None:
@@ -227,6 +237,12 @@ def _section(doc, s: Section) -> None:
         elif isinstance(it, MeasureLine):
             p = doc.add_paragraph()
             _icon(p, it.icon, it.letter)
+            if it.assurance:
+                pic = p.add_run().add_picture(
+                    io.BytesIO(charts.assurance_png(it.assurance)), width=Cm(0.32)
+                )
+                _alt_text(pic, charts.ASSURANCE_LABELS[it.assurance])
+                p.add_run(" ")
             p.add_run(f"{it.title}. ").bold = True
             p.add_run(it.text)
         elif isinstance(it, Paragraph):
@@ -242,7 +258,7 @@ def _section(doc, s: Section) -> None:
         elif isinstance(it, MeasureRef):
             p = doc.add_paragraph()
             p.add_run(f"{it.title}. ").bold = True
-            p.add_run(f"{it.lead} See section {it.where}.")
+            p.add_run(f"{it.lead} See section {it.where}.".lstrip())
         elif isinstance(it, MeasureBlock):
             _measure(doc, it)
         elif isinstance(it, Table):

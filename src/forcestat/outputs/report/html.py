@@ -31,8 +31,10 @@ def _env() -> jinja2.Environment:
     env.globals.update(
         kind=lambda it: type(it).__name__,
         icon_html=lambda name, letter="": Markup(charts.icon_html(name or "none", letter or "")),
+        assurance_html=lambda a: Markup(charts.assurance_svg(a or "none", size=16)),
         markdown=lambda c: Markup(c.html) if isinstance(c, Commentary) else "",
         icon_labels=[(k, v) for k, v in charts.ICON_LABELS.items()],
+        assurance_labels=[(k, v) for k, v in charts.ASSURANCE_LABELS.items()],
         breaks=PAGE_BREAK_BEFORE,
     )
     return env

@@ -18,6 +18,7 @@ class Cell:
     cls: str = ""  # "better" / "worse" / "hidden" / "num"
     icon: str | None = None  # a variation icon drawn before the text
     letter: str = ""
+    assurance: str = ""  # an assurance icon (against a target) drawn after the variation icon
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class MeasureBlock:
     commentary: Commentary | None = None
     anchor: str = ""
     breakdowns: list[Table] = field(default_factory=list)
+    assurance: str = ""  # the force's assurance against its target (spc_assurance)
     detail: list = field(default_factory=list)  # Chart | Table
 
     @property
@@ -107,6 +109,7 @@ class MeasureLine:
     letter: str
     anchor: str
     detail: tuple = ()  # Chart | Table
+    assurance: str = ""
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,12 @@ ACRONYMS = {
 
 
 def unit_label(unit: str) -> str:
-    """A unit as a table names it: data codes ('concern_for_safety', 'asb') read as words
-    ('Concern for safety', 'ASB'); names are kept as they are."""
-    if not unit or not all(c.islower() or c.isdigit() or c == "_" for c in unit):
+    """A unit as a table names it: data codes and lower-case labels ('concern_for_safety',
+    'asb', 'violent crime') read as words ('Concern for safety', 'ASB', 'Violent crime'); names
+    are kept as they are."""
+    if not unit or not all(c.islower() or c.isdigit() or c in "_ " for c in unit):
         return unit
-    words = [ACRONYMS.get(w, w) for w in unit.split("_") if w]
+    words = [ACRONYMS.get(w, w) for w in unit.replace("_", " ").split() if w]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 
@@ -90,7 +91,8 @@ def verdict_cell(f: Finding | None) -> Cell:
     return Cell(text, "verdict", cls)
 
 
-def icon_cell(signal: str, letter: str, hidden: bool = False) -> Cell:
+def icon_cell(signal: str, letter: str, hidden: bool = False, assurance: str = "") -> Cell:
+    """The variation icon and its words, with the assurance icon when the unit has a target."""
     if hidden:
         return Cell("\u2014", "spc", "muted")
     words = {
@@ -100,7 +102,9 @@ def icon_cell(signal: str, letter: str, hidden: bool = False) -> Cell:
         "common_cause": "Common cause",
         "none": "Not assessed",
     }
-    return Cell(words.get(signal, signal), "spc", "", icon=signal, letter=letter)
+    return Cell(
+        words.get(signal, signal), "spc", "", icon=signal, letter=letter, assurance=assurance
+    )
 
 
 def value_cells(f: Finding, m: Measure) -> tuple[Cell, Cell]:
@@ -157,6 +161,7 @@ def unit_table(
     hidden_previous: Mapping[Key, str],
     threshold: int,
     title: str,
+    assurance: Mapping[Key, str] | None = None,
 ) -> Table:
     """Force, areas and districts (or the measure's own breakdown) for the leading window."""
     kind = m.kind
@@ -178,8 +183,8 @@ def unit_table(
     used_primary = used_secondary = False
     for k in keys:
         f = findings.get(k)
-        if f is None:
-            continue
+        if f is None or (k[0] != "force" and k not in hidden and f.value is None and f.n == 0):
+            continue  # a unit with no records in the window (an empty bucket): no row
         level, unit = k
         name = f"{unit} policing area" if level == "area" else unit_label(unit)
         par = parent.get(k)
@@ -216,7 +221,8 @@ def unit_table(
         if why is not None:
             cells += [Cell("\u2014", "verdict", "muted"), icon_cell(signal, letter, hidden=True)]
         else:
-            cells += [verdict_cell(f), icon_cell(signal, letter, f.unreportable)]
+            sure = (assurance or {}).get(k, "")
+            cells += [verdict_cell(f), icon_cell(signal, letter, f.unreportable, sure)]
         rows.append(Row(tuple(cells), level, unit, par[1] if par else ""))
     notes = []
     if used_primary:
@@ -310,7 +316,7 @@ def summary_table(
     rows: list[Row] = []
     group = None
     primary_used = False
-    for g, m, f, (signal, letter), why in entries:
+    for g, m, f, (signal, letter), why, sure in entries:
         if g != group:
             rows.append(Row((Cell(g, "group"),), "group", g))
             group = g
@@ -340,7 +346,8 @@ def summary_table(
             value, base = value_cells(f, m)
             if m.kind == "rate_per_1000":
                 base = Cell("", "base")
-            cells = (name, value, base, verdict_cell(f), icon_cell(signal, letter, f.unreportable))
+            spc = icon_cell(signal, letter, f.unreportable, sure)
+            cells = (name, value, base, verdict_cell(f), spc)
         rows.append(Row(cells, "measure", m.id))
     notes = [
         f"Force-wide figures for {period_text}; comparisons are with the same months a year "

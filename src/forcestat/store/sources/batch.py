@@ -3,10 +3,11 @@
 ``load_files`` validates, quarantines and merges one table per call, each in its own
 transaction. An importer of public data writes several tables at once (a data.police.uk load
 writes the published crimes, their outcome history, anti-social behaviour and the canonical
-crimes derived from them) and must commit or roll back as a whole. So the importers stage their
-rows in the shape the loader validates, then run the loader's per-table validation and merge
-(``_validate``, ``_load_valid``) inside one outer transaction. Validation, quarantine, versions,
-duplicate handling and lineage are the loader's, not reimplemented here.
+crimes derived from them) and must commit or roll back as a whole, reference tables it creates
+or tops up included. So the importers open one transaction first, then create what the store
+lacks, stage their rows in the shape the loader validates and run the loader's per-table
+validation and merge (``_validate``, ``_load_valid``) inside it. Validation, quarantine,
+versions, duplicate handling and lineage are the loader's, not reimplemented here.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Part:
     report: LoadReport
     valid: str
     quarantine: list[tuple] = field(default_factory=list)
-    _domains: tuple | None = None
+    _domains: dict | None = None
 
 
 def existing_tables(con: Any) -> set[str]:
@@ -64,25 +65,19 @@ def existing_tables(con: Any) -> set[str]:
     return {r[0] for r in rows}
 
 
-def ensure_tables(store: Store, tables: Sequence[Table]) -> None:
+def ensure_tables(con: Any, tables: Sequence[Table]) -> None:
     """Create the tables the store lacks and seed reference tables from the packaged files.
     A reference table the store already has gains the packaged rows whose key it lacks (a new
-    release's mappings reach old stores) and keeps its own rows as they are."""
-    con = store.duck
+    release's mappings reach old stores) and keeps its own rows as they are. Runs in the
+    caller's transaction: a load that is refused or fails leaves no trace of it."""
     have = existing_tables(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for t in tables:
-            if t.name not in have:
-                con.execute(create_table_sql(t))
-                if t.reference:
-                    seed_reference(con, t)
-            elif t.reference:
-                _add_missing_reference_rows(con, t)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    for t in tables:
+        if t.name not in have:
+            con.execute(create_table_sql(t))
+            if t.reference:
+                seed_reference(con, t)
+        elif t.reference:
+            _add_missing_reference_rows(con, t)
 
 
 def _add_missing_reference_rows(con: Any, table: Table) -> None:
@@ -107,14 +102,14 @@ def _add_missing_reference_rows(con: Any, table: Table) -> None:
 
 
 class Batch:
-    """One multi-table load: ``with Batch(store) as batch:`` stage files and ``validate`` them
-    into parts, then ``with batch.transaction():`` ``merge`` the parts. Staging stays outside
-    the transaction: the loader's stager numbers rows by DuckDB ``rowid``, which inside an open
-    transaction are transaction-local numbers, not file positions."""
+    """One multi-table load: ``with Batch(store) as batch, batch.transaction():`` create
+    tables, stage files and ``validate`` them into parts, then ``merge`` the parts. Row numbers
+    come from the files (the CSV reader and Parquet's row numbers), so staging inside the
+    transaction is safe."""
 
     def __init__(self, store: Store):
         self.store = store
-        self.con = store.duck
+        self.con = store.writable()
         self.load_id = uuid.uuid4().hex[:16]
         self.parts: dict[str, Part] = {}
         self._temp: list[str] = []
@@ -141,11 +136,8 @@ class Batch:
         split) are (file index, row, fields, reason, raw line)."""
         if part._domains is None:
             part._domains = loader._domains(self.con, part.table)
-        allowed, lookups = part._domains
         part.quarantine += list(structural)
-        part.quarantine += loader._validate(
-            self.con, part.table, staged, part.valid, allowed, lookups
-        )
+        part.quarantine += loader._validate(self.con, part.table, staged, part.valid, part._domains)
         n = self.con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
         part.report.rows_read += n + len(structural)
 

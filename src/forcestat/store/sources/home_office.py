@@ -26,6 +26,7 @@ from ..schema import (
     Table,
 )
 from ..store import Store
+from ..validation import q
 from .batch import Batch, ensure_tables
 
 # The column that tells a layout apart from the others.
@@ -45,6 +46,7 @@ class HomeOfficeReport:
     files: dict[str, list[str]] = field(default_factory=dict)
     tables: dict[str, LoadReport] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -52,17 +54,9 @@ class HomeOfficeReport:
         return sum(r.quarantined for r in self.tables.values())
 
 
-def table_for(path: Path) -> Table | None:
+def table_for(path: Path, encoding: str | None = None) -> Table | None:
     """The table a file's header belongs to, or None."""
-    fmt = loader._format_of(path)
-    if fmt == "parquet":
-        import duckdb
-
-        with duckdb.connect() as con:
-            header = loader._file_columns(con, path, fmt)
-    else:
-        header = loader._csv_header(path)
-    present = {h.strip() for h in header}
+    present = set(loader._file_columns(None, path, loader._format_of(path), encoding))
     for column, table in _SIGNATURE:
         if column in present:
             return table
@@ -75,7 +69,9 @@ def _layouts() -> str:
     )
 
 
-def discover(paths: Sequence[str | Path]) -> tuple[dict[str, list[Path]], list[str]]:
+def discover(
+    paths: Sequence[str | Path], encoding: str | None = None
+) -> tuple[dict[str, list[Path]], list[str]]:
     """Files by target table. A file named explicitly must be one of the layouts; in a folder,
     files of no known layout are skipped with a warning."""
     by_table: dict[str, list[Path]] = {}
@@ -86,10 +82,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[dict[str, list[Path]], list[s
         if p.resolve() in seen:
             return
         seen.add(p.resolve())
-        try:
-            table = table_for(p)
-        except (OSError, UnicodeDecodeError, EOFError) as exc:
-            raise LoadError(f"{p}: cannot be read: {exc}") from exc
+        table = table_for(p, encoding)
         if table is None:
             if explicit:
                 raise LoadError(
@@ -111,6 +104,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[dict[str, list[Path]], list[s
             for f in found:
                 add(f, explicit=False)
         elif p.is_file():
+            loader.check_input(p)
             add(p, explicit=True)
         else:
             raise LoadError(f"{p}: no such file or folder")
@@ -126,43 +120,49 @@ def load_home_office(
     strict: bool = False,
     progress: ProgressFn | None = None,
     before_commit: Callable[[], None] | None = None,
+    encoding: str | None = None,
 ) -> HomeOfficeReport:
-    """Load Home Office / ONS files (or folders of them) into their tables in one transaction."""
+    """Load Home Office / ONS files (or folders of them) into their tables in one transaction,
+    the tables and reference rows it adds to the store included."""
     t0 = time.perf_counter()
     step = progress or (lambda *_: None)
-    by_table, warnings = discover(paths)
+    by_table, warnings = discover(paths, encoding)
     report = HomeOfficeReport(
         files={k: [str(p) for p in v] for k, v in by_table.items()}, warnings=warnings
     )
-    ensure_tables(store, SOURCE_REFERENCE + NATIONAL_TABLES)
     tables = {t.name: t for t in NATIONAL_TABLES}
     total = sum(len(v) for v in by_table.values())
     done = 0
-    with Batch(store) as batch:
-        parts = []
-        for name, files in by_table.items():
-            table = tables[name]
-            part = batch.part(table, files, [file_sha256(p) for p in files])
-            parts.append(part)
-            for i, p in enumerate(files):
-                step(f"reading {p.name}", done, total)
-                done += 1
-                present = set(loader._file_columns(batch.con, p, loader._format_of(p)))
-                extra = sorted(present - set(table.column_names))
-                if extra:
-                    report.warnings.append(
-                        f"{p}: column(s) not in table {name} were ignored: {', '.join(extra)}"
+    try:
+        with Batch(store) as batch, batch.transaction(before_commit):
+            ensure_tables(batch.con, SOURCE_REFERENCE + NATIONAL_TABLES)
+            parts = []
+            for name, files in by_table.items():
+                table = tables[name]
+                part = batch.part(table, files, [file_sha256(p) for p in files])
+                parts.append(part)
+                for i, p in enumerate(files):
+                    step(f"reading {p.name}", done, total)
+                    done += 1
+                    fmt = loader._format_of(p)
+                    present = set(loader._file_columns(batch.con, p, fmt, encoding)) - {""}
+                    extra = sorted(present - set(table.column_names))
+                    if extra:
+                        report.warnings.append(
+                            f"{p}: column(s) not in table {name} were ignored: {', '.join(extra)}"
+                        )
+                    stg = batch.temp_name("stg")
+                    structural = loader._stage_file(
+                        batch.con, p, fmt, table, stg, i, notes=report.notes, encoding=encoding
                     )
-                stg = batch.temp_name("stg")
-                fmt = loader._format_of(p)
-                structural = loader._stage_file(batch.con, p, fmt, table, stg, i)
-                _missing_markers(batch, table, stg)
-                batch.validate(part, stg, [(i, *x) for x in structural])
-                batch.con.execute(f"DROP TABLE {stg}")
-        step("merging", total, total)
-        with batch.transaction(before_commit):
+                    _missing_markers(batch, table, stg)
+                    batch.validate(part, stg, [(i, *x) for x in structural])
+                    batch.con.execute(f"DROP TABLE {stg}")
+            step("merging", total, total)
             for part in parts:
                 report.tables[part.table.name] = batch.merge(part, strict)
+    except Exception as exc:
+        raise loader.engine_error([p for v in by_table.values() for p in v], exc) from exc
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -176,9 +176,9 @@ def _missing_markers(batch: Batch, table: Table, stg: str) -> None:
     types = dict(
         batch.con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {stg})").fetchall()
     )
-    markers = ", ".join(f"'{m}'" for m in MISSING_MARKERS)
     for c in table.columns:
         if c.type != "VARCHAR" and types.get(c.name) == "VARCHAR":
             batch.con.execute(
-                f'UPDATE {stg} SET "{c.name}" = NULL WHERE TRIM("{c.name}") IN ({markers})'
+                f"UPDATE {stg} SET {q(c.name)} = NULL WHERE list_contains(?, TRIM({q(c.name)}))",
+                [list(MISSING_MARKERS)],
             )

@@ -94,6 +94,8 @@ NOT_AVAILABLE: dict[str, str] = {
     "victim_priority_group": "not published",
     "risk_level": "not published",
     "supervisory_unit": "not published",
+    "victim_id": "not published",
+    "suspect_id": "not published",
 }
 
 
@@ -103,6 +105,7 @@ class PoliceUkReport:
     outcomes_files: list[str] = field(default_factory=list)
     tables: dict[str, LoadReport] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -110,7 +113,9 @@ class PoliceUkReport:
         return sum(r.quarantined for r in self.tables.values())
 
 
-def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Path], list[str]]:
+def discover(
+    paths: Sequence[str | Path], encoding: str | None = None
+) -> tuple[list[Path], list[Path], list[str]]:
     """Street files, outcomes files and warnings from files and folders. In a folder only
     files named like data.police.uk's (``*-street.csv``, ``*-outcomes.csv``, optionally .gz)
     are taken; a file named explicitly is classified by its header."""
@@ -124,7 +129,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Path], list[
         if r in seen:
             return
         seen.add(r)
-        kind = _kind(p)
+        kind = _kind(p, encoding)
         (street if kind == "street" else outcomes).append(p)
 
     for raw in paths:
@@ -145,19 +150,17 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Path], list[
             for f in found:
                 add(f)
         elif p.is_file():
+            loader.check_input(p)
             add(p)
         else:
             raise LoadError(f"{p}: no such file or folder")
     return street, outcomes, warnings
 
 
-def _kind(path: Path) -> str:
+def _kind(path: Path, encoding: str | None = None) -> str:
     """'street' or 'outcomes' from the header; a clear error for anything else."""
-    try:
-        header = loader._csv_header(path)
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise LoadError(f"{path}: cannot be read as CSV: {exc}") from exc
-    present = {h.strip() for h in header}
+    header = loader._csv_header(path, encoding)
+    present = set(header)
     if "Outcome type" in present:
         layout, kind = OUTCOMES_FILE, "outcomes"
     elif "Crime type" in present:
@@ -186,52 +189,59 @@ def load_police_uk(
     strict: bool = False,
     progress: ProgressFn | None = None,
     before_commit: Callable[[], None] | None = None,
+    encoding: str | None = None,
 ) -> PoliceUkReport:
-    """Load data.police.uk street and outcomes files (or folders of them) in one transaction."""
+    """Load data.police.uk street and outcomes files (or folders of them) in one transaction,
+    the tables and reference rows it adds to the store included."""
     t0 = time.perf_counter()
     step = progress or (lambda *_: None)
-    street, outcomes, warnings = discover(paths)
+    street, outcomes, warnings = discover(paths, encoding)
     report = PoliceUkReport(
         street_files=[str(p) for p in street],
         outcomes_files=[str(p) for p in outcomes],
         warnings=warnings,
     )
-    ensure_tables(store, SOURCE_REFERENCE + POLICE_UK_TABLES)
     total = len(street) + len(outcomes)
-    with Batch(store) as batch:
-        s_shas = [file_sha256(p) for p in street]
-        o_shas = [file_sha256(p) for p in outcomes]
-        crimes_part = batch.part(POLICE_UK_CRIMES, street, s_shas)
-        asb_part = batch.part(ASB_INCIDENTS, street, s_shas)
-        events_part = batch.part(POLICE_UK_OUTCOME_EVENTS, outcomes, o_shas)
-        # Each file is staged on its own (header check, ragged rows, row numbers), then all
-        # files of a kind are transformed and validated together: a few queries per load
-        # rather than per file.
-        stg_s, rej_s = _stage_all(batch, street, STREET_FILE, step, 0, total)
-        geo = _geography(batch, stg_s, report.warnings)
-        for part, sql in (
-            (crimes_part, _street_crimes_sql(stg_s, geo)),
-            (asb_part, _street_asb_sql(stg_s, geo)),
-        ):
+    try:
+        with Batch(store) as batch, batch.transaction(before_commit):
+            ensure_tables(batch.con, SOURCE_REFERENCE + POLICE_UK_TABLES)
+            s_shas = [file_sha256(p) for p in street]
+            o_shas = [file_sha256(p) for p in outcomes]
+            crimes_part = batch.part(POLICE_UK_CRIMES, street, s_shas)
+            asb_part = batch.part(ASB_INCIDENTS, street, s_shas)
+            events_part = batch.part(POLICE_UK_OUTCOME_EVENTS, outcomes, o_shas)
+            # Each file is staged on its own (header check, ragged rows, row numbers), then all
+            # files of a kind are transformed and validated together: a few queries per load
+            # rather than per file.
+            notes = report.notes
+            stg_s, rej_s = _stage_all(batch, street, STREET_FILE, step, 0, total, notes, encoding)
+            geo = _geography(batch, stg_s, report.warnings)
+            for part, sql in (
+                (crimes_part, _street_crimes_sql(stg_s, geo)),
+                (asb_part, _street_asb_sql(stg_s, geo)),
+            ):
+                out = batch.temp_name("puk")
+                batch.con.execute(f"CREATE TEMP TABLE {out} AS {sql}")
+                # A row the reader could not split is quarantined once, with the crimes.
+                batch.validate(part, out, rej_s if part is crimes_part else ())
+                batch.con.execute(f"DROP TABLE {out}")
+            batch.con.execute(f"DROP TABLE {stg_s}")
+            stg_o, rej_o = _stage_all(
+                batch, outcomes, OUTCOMES_FILE, step, len(street), total, notes, encoding
+            )
             out = batch.temp_name("puk")
-            batch.con.execute(f"CREATE TEMP TABLE {out} AS {sql}")
-            # A row the reader could not split is quarantined once, with the crimes.
-            batch.validate(part, out, rej_s if part is crimes_part else ())
-            batch.con.execute(f"DROP TABLE {out}")
-        batch.con.execute(f"DROP TABLE {stg_s}")
-        stg_o, rej_o = _stage_all(batch, outcomes, OUTCOMES_FILE, step, len(street), total)
-        out = batch.temp_name("puk")
-        batch.con.execute(f"CREATE TEMP TABLE {out} AS {_outcome_events_sql(stg_o)}")
-        batch.validate(events_part, out, rej_o)
-        batch.con.execute(f"DROP TABLE {out}; DROP TABLE {stg_o}")
-        report.warnings += _unknown_values(batch)
-        step("merging", total, total)
-        with batch.transaction(before_commit):
+            batch.con.execute(f"CREATE TEMP TABLE {out} AS {_outcome_events_sql(stg_o)}")
+            batch.validate(events_part, out, rej_o)
+            batch.con.execute(f"DROP TABLE {out}; DROP TABLE {stg_o}")
+            report.warnings += _unknown_values(batch)
+            step("merging", total, total)
             for part in (crimes_part, asb_part, events_part):
                 report.tables[part.table.name] = batch.merge(part, strict)
             step("deriving crimes", total, total)
             report.tables["crimes"] = derive_crimes(batch, strict, report.warnings)
             mark_unavailable(batch.con, "crimes", NOT_AVAILABLE, "data.police.uk")
+    except Exception as exc:
+        raise loader.engine_error([*street, *outcomes], exc) from exc
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -240,7 +250,14 @@ def load_police_uk(
 
 
 def _stage_all(
-    batch: Batch, files: Sequence[Path], layout: Table, step: ProgressFn, done: int, total: int
+    batch: Batch,
+    files: Sequence[Path],
+    layout: Table,
+    step: ProgressFn,
+    done: int,
+    total: int,
+    notes: list[str],
+    encoding: str | None,
 ) -> tuple[str, list[tuple]]:
     """Stage every file of one layout into one temp table (``__file`` = index in ``files``);
     returns it and the rows the CSV reader could not split."""
@@ -251,7 +268,10 @@ def _stage_all(
     for i, p in enumerate(files):
         step(f"reading {p.name}", done + i, total)
         stg = batch.temp_name("stg")
-        rejected += [(i, *x) for x in loader._stage_file(batch.con, p, "csv", layout, stg, i)]
+        staged = loader._stage_file(
+            batch.con, p, "csv", layout, stg, i, notes=notes, encoding=encoding
+        )
+        rejected += [(i, *x) for x in staged]
         batch.con.execute(f"INSERT INTO {out} SELECT * FROM {stg}; DROP TABLE {stg}")
     return out, rejected
 
