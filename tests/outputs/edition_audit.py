@@ -14,8 +14,9 @@ Every table of the HTML is read with the standard library (``htmlparse``). A rea
 
 For each hidden cell the smallest and largest value consistent with all of it is found with an
 integer program (``scipy.optimize.milp``, formulated here from the tables). The rule: a "fewer
-than 5" cell stays free over 1-4 (less only where small cells are bound to each other, e.g. an
-area of 2 made of two districts of 1), any other hidden cell over at least two values; and no
+than 5" cell stays free over 1-4 (less only where small cells and printed zeros are bound to
+each other, e.g. an area of 2 made of two districts of 1 and one of 0), any other hidden cell
+over at least two values; and no
 cell hidden in one table is printed in another.
 """
 
@@ -168,8 +169,11 @@ def audit_edition(html: str, results: pd.DataFrame, framework, period: str) -> A
     truths = {k: true_of[k] for k in hidden}
     ranges = _ranges(good, values, hidden, truths)
     small = {k for k, why in hidden.items() if why == FEWER}
-    among = [(t, ps) for t, ps in good if all(c in small for c in [t, *ps])]
-    alone = _ranges(among, {}, {k: FEWER for k in small}, truths) if among else {}
+    # What the labels and the printed zeros alone allow: an area "fewer than 5" whose
+    # districts are two "fewer than 5" and a 0 is at least 2 whatever else is hidden.
+    zeros = {k: 0.0 for k, v in values.items() if v == 0}
+    among = [(t, ps) for t, ps in good if all(c in small or c in zeros for c in [t, *ps])]
+    alone = _ranges(among, zeros, {k: FEWER for k in small}, truths) if among else {}
     for k, (lo, hi) in ranges.items():
         if not hidden[k]:
             continue
