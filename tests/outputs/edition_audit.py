@@ -273,9 +273,10 @@ def hidden_figures(public: pd.DataFrame, results: pd.DataFrame) -> set[int]:
 
 
 def numbers(text: str) -> set[int]:
-    """Every whole number written in a text ('1,234', '56'), not parts of decimals and not
-    percentages."""
+    """Every whole number written in a text ('1,234', '56'), not parts of decimals, not
+    percentages and not parts of words (a hash such as 'framework 83fe70c4')."""
     found = re.findall(
-        r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d.,]\d|%)|(?<![\d.,])\d+(?![\d%]|[.,]\d)", text
+        r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?![\w.,]\d|[\w%])|(?<![\w.,])\d+(?![\w%]|[.,]\d)",
+        text,
     )
     return {int(x.replace(",", "")) for x in found}
