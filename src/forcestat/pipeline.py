@@ -337,15 +337,15 @@ def refresh(
     recomputed = sorted(set(results["measure_id"].astype(str)))
     periods = sorted(set(results["period_end"].astype(str)))
 
-    # Disclosure control (engine.public) decides each measure, period and window on its own
-    # rows, so the public rows of what was recomputed are all that can change. Were it to
-    # protect across measures, the touched periods would have to be re-protected whole (the
-    # other measures' Board rows are in served_results).
+    # Disclosure control (engine.public) protects each period's edition whole, across
+    # measures: a period touched by the recomputed measures is re-protected with the other
+    # measures' Board rows (from served_results), and all its public rows are replaced.
     t = time.perf_counter()
     if progress:
         progress("applying disclosure control")
     board = results
-    public = _public_edition(results, fwa, areas)
+    whole = results if plan is None else _with_served_board(con, fw.hash, results)
+    public = _public_edition(whole, fwa, areas)
     seconds["public"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -461,6 +461,33 @@ def _incremental_plan(
             start = min(start, end - lag_cap - 12)
         plan[m.id] = [Period.from_index(i).label for i in range(start, end + 1)]
     return plan, "new records in " + ", ".join(f"{t} {a}..{b}" for t, (a, b) in touched.items())
+
+
+def _with_served_board(con: Any, framework_hash: str, results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with the served Board rows of the same periods for the measures not
+    recomputed: the whole of each touched period, for joint disclosure control."""
+    from forcestat.store import served
+
+    periods = set(results["period_end"].astype(str))
+    try:
+        old = served.read(con, "served_results", framework_hash, edition="board")
+    except served.ServedError:
+        return results
+    old = old[old["period_end"].astype(str).isin(periods)]
+    done = set(
+        zip(results["measure_id"].astype(str), results["period_end"].astype(str), strict=True)
+    )
+    keep = [
+        (str(m), str(p)) not in done
+        for m, p in zip(old["measure_id"], old["period_end"], strict=True)
+    ]
+    old = old[keep]
+    if old.empty:
+        return results
+    old = old.reindex(columns=results.columns).astype(
+        {c: results[c].dtype for c in results.columns}, errors="ignore"
+    )
+    return pd.concat([results, old], ignore_index=True)
 
 
 def _public_edition(results: pd.DataFrame, framework: Any, areas: Any) -> pd.DataFrame:
