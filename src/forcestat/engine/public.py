@@ -76,7 +76,12 @@ def public_results(
             printed=ed.two_values,
             some_small=ed.some_small,
         )
-        hidden = protect(ed.equations, ed.values, ed.primary, cells=ed.order, audit=audit)
+        try:
+            hidden = protect(ed.equations, ed.values, ed.primary, cells=ed.order, audit=audit)
+        except ValueError as e:
+            # The true figures always satisfy what a reader knows: no feasible values means a
+            # relation of the edition is wrong; say which period's.
+            raise ValueError(f"public edition for {period}: {e}") from e
         out = [_row(ed, i, hidden, small, threshold) for i in range(len(rows))]
         parts.append(pd.DataFrame(out, index=group.index))
         if report is not None:
