@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from edition_audit import audit_edition, hidden_figures, numbers  # noqa: E402
 from htmlparse import integer, parse  # noqa: E402
 
-from conftest import PERIOD  # noqa: E402
+from conftest import PERIOD, write  # noqa: E402
 
 # Numbers the report's own wording uses whatever the data: months in a year and in the
 # long-term benchmark, SPC's 13 points, 24 hours, the 95% level, bases of 50 and 100.
@@ -52,7 +52,6 @@ def _distinctive(hidden: set[int], html: str) -> set[int]:
 
 @pytest.fixture(scope="module")
 def public_pdf(results, framework, series, areas, tmp_path_factory):
-    from conftest import write
 
     out = tmp_path_factory.mktemp("public-pdf")
     return write(results, framework, series, areas, out, public=True, formats=("html", "pdf"))
