@@ -279,6 +279,10 @@ class _Model:
         self.big = big = 4.0 * scale + 16.0
         self.unbounded = big / 2
         self.pos = pos = {c: j for j, c in enumerate(comp)}
+        # Each cell's switch rows below use its own upper bound as their big-M: one M for all
+        # (millions, beside counts of 1-4) leaves HiGHS's presolve declaring a feasible model
+        # infeasible. The bounds are implied by the rows, so the feasible set is unchanged.
+        top_of = _upper_bounds(comp, rows, values, ks, integer)
         zs = [c for c in comp if ks[c].zero and ks[c].lo > 0]
         zpos = {c: len(comp) + j for j, c in enumerate(zs)}
         # "At least one is small": a binary per member, on when that member is 1..k-1.
@@ -293,9 +297,10 @@ class _Model:
             for c in h:
                 s_ = opos[(i, c)]
                 pick[s_] = 1.0
+                m = max(min(top_of[c], big) - (threshold - 1), 0.0)
                 for coefs, bound in (
                     (((pos[c], 1.0), (s_, -1.0)), (0.0, np.inf)),  # on: x >= 1
-                    (((pos[c], 1.0), (s_, big)), (-np.inf, threshold - 1 + big)),  # on: x <= k-1
+                    (((pos[c], 1.0), (s_, m)), (-np.inf, threshold - 1 + m)),  # on: x <= k-1
                 ):
                     row = np.zeros(nvar)
                     for j, a in coefs:
@@ -322,7 +327,7 @@ class _Model:
         for c in comp:
             k = ks[c]
             if c in zpos:  # x == 0, or lo <= x <= hi: x - lo * z >= 0 and x - hi * z <= 0
-                top = min(k.hi, big)
+                top = min(k.hi, top_of[c], big)
                 ub[pos[c]] = top
                 for zcoef, bound in ((-k.lo, (0.0, np.inf)), (-top, (-np.inf, 0.0))):
                     row = np.zeros(nvar)
@@ -334,7 +339,7 @@ class _Model:
                 lb[zpos[c]], ub[zpos[c]] = 0.0, 1.0
             else:
                 lb[pos[c]] = max(0.0, k.lo)
-                ub[pos[c]] = k.hi
+                ub[pos[c]] = min(k.hi, top_of[c])
         self.integral = np.ones(nvar)
         if integer is not None:
             for c in comp:
@@ -342,6 +347,7 @@ class _Model:
         self.cons = [LinearConstraint(np.vstack(a_rows), lo_b, hi_b)] if a_rows else []
         self.capped = Bounds(lb, np.minimum(ub, big))
         self.solves = 0
+        self.retries = 0
 
     def solve(self, weights: Mapping[Cell, float]):
         """Minimise sum(w * x): (status, x or None) — status "ok", "unbounded"."""
@@ -354,6 +360,18 @@ class _Model:
         # Every cell capped far above the figures: an unbounded maximum then reaches the cap
         # (reported as unbounded) rather than leaving HiGHS unsure between that and infeasible.
         res = milp(obj, constraints=self.cons, integrality=self.integral, bounds=self.capped)
+        if res.status == 2:
+            # HiGHS's MIP presolve declares some feasible models infeasible (ERGO-Code/HiGHS
+            # issues 2388, 3090; the true figures always satisfy the model): solved again
+            # without it, only an infeasible answer of the full search is believed.
+            self.retries += 1
+            res = milp(
+                obj,
+                constraints=self.cons,
+                integrality=self.integral,
+                bounds=self.capped,
+                options={"presolve": False},
+            )
         if res.status == 3:
             return "unbounded", None
         if res.status != 0:
@@ -439,6 +457,46 @@ class _Model:
                 see(x)
                 lo[c], exact[c][0] = v, True
         return {c: (lo[c], hi[c]) for c in wanted}
+
+
+def _upper_bounds(
+    comp: Sequence[Cell],
+    rows: Sequence[tuple[dict, dict, str]],
+    values: Mapping[Cell, float],
+    known: Mapping[Cell, Known],
+    integer: Callable[[Cell], bool] | None,
+) -> dict[Cell, float]:
+    """An upper bound of each cell implied by the equations and subsets over non-negative
+    cells (bound propagation: a part is at most its total less the other parts' least), or
+    ``math.inf``. Only valid bounds: they never cut a feasible value."""
+    lo = {c: max(0.0, known[c].lo) if not known[c].zero else 0.0 for c in comp}
+    hi = {c: known[c].hi for c in comp}
+    lin = []
+    for h, shown, kind in rows:
+        if kind == "or":
+            continue
+        rhs = -sum(a * values.get(c, 0.0) for c, a in shown.items())
+        lin.append((h, rhs))  # sum(a x) <= rhs, for "eq" also >= rhs
+        if kind == "eq":
+            lin.append(({c: -a for c, a in h.items()}, -rhs))
+    for _ in range(len(comp) + 1):
+        changed = False
+        for h, rhs in lin:
+            least = {c: a * (lo[c] if a > 0 else hi[c]) for c, a in h.items()}
+            total = sum(least.values())
+            if math.isinf(total):
+                continue  # a term unbounded below bounds nothing
+            for c, a in h.items():
+                if a <= 0:
+                    continue
+                bound = (rhs - total + least[c]) / a
+                if integer is None or integer(c):
+                    bound = math.floor(bound + 1e-9)
+                if bound < hi[c] - 1e-9:
+                    hi[c], changed = max(bound, lo[c]), True
+        if not changed:
+            break
+    return hi
 
 
 def _solve_component(
