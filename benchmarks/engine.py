@@ -1,6 +1,7 @@
 """Benchmark the measures engine against baselines measured in the same run.
 
     .venv/bin/python benchmarks/engine.py [--store demo.duckdb] [--national DIR] [--period 2020-03]
+    .venv/bin/python benchmarks/engine.py --spark [--forces 1,10,43] [--sets DIR]
 
 Scenarios (each in its own process, so its peak memory is its own):
 
@@ -17,6 +18,14 @@ Scenarios (each in its own process, so its peak memory is its own):
   DIR``) when it exists. Targets <= 60 s and <= 8 GiB. Then the subset on it (crimes only: the
   national set has no calls): engine, SQL and pandas at 29 million crimes.
 
+- spark (``--spark``, instead of the above): the full framework, one period, on national sets
+  of 1, 10 and 43 forces (``--forces``; built with ``forcestat synth --forces N --out DIR``
+  under ``--sets`` when missing), each set read from the same Parquet folder by DuckDB and by
+  local Spark (``spark://local[2]?path=DIR``), one cold call each in its own process: time and
+  peak memory (Spark's: the Python driver plus the JVM it starts), and the growth of each from
+  the smallest set. The results of the two are compared (1e-9, text exact) before the times
+  mean anything.
+
 The demo store is built with ``forcestat synth`` when missing. Figures are printed and, with
 --json FILE, saved.
 """
@@ -24,6 +33,7 @@ The demo store is built with ``forcestat synth`` when missing. Figures are print
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -46,6 +56,37 @@ PP = "1, 2, 3, 4, 6, 7, 8"
 def peak_rss_mib() -> float:
     # ru_maxrss is in KiB on Linux: the whole process (DuckDB's C++ allocations included).
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def descendants_peak_mib() -> float:
+    """The peak resident memory (VmHWM) of this process's living descendants: Spark's JVM,
+    which PySpark starts as a child and which lives until the driver exits."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("PPid:"):
+                        parents[int(entry.name)] = int(line.split()[1])
+                        break
+            except OSError:
+                continue
+    mine, total = {os.getpid()}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for pid, ppid in parents.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                changed = True
+    for pid in mine - {os.getpid()}:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024.0
+        except OSError:
+            continue
+    return total
 
 
 def _timed(fn, repeat: int = 1) -> tuple[float, Any]:
@@ -264,12 +305,121 @@ def scenario_subset(store: str, period: str, repeat: int) -> dict:
     }
 
 
+def scenario_backend(store: str, period: str, out: str) -> dict:
+    """The full framework, one period, one cold call on ``store`` (a folder or a spark:// URL);
+    the results written to ``out`` for the comparison."""
+    t0 = time.perf_counter()
+    from forcestat.engine import Timings, compute
+    from forcestat.framework import load_framework
+    from forcestat.store.store import open_store
+
+    fw = load_framework()
+    t1 = time.perf_counter()
+    st = open_store(store, read_only=True)
+    opened = time.perf_counter() - t1
+    tm = Timings()
+    t, df = _timed(lambda: compute(st, fw, period, timings=tm, skip_missing=True))
+    df.to_parquet(out)
+    res = {
+        "open_s": opened,
+        "compute_s": t,
+        "total_s": time.perf_counter() - t0,
+        "rows": len(df),
+        "measures": int(df["measure_id"].nunique()),
+        "python_peak_mib": peak_rss_mib(),
+        "jvm_peak_mib": descendants_peak_mib(),
+    }
+    st.close()
+    return res
+
+
+def national_set(sets: Path, forces: int, period: str) -> Path:
+    """The national Parquet set of the first ``forces`` forces (``forcestat synth --forces N
+    --out DIR``; the command's one force is the demo store, so one force is written here by the
+    same function the command uses)."""
+    folder = sets / f"national-{forces}"
+    if not (folder / "crimes").is_dir():
+        print(f"building {folder} ({forces} forces) ...", flush=True)
+        from forcestat.synth.calendar import Period
+        from forcestat.synth.national import national_specs, write_national
+
+        # As ``synth.run.run`` makes them (storylines on), for any number of forces.
+        specs = [dataclasses.replace(s, storylines=True) for s in national_specs(1, forces)]
+        write_national(folder, Period.of(period, 5), 1, specs)
+    return folder
+
+
+def same_results(a: Path, b: Path) -> str:
+    import pandas as pd
+
+    x, y = pd.read_parquet(a), pd.read_parquet(b)
+    try:
+        pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-9)
+    except AssertionError as exc:
+        return f"DIFFER: {str(exc).splitlines()[0]}"
+    return f"identical ({len(x):,} rows)"
+
+
+def run_spark(a: argparse.Namespace) -> dict:
+    import pyarrow.parquet as pq
+
+    sets = Path(a.sets)
+    sets.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, Any] = {}
+    base: dict[str, dict] = {}
+    for n in [int(x) for x in a.forces.split(",")]:
+        folder = national_set(sets, n, a.period)
+        crimes = sum(
+            pq.ParquetFile(f).metadata.num_rows for f in (folder / "crimes").glob("*.parquet")
+        )
+        row: dict[str, Any] = {"crimes": crimes}
+        for name, store in (("duckdb", str(folder)), ("spark", f"spark://local[2]?path={folder}")):
+            out = sets / f"results-{n}-{name}.parquet"
+            r = run_child(["backend", store, a.period, str(out)], a.spark_timeout)
+            row[name] = r
+            if "error" in r:
+                print(f"{n} forces on {name}: failed or timed out: {r['error']}", flush=True)
+                continue
+            mem = r["python_peak_mib"] + r["jvm_peak_mib"]
+            r["peak_mib"] = mem
+            grow = ""
+            if name in base:
+                b = base[name]
+                grow = (
+                    f"; x{r['compute_s'] / b['compute_s']:.1f} time, "
+                    f"x{mem / b['peak_mib']:.1f} memory for x{crimes / b['crimes']:.1f} crimes"
+                )
+            else:
+                base[name] = {**r, "crimes": crimes}
+            print(
+                f"{n} forces ({crimes:,} crimes) on {name}: {r['measures']} measures, "
+                f"{r['rows']:,} rows; open {fmt(r['open_s'])}, compute {fmt(r['compute_s'])}; "
+                f"peak memory {mem:.0f} MiB (Python {r['python_peak_mib']:.0f}, JVM "
+                f"{r['jvm_peak_mib']:.0f}){grow}",
+                flush=True,
+            )
+        if "error" not in row["duckdb"] and "error" not in row["spark"]:
+            row["same"] = same_results(
+                sets / f"results-{n}-duckdb.parquet", sets / f"results-{n}-spark.parquet"
+            )
+            ratio = row["spark"]["compute_s"] / row["duckdb"]["compute_s"]
+            print(
+                f"  {n} forces: Spark / DuckDB time = {ratio:.1f}; results {row['same']}",
+                flush=True,
+            )
+        figures[f"forces_{n}"] = row
+    return figures
+
+
 # -- driver ----------------------------------------------------------------------------------
 
 
 def run_child(args: list[str], timeout: float) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": [f"not finished in {timeout:.0f} s"]}
     if p.returncode != 0:
         return {"error": (p.stderr or p.stdout).strip().splitlines()[-1:]}
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -298,18 +448,33 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--skip-all-periods", action="store_true")
     ap.add_argument("--json", default=None, help="also write the figures here")
+    ap.add_argument("--spark", action="store_true", help="DuckDB and local Spark on national sets")
+    ap.add_argument("--forces", default="1,10,43", help="national set sizes for --spark")
+    ap.add_argument("--sets", default=str(ROOT / "demo" / "national-sets"))
+    ap.add_argument("--spark-timeout", type=float, default=3600.0)
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
 
     if a.child:
         kind, store, period, extra = a.child[0], a.child[1], a.child[2], a.child[3:]
-        if kind == "framework":
+        if kind == "backend":
+            res = scenario_backend(store, period, extra[0])
+        elif kind == "framework":
             res = scenario_framework(store, period, extra[0] == "all", int(extra[1]))
         else:
             res = scenario_subset(store, period, int(extra[0]))
         print(json.dumps(res, default=float))
         return
 
+    if a.spark:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine: {os.cpu_count()} cores, load average {load} at start", flush=True)
+        figures = run_spark(a)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"load average {load} at the end", flush=True)
+        if a.json:
+            Path(a.json).write_text(json.dumps(figures, indent=1, default=float))
+        return
     ensure_demo(a.store)
     # Other work on the machine slows every figure alike; the load average says how much.
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

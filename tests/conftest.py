@@ -42,3 +42,27 @@ def demo_computed(demo_store_path):
         return compute(st, load_framework(None), Period(2020, 3))
     finally:
         st.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster (tests/pgcluster.py) for the session, on a Unix socket in
+    a temporary folder; stopped and removed at the end. Debian's postgres is a system package
+    of the project (scripts/system-packages.txt): a machine without it fails these tests, it
+    does not skip them."""
+    import shutil
+    import tempfile
+
+    from pgcluster import Cluster, binaries
+
+    if binaries() is None:
+        pytest.fail("PostgreSQL's initdb is missing: run scripts/setup.sh (Debian: postgresql)")
+    # Under /tmp itself, not pytest's root-only folder: as root the server runs as postgres.
+    folder = Path(tempfile.mkdtemp(prefix="forcestat-pg-"))
+    cluster = Cluster(folder)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -182,9 +182,14 @@ def load(
 ) -> None:
     """Validate and load data: bad rows are quarantined with file, row, field and reason; the
     load is atomic and re-loading the same data does not double-count."""
+    from .store.connection import is_postgres_url
     from .store.loader import StrictLoadError, load_files
     from .store.schema import ALL_TABLES
     from .store.store import open_store
+
+    if is_postgres_url(store):
+        # Staged in an embedded DuckDB store, written to PostgreSQL in one transaction there.
+        from .store.pgload import load_files
 
     if fmt is LoadFormat.canonical:
         hint = (

@@ -339,7 +339,7 @@ def users_audit(
 ) -> None:
     """The audit log: every request for data (time, user, role, endpoint, parameters, status,
     rows returned), oldest first, tab-separated."""
-    from .web.state import ServerState
+    from .web.state import AUDIT_COLUMNS, ServerState
 
     path = _state_path(store, state)
     if not path.exists():
@@ -349,19 +349,9 @@ def users_audit(
         rows = st.audit_rows(limit=limit, user=user)
     finally:
         st.close()
-    # Tab-separated, one request a line: readable, and easy to filter or load elsewhere.
-    cols = (
-        "at",
-        "user",
-        "role",
-        "unit",
-        "address",
-        "method",
-        "endpoint",
-        "params",
-        "status",
-        "rows",
-    )
+    # Tab-separated, one request a line: readable, and easy to filter or load elsewhere. The
+    # log's columns but its sequence number.
+    cols = [c for c in AUDIT_COLUMNS if c != "seq"]
     print("\t".join(cols))
     for r in rows:
         print("\t".join("" if r[c] is None else str(r[c]) for c in cols))

@@ -64,7 +64,7 @@ def load_framework(path: Path | str | None = None) -> Any:
 def snapshot_id(store: Any) -> str:
     """The store's data snapshot (its load history), for footers and cache keys; "unknown" for
     a store without load bookkeeping (a Parquet folder, another backend)."""
-    if getattr(store, "is_duckdb", False) and "loads" in store.tables():
+    if hasattr(store, "snapshot_hash") and "loads" in store.tables():
         return store.snapshot_hash()
     return "unknown"
 
@@ -324,7 +324,19 @@ def refresh(
     why = "forced" if full else "first refresh"
     if not full and prev is not None:
         if prev["snapshot"] == snap:
-            return Refreshed("current", snap, fw.hash, why="the store has not changed")
+            if served.has_rows(con, "served_compstat", fw.hash):
+                return Refreshed("current", snap, fw.hash, why="the store has not changed")
+            # A store refreshed before the dashboard's tables existed: only those.
+            extra, took = _dashboard_rows(store, fw, progress)
+            served.save(con, fw.hash, extra, state=prev, replace=dict.fromkeys(extra))
+            return Refreshed(
+                "dashboard",
+                snap,
+                fw.hash,
+                rows={k: len(v) for k, v in extra.items()},
+                seconds={"dashboard": took},
+                why="the dashboard's tables were missing",
+            )
         plan, why = _incremental_plan(con, fwa, prev, loads, LAG_CAP, linked_tables)
     areas = Geography.load(store.ibis).area
     t = time.perf_counter()
@@ -366,6 +378,8 @@ def refresh(
     )
     seconds["findings"] = time.perf_counter() - t
 
+    extra, seconds["dashboard"] = _dashboard_rows(store, fwa, progress)
+
     t = time.perf_counter()
     board = board.assign(edition="board", disclosure="", previous_disclosure="")
     rows = pd.concat([board, public.assign(edition="public")], ignore_index=True)
@@ -376,7 +390,12 @@ def refresh(
     served.save(
         con,
         fw.hash,
-        {"served_results": rows, "served_series": series, "served_statements": statements},
+        {
+            "served_results": rows,
+            "served_series": series,
+            "served_statements": statements,
+            **extra,
+        },
         state={
             "snapshot": snap,
             "load_ids": [lid for lid, _, _ in loads],
@@ -391,6 +410,7 @@ def refresh(
             "served_results": replace_rows,
             "served_series": replace_series,
             "served_statements": replace_rows,
+            **dict.fromkeys(extra),  # recomputed whole: a few seconds
         },
     )
     seconds["write"] = time.perf_counter() - t
@@ -405,10 +425,50 @@ def refresh(
             "served_results": len(rows),
             "served_series": len(series),
             "served_statements": len(statements),
+            **{k: len(v) for k, v in extra.items()},
         },
         seconds,
         why,
     )
+
+
+def _dashboard_rows(
+    store: Any, framework: Any, progress: Progress | None = None
+) -> tuple[dict[str, pd.DataFrame], float]:
+    """The dashboard's CompStat counts and supervisors' daily list, recomputed whole (a few
+    seconds: two aggregations per source table), and the time it took."""
+    from forcestat.engine import compstat, victim_mi
+    from forcestat.engine.rollup import ALL_FORCES, Geography
+
+    t = time.perf_counter()
+    if progress:
+        progress("counting CompStat windows and the daily list of Victims Code contacts")
+    geo = Geography.load(store.ibis)
+    areas = {d: geo.area_label(d) or "" for d in geo.area}
+    tables = set(store.ibis.list_tables())
+    # The windows end on the last day every source has reached: a source whose extract ends
+    # earlier would otherwise count empty days as falls.
+    last = None
+    for s in compstat.SOURCES:
+        if s.table in tables:
+            got = store.ibis.table(s.table)[s.date].max().execute()
+            if got is not None and not pd.isna(got):
+                day = pd.Timestamp(got).date()
+                last = day if last is None else min(last, day)
+    if last is None:
+        counts = pd.DataFrame(columns=compstat.COLUMNS)
+    else:
+        counts = compstat.compstat(
+            store.ibis,
+            compstat.end_dates(last),
+            areas,
+            geo.sole_force or ALL_FORCES,
+            fy_start_month=framework.settings.financial_year_start,
+            tables=tables,
+        )
+    mi, at = victim_mi.contacts_mi(store.ibis)
+    mi = mi.assign(as_at=at)
+    return {"served_compstat": counts, "served_mi": mi}, time.perf_counter() - t
 
 
 def _served_periods(con: Any, framework_hash: str) -> set[str]:

@@ -58,3 +58,25 @@ def test_measure_columns_reads_every_expression():
     timeliness = fw.measure("crime_recording_timeliness")
     assert {"reported_at", "recorded_at"} <= measure_columns(timeliness)
     assert "domestic_abuse" in measure_columns(fw.measure("domestic_abuse_crimes"))
+
+
+def test_a_folder_holding_only_some_tables_lists_the_rest(tmp_path):
+    # Crimes and the reference tables only, as Parquet: the measures over crimes run, the
+    # others are named as not available because the store has no such table.
+    src = open_store(str(tmp_path / "one.duckdb"))
+    src.duck.execute(
+        "INSERT INTO crimes (crime_id, recorded_at, district, offence_code) "
+        "VALUES ('C1', TIMESTAMP '2020-03-02 10:00:00', 'Fenland', '46')"
+    )
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for t in ("crimes", "geography", "offence_codes", "outcome_types"):
+        src.duck.execute(f'COPY "{t}" TO ? (FORMAT parquet)', [str(folder / f"{t}.parquet")])
+    src.close()
+    st = open_store(str(folder), read_only=True)
+    missing = unavailable_measures(st, load_framework())
+    st.close()
+    assert "recorded_crime" not in missing
+    assert missing["response_time_immediate"] == "the store has no incidents table"
+    assert missing["victim_satisfaction_overall"] == "the store has no survey_responses table"
+    assert "safeguarding_referrals table" in missing["referral_rate_victim_witness_hub"]

@@ -72,7 +72,15 @@ def unavailable_measures(store: Any, framework: Framework) -> dict[str, str]:
     counts = table_counts(store, tables)
     notes = unavailable_columns(store)
     out: dict[str, str] = {}
+    backend = getattr(store, "ibis", store)
+    present = set(backend.list_tables())
     for m in framework.measures:
+        # A store may hold only some tables (a national Parquet folder, a warehouse's schema):
+        # one it does not have is said so, apart from one it has with no rows.
+        absent = [t for t in measure_tables(m) if t not in present]
+        if absent:
+            out[m.id] = f"the store has no {' or '.join(absent)} table"
+            continue
         empty = [f"the {t} table" for t in measure_tables(m) if counts[t] == 0]
         if empty:
             out[m.id] = f"nothing was loaded into {' or '.join(empty)}"

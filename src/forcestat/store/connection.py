@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import StoreError
+
 if TYPE_CHECKING:
     import ibis
 
-
-class StoreError(Exception):
-    """A store that cannot be opened or written as asked; the message names it and says why."""
+__all__ = ["StoreError", "check_store_path", "connect", "duckdb_path", "is_duckdb_target"]
 
 
 # Names of data files: a store given such a name is a mistake for the file to load.
@@ -38,6 +38,10 @@ DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 def is_duckdb_target(url: str) -> bool:
     return "://" not in url or url.startswith("duckdb://")
+
+
+def is_postgres_url(url: str) -> bool:
+    return "://" in url and url.split("://", 1)[0].lower() in ("postgresql", "postgres")
 
 
 def duckdb_path(url: str) -> str:
@@ -135,6 +139,12 @@ def _connect_url(url: str) -> ibis.BaseBackend:
 
     import ibis
 
+    from . import spark
+
+    if spark.is_spark_url(url):
+        # Ibis' own pyspark URL makes a session from a warehouse folder only: forcestat starts
+        # the session the URL names and registers the store's tables (store/spark.py).
+        return spark.connect(url)
     scheme = url.split("://", 1)[0].lower()
     known = sorted(e.name for e in entry_points(group="ibis.backends"))
     aliases = {"postgresql": "postgres", "spark": "pyspark"}

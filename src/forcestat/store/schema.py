@@ -285,6 +285,12 @@ VICTIM_CONTACTS = Table(
         _c("district", "VARCHAR", "District of the crime", ref="geography.district"),
         _c("offence_group", "VARCHAR", "Offence group of the crime (for compliance by type)"),
         _c("supervisory_unit", "VARCHAR", "Unit investigating / supervising the crime"),
+        _c(
+            "officer",
+            "VARCHAR",
+            "Officer in the case who owes the contact (collar number or a pseudonymous "
+            "reference); the dashboard's daily list groups by unit and officer",
+        ),
     ),
 )
 

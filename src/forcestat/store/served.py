@@ -8,7 +8,12 @@ to, the loads they include and when they were computed:
 - ``served_results``: ``measure_results`` rows of every period, for each edition (``board``;
   ``public`` with the disclosure columns of ``engine.public``);
 - ``served_series``: the monthly series behind the SPC charts, one row per unit and month;
-- ``served_statements``: the structured findings (``findings.tell``) of each period.
+- ``served_statements``: the structured findings (``findings.tell``) of each period;
+- ``served_compstat``: the dashboard's CompStat counts (``engine.compstat``): each source's
+  categories by unit in 7-day, 28-day, year-to-date and financial-year-to-date windows ending
+  on each of a set of dates, with the same days a year earlier and the exact test;
+- ``served_mi``: the supervisors' daily list (``engine.victim_mi``): Victims Code contacts due
+  and overdue by district, team and officer, as at the latest load.
 
 The store knows nothing of what the rows mean: the shape of each table follows the first frame
 written to it, and rows are replaced by framework and (optionally) period, in one transaction
@@ -27,7 +32,13 @@ import pandas as pd
 
 from .sqltext import q
 
-TABLES = ("served_results", "served_series", "served_statements")
+TABLES = (
+    "served_results",
+    "served_series",
+    "served_statements",
+    "served_compstat",
+    "served_mi",
+)
 
 STATE_SQL = """CREATE TABLE IF NOT EXISTS served_state (
     framework_hash VARCHAR PRIMARY KEY, snapshot VARCHAR, load_ids VARCHAR,
@@ -123,6 +134,20 @@ def state(con: Any, framework_hash: str) -> dict[str, Any] | None:
     out["load_ids"] = json.loads(out["load_ids"] or "[]")
     out["measures"] = json.loads(out.get("measures") or "[]")
     return out
+
+
+def has_rows(con: Any, table: str, framework_hash: str) -> bool:
+    """Whether a served table holds rows of a framework (a store refreshed before the table
+    existed has none)."""
+    if table not in TABLES:
+        raise ValueError(f"{table}: not a served table")
+    if not _exists(con, table):
+        return False
+    row = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {q(table)} WHERE framework_hash = ? LIMIT 1)",
+        [framework_hash],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def read(con: Any, table: str, framework_hash: str, **equal: str) -> pd.DataFrame:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .connection import StoreError, connect, duckdb_path, is_duckdb_target, open_error
+from .connection import (
+    StoreError,
+    connect,
+    duckdb_path,
+    is_duckdb_target,
+    is_postgres_url,
+    open_error,
+)
+from .reference_files import REFERENCE_DIR, reference_path, reference_rows
 from .schema import ALL_TABLES, CANONICAL, REFERENCE, Table, create_table_sql
 from .validation import lit, q
-
-REFERENCE_DIR = resources.files("forcestat.store") / "reference"
 
 # Bookkeeping tables: what was loaded, what was rejected and what a newer version replaced.
 BOOKKEEPING_SQL = (
@@ -36,16 +40,6 @@ BOOKKEEPING_SQL = (
 )
 
 
-def reference_rows(name: str) -> list[dict[str, str]]:
-    """The packaged reference table as a list of string dicts."""
-    with (REFERENCE_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def reference_path(name: str) -> Path:
-    return Path(str(REFERENCE_DIR / f"{name}.csv"))
-
-
 class Store:
     """A store addressed by path or URL. DuckDB is the embedded default; the loader writes
     through DuckDB's own connection (transactions), the engine reads through Ibis."""
@@ -58,6 +52,10 @@ class Store:
     @property
     def is_duckdb(self) -> bool:
         return is_duckdb_target(self.url)
+
+    @property
+    def is_postgres(self) -> bool:
+        return is_postgres_url(self.url)
 
     @property
     def is_folder(self) -> bool:
@@ -73,6 +71,11 @@ class Store:
     def writable(self) -> Any:
         """The duckdb connection to load through; an error for a store that cannot take a
         load (another backend, a folder of Parquet files, a store opened read-only)."""
+        if self.is_postgres:
+            raise StoreError(
+                f"{self.url}: a PostgreSQL store takes canonical loads (forcestat load TABLE "
+                "FILE...); the data.police.uk and Home Office importers load into DuckDB"
+            )
         if self.is_folder:
             raise StoreError(
                 f"{self.url}: a folder of Parquet files is a read-only store; load into a "
@@ -114,11 +117,15 @@ class Store:
         return self.ibis.table(name)
 
     def count(self, name: str) -> int:
+        if not self.is_duckdb:
+            return int(self.table(name).count().execute())
         return int(self.duck.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
 
     def snapshot_hash(self) -> str:
         """A short hash identifying the data in the store (its load history), for report
         footers: two stores loaded from the same files give the same hash."""
+        if not self.is_duckdb:
+            return self._snapshot_ibis()
         h = hashlib.sha256()
         rows = self.duck.execute(
             "SELECT table_name, file_sha256, inserted, replaced FROM loads "
@@ -128,6 +135,25 @@ class Store:
             h.update(repr(r).encode())
         for t in CANONICAL:
             h.update(f"{t.name}:{self.count(t.name)}".encode())
+        return h.hexdigest()[:12]
+
+    def _snapshot_ibis(self) -> str:
+        """``snapshot_hash`` on another backend (a PostgreSQL store keeps the same bookkeeping),
+        read through Ibis: the same rows give the same hash as on DuckDB."""
+        h = hashlib.sha256()
+        t = self.table("loads")
+        rows = (
+            t.select("table_name", "file_sha256", "inserted", "replaced", "started_at")
+            .to_pyarrow()
+            .to_pylist()
+        )
+        rows.sort(key=lambda r: (r["table_name"], r["file_sha256"], r["started_at"]))
+        for r in rows:
+            row = (r["table_name"], r["file_sha256"], r["inserted"], r["replaced"])
+            h.update(repr(row).encode())
+        present = set(self.tables())
+        for t in CANONICAL:
+            h.update(f"{t.name}:{self.count(t.name) if t.name in present else 0}".encode())
         return h.hexdigest()[:12]
 
     def close(self) -> None:
@@ -168,6 +194,11 @@ def open_store(url: str, read_only: bool = False, initialise: bool = True) -> St
     DuckDB path that does not exist is an error, never a new empty store."""
     import duckdb
 
+    from .postgres import initialise as initialise_postgres
+
+    if initialise and not read_only and is_postgres_url(url):
+        # Tables first: Ibis lists them when it connects.
+        initialise_postgres(url)
     store = Store(url, read_only=read_only)
     if initialise and not read_only and store.is_duckdb and not store.is_folder:
         try:
@@ -178,4 +209,12 @@ def open_store(url: str, read_only: bool = False, initialise: bool = True) -> St
     return store
 
 
-__all__ = ["ALL_TABLES", "Store", "StoreError", "open_store", "reference_rows"]
+__all__ = [
+    "ALL_TABLES",
+    "REFERENCE_DIR",
+    "Store",
+    "StoreError",
+    "open_store",
+    "reference_path",
+    "reference_rows",
+]

@@ -84,8 +84,23 @@ def generate_contacts(crimes: Crimes, period: Period, rng: np.random.Generator) 
         "district": C.labels(crimes.force.district_names, crimes.district[crime]),
         "offence_group": C.labels(groups, group_of[crimes.stratum[crime]]),
         "supervisory_unit": C.labels(UNITS, crimes.unit[crime]),
+        "officer": C.labels(OFFICERS, _officer_of(crime, crimes.unit[crime])),
     }
     return C.build(VICTIM_CONTACTS, cols, n)
+
+
+# Each unit's officers in the case: collar numbers 1001.. in blocks of 100 per unit [ASSUMED].
+OFFICERS_PER_UNIT = 12
+OFFICERS = tuple(
+    f"PC {1001 + 100 * u + k}" for u in range(len(UNITS)) for k in range(OFFICERS_PER_UNIT)
+)
+
+
+def _officer_of(crime: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """A crime's officer within its unit, from a hash of the crime's number rather than a
+    draw, so that the random streams (and every other column of the demo) stay as they were."""
+    k = (crime.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
+    return unit.astype(np.int64) * OFFICERS_PER_UNIT + (k % OFFICERS_PER_UNIT).astype(np.int64)
 
 
 def _alliance(crimes: Crimes, period: Period, rng: np.random.Generator):

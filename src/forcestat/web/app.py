@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
@@ -21,14 +22,14 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from forcestat.web import formats, models, query
+from forcestat.web import formats, models, pages, query
 from forcestat.web.auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -175,6 +176,11 @@ def create_app(settings: Settings, report_maker: ReportMaker | None = None) -> F
         dep = [Depends(anyone if public else signed_in)]
         app.include_router(router, prefix=f"{API}/public" if public else API, dependencies=dep)
     app.include_router(_session_router(auth, settings), prefix=API)
+    # The dashboard's pages (web/pages.py), through the same query layer and audit log.
+    board_pages = pages.Pages(holder, auth, audit, _cookie(settings))
+    app.state.pages = board_pages
+    app.include_router(pages.router(board_pages, public=False))
+    app.include_router(pages.router(board_pages, public=True))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -351,14 +357,18 @@ class StaleStore(RuntimeError):
     """The store's data changed since the last refresh (a report would not match the API)."""
 
 
-def _session_router(auth: Auth, settings: Settings) -> APIRouter:
-    router = APIRouter(tags=["session"])
-    cookie = {
+def _cookie(settings: Settings) -> dict[str, Any]:
+    return {
         "httponly": True,
         "samesite": "strict",
         "secure": settings.secure_cookies,
         "path": "/",
     }
+
+
+def _session_router(auth: Auth, settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["session"])
+    cookie = _cookie(settings)
 
     def info(request: Request, response: Response) -> dict[str, Any]:
         who = request.state.principal
@@ -537,6 +547,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def _error_handlers(app: FastAPI) -> None:
+    def page(request: Request, status: int, title: str, detail: str | None) -> Response | None:
+        """A page's error is a page (HTML), not a problem document."""
+        if not pages.is_page(request.url.path):
+            return None
+        return request.app.state.pages.error(request, status, title, detail)
+
+    @app.exception_handler(pages.SignIn)
+    async def sign_in(request: Request, exc: pages.SignIn) -> Response:
+        from urllib.parse import urlencode
+
+        return RedirectResponse(f"/login?{urlencode({'next': exc.path})}", status_code=303)
+
     def audited(request: Request, status: int) -> None:
         path = request.url.path
         who = getattr(request.state, "principal", None)
@@ -557,6 +579,10 @@ def _error_handlers(app: FastAPI) -> None:
                 for m in getattr(r, "methods", None) or ()
             }
             headers["Allow"] = ", ".join(sorted(methods))
+        html = page(request, exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail))
+        if html is not None:
+            html.headers.update(headers)
+            return html
         return problem(exc.status_code, None, str(exc.detail), request.url.path, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -566,7 +592,9 @@ def _error_handlers(app: FastAPI) -> None:
             f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', '')}"
             for e in exc.errors()
         )
-        return problem(422, "Invalid parameters", detail, request.url.path)
+        return page(request, 422, "Invalid parameters", detail) or problem(
+            422, "Invalid parameters", detail, request.url.path
+        )
 
     @app.exception_handler(AuthError)
     async def unauthenticated(request: Request, exc: AuthError) -> Response:
@@ -588,16 +616,25 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
         audited(request, 403)
-        return problem(403, "Forbidden", str(exc), request.url.path)
+        if pages.is_page(request.url.path):
+            who = getattr(request.state, "principal", None)
+            request.app.state.audit(request, who or PUBLIC, 403, 0)
+        return page(request, 403, "Forbidden", str(exc)) or problem(
+            403, "Forbidden", str(exc), request.url.path
+        )
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         audited(request, 404)
-        return problem(404, "Not found", str(exc), request.url.path)
+        return page(request, 404, "Not found", str(exc)) or problem(
+            404, "Not found", str(exc), request.url.path
+        )
 
     @app.exception_handler(CsrfError)
     async def csrf_failed(request: Request, exc: CsrfError) -> Response:
-        return problem(403, "CSRF check failed", str(exc), request.url.path)
+        return page(request, 403, "CSRF check failed", "reload the page and try again") or problem(
+            403, "CSRF check failed", str(exc), request.url.path
+        )
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, exc: BodyTooLarge) -> Response:
@@ -606,4 +643,7 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         log.exception("error serving %s", request.url.path)
-        return problem(500, "Server error", "the server could not answer; see its log", None)
+        detail = "the server could not answer; see its log"
+        return page(request, 500, "Server error", detail) or problem(
+            500, "Server error", detail, None
+        )

@@ -255,3 +255,48 @@ def _without(text: str, scope: Scope) -> str:
     for name in sorted({u for _, u in scope.units or ()}, key=len, reverse=True):
         text = text.replace(name, " ")
     return text
+
+
+def compstat_dates(snap: Snapshot) -> list[str]:
+    """The end dates (``YYYY-MM-DD``) the CompStat counts were computed for, oldest first."""
+    return sorted(k[0] for k in snap.compstat)
+
+
+def _not_public(scope: Scope, what: str) -> None:
+    if scope.edition == "public":
+        raise Forbidden(f"{what} is not part of the public edition")
+
+
+def compstat(
+    snap: Snapshot,
+    scope: Scope,
+    end: str,
+    *,
+    unit: str | None = None,
+    breakdown: str | None = None,
+) -> Table:
+    """CompStat rows ending on ``end`` for one unit (default: the force), in scope. Not in the
+    public edition: its counts are not disclosure-controlled."""
+    _not_public(scope, "CompStat")
+    check_unit(snap, scope, unit, breakdown)
+    part = snap.compstat.get((end,))
+    if part is None:
+        raise NotFound(f"no CompStat counts for {end}")
+    if unit is None:
+        breakdown = "force"
+    return _take(part, _mask(part, scope, breakdown=breakdown, unit=unit))
+
+
+def mi(snap: Snapshot, scope: Scope, *, unit: str | None = None) -> Table:
+    """The supervisors' daily list of Victims Code contacts: a commander's districts only
+    (an area commander's: every district of the area); ``unit`` an area or a district."""
+    _not_public(scope, "The daily management information")
+    check_unit(snap, scope, unit, None)
+    part = snap.mi
+    if part is None:
+        return EMPTY
+    mask = _mask(part, scope)
+    if unit is not None:
+        districts = area_units(snap).get(unit, {unit})
+        mask &= np.isin(part.keys["unit"], sorted(districts))
+    return _take(part, mask)

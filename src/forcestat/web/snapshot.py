@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from forcestat.period import Period
 from forcestat.store import served, users
 
 log = logging.getLogger("forcestat.web")
@@ -85,6 +87,17 @@ class Snapshot:
     users: dict[str, users.User]
     tokens: dict[str, str]  # token sha256 -> user name
     measures: list[dict[str, Any]] = field(default_factory=list)  # the framework, for /measures
+    # The dashboard's: CompStat counts by end date, the supervisors' daily list (one part,
+    # keyed by district as ``breakdown``/``unit`` so that scopes filter it like results).
+    compstat: dict[tuple, Part] = field(default_factory=dict)  # (end_date,) -> rows
+    mi: Part | None = None
+    mi_as_at: str | None = None
+    # data.police.uk stores: crime locations (longitude, latitude) of the last 12 months, for
+    # the hexbin map, each crime's district (a commander's map shows their own), and the months
+    # they span.
+    points: Any = None
+    point_districts: Any = None
+    points_span: str = ""
 
     @property
     def periods(self) -> dict[str, list[str]]:
@@ -115,6 +128,11 @@ def _read(path: str, framework: Any) -> Snapshot:
         geo = con.execute("SELECT district, area, force FROM geography").fetchall()
         people = users.all_users(con)
         tokens = users.tokens(con)
+        compstat, mi = (
+            _optional(con, "served_compstat", framework),
+            _optional(con, "served_mi", framework),
+        )
+        points, point_districts, points_span = crime_locations(con)
     finally:
         con.close()
     # The Board edition has no disclosure decisions to show.
@@ -151,7 +169,71 @@ def _read(path: str, framework: Any) -> Snapshot:
         users={u.name: u for u in people},
         tokens=tokens,
         measures=describe_measures(framework, results),
+        compstat=_parts(
+            compstat,
+            ["end_date"],
+            ("source", "window", "breakdown", "unit", "category"),
+            lambda k: ("end_date",),
+        ),
+        mi=_mi_part(mi),
+        mi_as_at=None if mi.empty else str(mi["as_at"].iloc[0]),
+        points=points,
+        point_districts=point_districts,
+        points_span=points_span,
     )
+
+
+def crime_locations(con: Any) -> tuple[Any, Any, str]:
+    """(longitude-latitude array, district of each, "April 2019 to March 2020": the months they
+    span) of the crimes of a data.police.uk store's last 12 months of street files that have a
+    published location;
+    (None, None, "") for a store without them. The locations are data.police.uk's anonymised
+    points, already public; districts are those of the crimes derived from them."""
+    has = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        ["police_uk_crimes"],
+    ).fetchone()[0]
+    if not has:
+        return None, None, ""
+    last = con.execute(
+        "SELECT max(month) FROM police_uk_crimes "
+        "WHERE longitude IS NOT NULL AND latitude IS NOT NULL"
+    ).fetchone()[0]
+    if last is None:
+        return None, None, ""
+    end = Period.parse(f"{last:%Y-%m}")
+    first = Period.from_index(end.index - 11)
+    got = con.execute(
+        "SELECT p.longitude, p.latitude, c.district, p.month FROM police_uk_crimes p "
+        "JOIN crimes c ON c.crime_id = p.crime_id "
+        "WHERE p.longitude IS NOT NULL AND p.latitude IS NOT NULL "
+        "AND p.month >= ? AND p.month <= ?",
+        [date(first.year, first.month, 1), date(end.year, end.month, 1)],
+    ).fetchnumpy()
+    if len(got["longitude"]) == 0:
+        return None, None, ""
+    points = np.column_stack([got["longitude"], got["latitude"]]).astype(float)
+    districts = np.asarray(got["district"], dtype=object)
+    earliest = min(got["month"]).astype("datetime64[M]").astype(int)  # months since 1970-01
+    first = Period.from_index(max(first.index, 1970 * 12 + int(earliest)))
+    span = end.month_name if first == end else f"{first.month_name} to {end.month_name}"
+    return points, districts, span
+
+
+def _optional(con: Any, table: str, framework: Any) -> pd.DataFrame:
+    """A served table a store refreshed by an earlier version may lack: empty then."""
+    try:
+        return served.read(con, table, framework.hash)
+    except served.ServedError:
+        return pd.DataFrame()
+
+
+def _mi_part(mi: pd.DataFrame) -> Part | None:
+    if mi.empty:
+        return None
+    mi = mi.sort_values(["district", "team", "officer"], kind="stable")
+    keyed = mi.assign(breakdown="district", unit=mi["district"])
+    return Part.of(keyed, ("breakdown", "unit", "team", "officer"), ("breakdown", "unit", "as_at"))
 
 
 def describe_measures(framework: Any, results: pd.DataFrame) -> list[dict[str, Any]]:
