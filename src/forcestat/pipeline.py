@@ -17,6 +17,8 @@ other upwards (docs/architecture.md). A run is:
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -357,7 +359,7 @@ def refresh(
         progress("applying disclosure control")
     board = results
     whole = results if plan is None else _with_served_board(con, fw.hash, results)
-    public = _public_edition(whole, fwa, areas)
+    public = _public_edition(whole, fwa, areas, workers)
     seconds["public"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -550,12 +552,17 @@ def _with_served_board(con: Any, framework_hash: str, results: pd.DataFrame) -> 
     return pd.concat([results, old], ignore_index=True)
 
 
-def _public_edition(results: pd.DataFrame, framework: Any, areas: Any) -> pd.DataFrame:
+def _public_edition(
+    results: pd.DataFrame, framework: Any, areas: Any, workers: int | None = None
+) -> pd.DataFrame:
     from forcestat.engine.public import public_results
 
     if results.empty:
         return results.assign(disclosure="", previous_disclosure="")
-    return public_results(results, framework, areas)
+    # Each period's audit takes seconds: worth a fork from two periods on.
+    if workers is None:
+        workers = 1 if "fork" not in mp.get_all_start_methods() else min(os.cpu_count() or 1, 8)
+    return public_results(results, framework, areas, workers=workers)
 
 
 def _series_rows(

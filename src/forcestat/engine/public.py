@@ -20,8 +20,10 @@ value, difference and p-value. No reader can print a hidden figure by mistake.
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import time
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,44 +55,85 @@ def public_results(
     areas: Mapping[str, str],
     *,
     report: AuditReport | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """``results`` with disclosure control applied (see the module docstring), period by
     period; the row order and every other column are kept. ``report`` collects the audit's
-    figures."""
-    threshold = framework.settings.suppress_below
-    ratio = framework.settings.protection_ratio
-    parts = []
-    for period, group in results.groupby("period_end", sort=False, observed=True):
-        t = time.perf_counter()
-        rows = group.to_dict("records")
-        ed = build_edition(rows, framework, areas)
-        small = ed.small
-        audit = Audit(
-            threshold,
-            ratio,
-            subsets=ed.subsets,
-            known=ed.known(),
-            integer=ed.is_integer,
-            ties=ed.ties,
-            sensitive=ed.sensitive,
-            printed=ed.two_values,
-            some_small=ed.some_small,
-        )
+    figures. Periods are independent editions: with ``workers`` > 1 and several periods they
+    are protected in that many forked processes (a refresh of every period)."""
+    groups = [g for _, g in results.groupby("period_end", sort=False, observed=True)]
+    parts: list[pd.DataFrame] = []
+    figures: list[tuple[str, dict[str, Any]]] = []
+    if workers > 1 and len(groups) > 1:
+        global _JOB
+        _JOB = (framework, areas)
         try:
-            hidden = protect(ed.equations, ed.values, ed.primary, cells=ed.order, audit=audit)
-        except ValueError as e:
-            # The true figures always satisfy what a reader knows: no feasible values means a
-            # relation of the edition is wrong; say which period's.
-            raise ValueError(f"public edition for {period}: {e}") from e
-        out = [_row(ed, i, hidden, small, threshold) for i in range(len(rows))]
-        parts.append(pd.DataFrame(out, index=group.index))
-        if report is not None:
-            report.periods[str(period)] = _figures(ed, hidden, audit, time.perf_counter() - t)
+            with ProcessPoolExecutor(
+                min(workers, len(groups)), mp_context=mp.get_context("fork")
+            ) as pool:
+                # Largest periods first, so that no long one starts last.
+                order = sorted(range(len(groups)), key=lambda i: -len(groups[i]))
+                done = dict(zip(order, pool.map(_forked, [groups[i] for i in order]), strict=True))
+        finally:
+            _JOB = None
+        for i in range(len(groups)):
+            part, fig = done[i]
+            parts.append(part)
+            figures.append(fig)
+    else:
+        for group in groups:
+            part, fig = _protect_period(group, framework, areas)
+            parts.append(part)
+            figures.append(fig)
+    if report is not None:
+        report.periods.update(figures)
     columns = [*results.columns, *DISCLOSURE_COLUMNS]
     if not parts:
         return pd.DataFrame(columns=columns)
     frame = pd.concat(parts).reindex(results.index)[columns]
     return frame.astype({c: results[c].dtype for c in results.columns}, errors="ignore")
+
+
+# The framework and areas of a forked pool's run: inherited by the fork, never pickled.
+_JOB: tuple[Framework, Mapping[str, str]] | None = None
+
+
+def _forked(group: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, dict[str, Any]]]:
+    assert _JOB is not None
+    return _protect_period(group, *_JOB)
+
+
+def _protect_period(
+    group: pd.DataFrame, framework: Framework, areas: Mapping[str, str]
+) -> tuple[pd.DataFrame, tuple[str, dict[str, Any]]]:
+    """One period's rows protected as one edition, and the audit's figures."""
+    threshold = framework.settings.suppress_below
+    ratio = framework.settings.protection_ratio
+    period = str(group["period_end"].iloc[0])
+    t = time.perf_counter()
+    rows = group.to_dict("records")
+    ed = build_edition(rows, framework, areas)
+    small = ed.small
+    audit = Audit(
+        threshold,
+        ratio,
+        subsets=ed.subsets,
+        known=ed.known(),
+        integer=ed.is_integer,
+        ties=ed.ties,
+        sensitive=ed.sensitive,
+        printed=ed.two_values,
+        some_small=ed.some_small,
+    )
+    try:
+        hidden = protect(ed.equations, ed.values, ed.primary, cells=ed.order, audit=audit)
+    except ValueError as e:
+        # The true figures always satisfy what a reader knows: no feasible values means a
+        # relation of the edition is wrong; say which period's.
+        raise ValueError(f"public edition for {period}: {e}") from e
+    out = [_row(ed, i, hidden, small, threshold) for i in range(len(rows))]
+    part = pd.DataFrame(out, index=group.index)
+    return part, (period, _figures(ed, hidden, audit, time.perf_counter() - t))
 
 
 def _row(ed: Edition, i: int, hidden: set, small: set, threshold: int) -> dict[str, Any]:
