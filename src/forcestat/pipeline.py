@@ -283,6 +283,8 @@ class Refreshed:
     rows: dict[str, int] = field(default_factory=dict)  # rows written per table
     seconds: dict[str, float] = field(default_factory=dict)
     why: str = ""
+    # Periods whose public edition was protected anew (the rest kept their served one).
+    protected: list[str] = field(default_factory=list)
 
 
 def refresh(
@@ -358,8 +360,12 @@ def refresh(
     if progress:
         progress("applying disclosure control")
     board = results
-    whole = results if plan is None else _with_served_board(con, fw.hash, results)
-    public = _public_edition(whole, fwa, areas, workers)
+    if plan is None:
+        public = _public_edition(results, fwa, areas, workers)
+        protected = periods
+    else:
+        whole = _with_served_board(con, fw.hash, results)
+        public, protected = _public_edition_of_changed(con, fw.hash, whole, fwa, areas, workers)
     seconds["public"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -431,6 +437,7 @@ def refresh(
         },
         seconds,
         why,
+        protected,
     )
 
 
@@ -550,6 +557,60 @@ def _with_served_board(con: Any, framework_hash: str, results: pd.DataFrame) -> 
         {c: results[c].dtype for c in results.columns}, errors="ignore"
     )
     return pd.concat([results, old], ignore_index=True)
+
+
+def _public_edition_of_changed(
+    con: Any,
+    framework_hash: str,
+    whole: pd.DataFrame,
+    framework: Any,
+    areas: Any,
+    workers: int | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The public edition of each period of ``whole`` (every measure of the periods a load
+    touched). A period's edition depends only on its Board rows: where those are what is
+    already served, its served public rows are kept, and only changed periods are protected
+    again (a new month moves the cohort rates' benchmarks at 49 periods, few of their figures).
+    Also the periods protected."""
+    from forcestat.store import served
+
+    try:
+        old_board = served.read(con, "served_results", framework_hash, edition="board")
+        old_public = served.read(con, "served_results", framework_hash, edition="public")
+    except served.ServedError:
+        every = sorted(set(whole["period_end"].astype(str)))
+        return _public_edition(whole, framework, areas, workers), every
+    columns = list(whole.columns)
+    now, before = _period_digests(whole, columns), _period_digests(old_board, columns)
+    same = {p for p, d in now.items() if before.get(p) == d}
+    periods = whole["period_end"].astype(str)
+    changed = _public_edition(whole[~periods.isin(same)], framework, areas, workers)
+    protected = sorted(set(periods) - same)
+    kept = old_public[old_public["period_end"].astype(str).isin(same)]
+    if kept.empty:
+        return changed, protected
+    kept = kept.reindex(columns=changed.columns).astype(
+        {c: changed[c].dtype for c in changed.columns}, errors="ignore"
+    )
+    return pd.concat([changed, kept], ignore_index=True), protected
+
+
+def _period_digests(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, int]:
+    """One number per period for its rows (any order) in ``columns``: numbers compared as
+    floats and everything as text, so that rows read back from the store compare equal to
+    the same rows computed."""
+    if frame.empty:
+        return {}
+    f = frame.reindex(columns=columns).copy()
+    for c in columns:
+        if pd.api.types.is_bool_dtype(f[c]) or pd.api.types.is_numeric_dtype(f[c]):
+            f[c] = f[c].astype("float64")
+    f = f.astype(object).where(f.notna(), None).astype(str)
+    rows = pd.util.hash_pandas_object(f, index=False).to_numpy()
+    out: dict[str, int] = {}
+    for p, idx in pd.Series(range(len(f))).groupby(frame["period_end"].astype(str).to_numpy()):
+        out[str(p)] = hash(tuple(sorted(rows[idx.to_numpy()].tolist())))
+    return out
 
 
 def _public_edition(

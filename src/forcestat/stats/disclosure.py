@@ -595,7 +595,6 @@ class Audit:
     # Every complement: (cell hidden, the cell it protects, why).
     trail: list[tuple[Cell, Cell, str]] = field(default_factory=list)
     _tries: dict[Cell, list[float]] = field(default_factory=dict)
-    _escalated: set[Cell] = field(default_factory=set)
 
     def linked(self, cell: Cell) -> set[Cell]:
         """The hidden cells linked to ``cell`` by constraints (at the last audit)."""
@@ -944,11 +943,8 @@ def _widen(bad, equations, audit, mask, fixed, values, order, hide, k) -> bool:
         else:
             tried = audit._tries.setdefault(e, [])
             tried.append(bad[e])
-            # Three complements that did not shorten the shortfall: hide every shown cell
-            # around it at once (once); if even that fails, what stays known comes from
-            # labels and zeros alone, which no complement can change.
-            stuck = len(tried) > 3 and tried[-1] >= tried[-4]
-            if stuck and e in audit._escalated:
+            # Three complements that did not shorten the shortfall: stop hiding on its behalf.
+            if len(tried) > 3 and tried[-1] >= tried[-4]:
                 audit.unresolved[e] = bad[e]
                 continue
             need = k + bad[e]
@@ -972,16 +968,6 @@ def _widen(bad, equations, audit, mask, fixed, values, order, hide, k) -> bool:
                 group.sort(key=lambda c: order.get(c, len(order)))
                 pool += _ranked(group, values, need)
             pool = list(dict.fromkeys(pool))
-            if stuck:
-                audit._escalated.add(e)
-                for c in pool:
-                    hide(c)
-                    picked.add(c)
-                    audit.trail.append((c, e, "every cell around a stuck breach"))
-                hid = hid or bool(pool)
-                if not pool:
-                    audit.unresolved[e] = bad[e]
-                continue
             pick = audit.best(e, bad[e], pool[: audit.lookahead], equations, values, mask)
         if pick is None:
             continue
