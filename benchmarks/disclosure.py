@@ -173,6 +173,17 @@ def main() -> None:
     if args.all_periods:
         per = [p["seconds"] for p in report.periods.values()]
         print(f"joint per period: median {statistics.median(per):.2f} s, max {max(per):.2f} s")
+        short = {
+            p: f
+            for p, f in sorted(report.periods.items())
+            if f["unresolved"] or f["narrowest_other"] < 2
+        }
+        print(f"periods with cells the audit could not protect fully: {len(short)}")
+        for p, f in short.items():
+            print(
+                f"  {p}: unresolved {f['unresolved']}, narrowest 'fewer than' range "
+                f"{f['narrowest_labelled']:g} values, narrowest other {f['narrowest_other']:g}"
+            )
         return
     fig = report.periods[args.period]
     print(
