@@ -129,7 +129,8 @@ def refresh(
     out.print(
         f"refresh ({done.mode}: {done.why}): {len(done.measures)} measures, "
         f"{len(done.periods)} periods ({span}) in {time.perf_counter() - t0:.1f}s "
-        f"({steps}); rows written: {rows}; snapshot {done.snapshot}, "
+        f"({steps}); public edition protected at {len(done.protected)} of them; "
+        f"rows written: {rows}; snapshot {done.snapshot}, "
         f"framework {done.framework_hash}",
         highlight=False,
     )

@@ -17,6 +17,8 @@ other upwards (docs/architecture.md). A run is:
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -231,17 +233,21 @@ def public_edition(
     results: pd.DataFrame, framework: Any, areas: Any, series: Any
 ) -> tuple[pd.DataFrame, frozenset[str]]:
     """The public edition's results (disclosure control applied) and the measures whose
-    force-level chart it withholds (a month resting on fewer records than the threshold)."""
-    from forcestat.engine.public import public_results
+    force-level chart it withholds: a month resting on fewer records than the threshold, or a
+    force figure the edition hides (the chart's months add up to every window, this year's
+    and earlier years')."""
+    from forcestat.engine.public import hidden_at_force, public_results
     from forcestat.stats.disclosure import chart_disclosive
 
     threshold = framework.settings.suppress_below
-    withheld = frozenset(
+    withheld = {
         mid
         for (mid, b, _), s in series.items()
         if b == "force" and chart_disclosive(s.base, threshold)
-    )
-    return public_results(results, framework, areas), withheld
+    }
+    public = public_results(results, framework, areas)
+    withheld |= hidden_at_force(public, results)
+    return public, frozenset(withheld)
 
 
 def national_hooks(store: Any, period: Period) -> list[Any]:
@@ -278,6 +284,8 @@ class Refreshed:
     rows: dict[str, int] = field(default_factory=dict)  # rows written per table
     seconds: dict[str, float] = field(default_factory=dict)
     why: str = ""
+    # Periods whose public edition was protected anew (the rest kept their served one).
+    protected: list[str] = field(default_factory=list)
 
 
 def refresh(
@@ -346,15 +354,19 @@ def refresh(
     recomputed = sorted(set(results["measure_id"].astype(str)))
     periods = sorted(set(results["period_end"].astype(str)))
 
-    # Disclosure control (engine.public) decides each measure, period and window on its own
-    # rows, so the public rows of what was recomputed are all that can change. Were it to
-    # protect across measures, the touched periods would have to be re-protected whole (the
-    # other measures' Board rows are in served_results).
+    # Disclosure control (engine.public) protects each period's edition whole, across
+    # measures: a period touched by the recomputed measures is re-protected with the other
+    # measures' Board rows (from served_results), and all its public rows are replaced.
     t = time.perf_counter()
     if progress:
         progress("applying disclosure control")
     board = results
-    public = _public_edition(results, fwa, areas)
+    if plan is None:
+        public = _public_edition(results, fwa, areas, workers)
+        protected = periods
+    else:
+        whole = _with_served_board(con, fw.hash, results)
+        public, protected = _public_edition_of_changed(con, fw.hash, whole, fwa, areas, workers)
     seconds["public"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -426,6 +438,7 @@ def refresh(
         },
         seconds,
         why,
+        protected,
     )
 
 
@@ -520,12 +533,98 @@ def _incremental_plan(
     return plan, "new records in " + ", ".join(f"{t} {a}..{b}" for t, (a, b) in touched.items())
 
 
-def _public_edition(results: pd.DataFrame, framework: Any, areas: Any) -> pd.DataFrame:
+def _with_served_board(con: Any, framework_hash: str, results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with the served Board rows of the same periods for the measures not
+    recomputed: the whole of each touched period, for joint disclosure control."""
+    from forcestat.store import served
+
+    periods = set(results["period_end"].astype(str))
+    try:
+        old = served.read(con, "served_results", framework_hash, edition="board")
+    except served.ServedError:
+        return results
+    old = old[old["period_end"].astype(str).isin(periods)]
+    done = set(
+        zip(results["measure_id"].astype(str), results["period_end"].astype(str), strict=True)
+    )
+    keep = [
+        (str(m), str(p)) not in done
+        for m, p in zip(old["measure_id"], old["period_end"], strict=True)
+    ]
+    old = old[keep]
+    if old.empty:
+        return results
+    old = old.reindex(columns=results.columns).astype(
+        {c: results[c].dtype for c in results.columns}, errors="ignore"
+    )
+    return pd.concat([results, old], ignore_index=True)
+
+
+def _public_edition_of_changed(
+    con: Any,
+    framework_hash: str,
+    whole: pd.DataFrame,
+    framework: Any,
+    areas: Any,
+    workers: int | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The public edition of each period of ``whole`` (every measure of the periods a load
+    touched). A period's edition depends only on its Board rows: where those are what is
+    already served, its served public rows are kept, and only changed periods are protected
+    again (a new month moves the cohort rates' benchmarks at 49 periods, few of their figures).
+    Also the periods protected."""
+    from forcestat.store import served
+
+    try:
+        old_board = served.read(con, "served_results", framework_hash, edition="board")
+        old_public = served.read(con, "served_results", framework_hash, edition="public")
+    except served.ServedError:
+        every = sorted(set(whole["period_end"].astype(str)))
+        return _public_edition(whole, framework, areas, workers), every
+    columns = list(whole.columns)
+    now, before = _period_digests(whole, columns), _period_digests(old_board, columns)
+    same = {p for p, d in now.items() if before.get(p) == d}
+    periods = whole["period_end"].astype(str)
+    changed = _public_edition(whole[~periods.isin(same)], framework, areas, workers)
+    protected = sorted(set(periods) - same)
+    kept = old_public[old_public["period_end"].astype(str).isin(same)]
+    if kept.empty:
+        return changed, protected
+    kept = kept.reindex(columns=changed.columns).astype(
+        {c: changed[c].dtype for c in changed.columns}, errors="ignore"
+    )
+    return pd.concat([changed, kept], ignore_index=True), protected
+
+
+def _period_digests(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, int]:
+    """One number per period for its rows (any order) in ``columns``: numbers compared as
+    floats and everything as text, so that rows read back from the store compare equal to
+    the same rows computed."""
+    if frame.empty:
+        return {}
+    f = frame.reindex(columns=columns).copy()
+    for c in columns:
+        if pd.api.types.is_bool_dtype(f[c]) or pd.api.types.is_numeric_dtype(f[c]):
+            f[c] = f[c].astype("float64")
+    f = f.astype(object).where(f.notna(), None).astype(str)
+    rows = pd.util.hash_pandas_object(f, index=False).to_numpy()
+    out: dict[str, int] = {}
+    for p, idx in pd.Series(range(len(f))).groupby(frame["period_end"].astype(str).to_numpy()):
+        out[str(p)] = hash(tuple(sorted(rows[idx.to_numpy()].tolist())))
+    return out
+
+
+def _public_edition(
+    results: pd.DataFrame, framework: Any, areas: Any, workers: int | None = None
+) -> pd.DataFrame:
     from forcestat.engine.public import public_results
 
     if results.empty:
         return results.assign(disclosure="", previous_disclosure="")
-    return public_results(results, framework, areas)
+    # Each period's audit takes seconds: worth a fork from two periods on.
+    if workers is None:
+        workers = 1 if "fork" not in mp.get_all_start_methods() else min(os.cpu_count() or 1, 8)
+    return public_results(results, framework, areas, workers=workers)
 
 
 def _series_rows(

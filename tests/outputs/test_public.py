@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -312,21 +313,40 @@ def test_public_withholds_charts_on_small_monthly_numbers(public, series):
 
 def test_small_effective_base_is_hidden_even_when_not_flagged():
     """A weighted survey's Kish base of 4.7 (raw counts of 5 or more, so the engine does not
-    flag it) would print as "4": the public edition hides the row."""
-    from forcestat.stats.disclosure import protect_measure
+    flag it) would print as "4": the public edition hides the row, and one more in its area so
+    that its figures cannot be worked out from the area's."""
+    from forcestat.engine.public import public_results
+    from forcestat.engine.results import to_frame
+    from forcestat.framework import load_framework
 
-    def row(level, unit, n):
-        return {"breakdown": level, "unit": unit, "n": n, "denominator": n, "suppressed": False}
+    def row(level, unit, n, x):
+        return {
+            "measure_id": "victim_satisfaction_overall",
+            "breakdown": level,
+            "unit": unit,
+            "period_end": PERIOD,
+            "window": "12m",
+            "value": 100.0 * x / n,
+            "numerator": x,
+            "denominator": n,
+            "n": n,
+            "suppressed": False,
+        }
 
     rows = [
-        row("force", "F", 300.0),
-        row("area", "North", 160.0),
-        row("area", "South", 140.0),
-        row("district", "a", 4.7),
-        row("district", "b", 155.3),
-        row("district", "c", 70.0),
-        row("district", "d", 70.0),
+        row("force", "F", 300.0, 240.0),
+        row("area", "North", 160.0, 128.0),
+        row("area", "South", 140.0, 112.0),
+        row("district", "a", 4.7, 3.7),
+        row("district", "b", 155.3, 124.3),
+        row("district", "c", 70.0, 56.0),
+        row("district", "d", 70.0, 56.0),
     ]
     areas = {"a": "North", "b": "North", "c": "South", "d": "South"}
-    prot = protect_measure(rows, "proportion", areas)
-    assert prot.current == {("district", "a"): "primary", ("district", "b"): "secondary"}
+    edition = public_results(to_frame(rows), load_framework(), areas)
+    why = dict(zip(edition["unit"], edition["disclosure"], strict=True))
+    assert why["a"] == "primary"
+    assert why["b"] == "secondary"
+    assert {u for u, w in why.items() if w} == {"a", "b"}
+    a = edition[edition["unit"] == "a"].iloc[0]
+    assert pd.isna(a["value"]) and pd.isna(a["n"]) and pd.isna(a["numerator"])

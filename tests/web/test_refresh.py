@@ -132,6 +132,10 @@ def test_incremental_refresh_after_a_new_month_equals_a_full_one(base_store, fra
     assert "calls_101" not in inc.measures
     # Counts: only the new month; cohort outcome rates reach back over their "as at" horizon.
     assert PERIOD in inc.periods
+    # A period whose Board rows did not change keeps its public edition; the new month's is
+    # protected again (the comparison with a full refresh below checks both).
+    assert PERIOD in inc.protected
+    assert set(inc.protected) < set(inc.periods), (len(inc.protected), len(inc.periods))
 
     full_path = tmp_path / "full.duckdb"
     shutil.copy(store, full_path)

@@ -117,6 +117,10 @@ class Settings(_Strict):
     caution_base: int = Field(100, ge=0)
     # Counts 1 .. suppress_below-1 are flagged ``suppressed`` (public disclosure control).
     suppress_below: int = Field(5, ge=0)
+    # The public edition's audit (docs/methods.md 6): a count shown as "fewer than k" must stay
+    # feasible over the whole 1..k-1 whatever else is published (unset), or over its value plus
+    # and minus this share of it (the protection interval, e.g. 0.5).
+    protection_ratio: float | None = Field(None, gt=0, le=1)
     financial_year_start: int = Field(4, ge=1, le=12)
     long_term_months: int = Field(36, ge=1)
     windows: list[Window] = Field(default_factory=lambda: list(WINDOWS))

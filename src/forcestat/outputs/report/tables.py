@@ -195,7 +195,11 @@ def unit_table(
             used_secondary |= not (why == "primary" and kind in COUNT_KINDS)
             text = fewer_than(threshold) if why == "primary" and kind in COUNT_KINDS else NOT_SHOWN
             cells.append(Cell(text, "value", "hidden"))
-            if based:
+            if based and kind in BASED and f.n is not None:
+                # A rate hidden for its numerator keeps its base when the edition publishes it
+                # (the same count may be printed in another table).
+                cells.append(Cell(fmt_n(f.n), "base", "num"))
+            elif based:
                 cells.append(Cell(NOT_SHOWN, "base", "hidden"))
         else:
             value, base = value_cells(f, m)
