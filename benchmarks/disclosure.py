@@ -27,11 +27,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import baseline_disclosure as old  # noqa: E402
 from forcestat.engine.edition import build_edition  # noqa: E402
-from forcestat.engine.public import AuditReport, public_results  # noqa: E402
+from forcestat.engine.public import AuditReport, edition_audit, public_results  # noqa: E402
 from forcestat.engine.rollup import Geography  # noqa: E402
 from forcestat.period import Period  # noqa: E402
 from forcestat.pipeline import compute, load_framework, open_store  # noqa: E402
-from forcestat.stats.disclosure import Audit  # noqa: E402
 
 
 def per_measure(results: pd.DataFrame, framework, areas) -> tuple[pd.DataFrame, list]:
@@ -90,17 +89,7 @@ def judge_baseline(results: pd.DataFrame, framework, areas, hidden: list) -> dic
         if "previous_year" in ed.comparators[i]:
             (cells if prev else shown).add(ed.comparators[i]["previous_year"])
     crossed = cells & shown
-    audit = Audit(
-        framework.settings.suppress_below,
-        framework.settings.protection_ratio,
-        subsets=ed.subsets,
-        known=ed.known(),
-        integer=ed.is_integer,
-        ties=ed.ties,
-        sensitive=ed.sensitive,
-        printed=ed.two_values,
-        some_small=ed.some_small,
-    )
+    audit = edition_audit(ed, framework)
     still = cells - crossed
     narrow = audit.breaches(ed.equations, ed.values, still, ed.sensitive & still)
     return {"hidden_cells": len(cells), "crossed": len(crossed), "narrow": len(narrow)}

@@ -108,23 +108,12 @@ def _protect_period(
 ) -> tuple[pd.DataFrame, tuple[str, dict[str, Any]]]:
     """One period's rows protected as one edition, and the audit's figures."""
     threshold = framework.settings.suppress_below
-    ratio = framework.settings.protection_ratio
     period = str(group["period_end"].iloc[0])
     t = time.perf_counter()
     rows = group.to_dict("records")
     ed = build_edition(rows, framework, areas)
     small = ed.small
-    audit = Audit(
-        threshold,
-        ratio,
-        subsets=ed.subsets,
-        known=ed.known(),
-        integer=ed.is_integer,
-        ties=ed.ties,
-        sensitive=ed.sensitive,
-        printed=ed.two_values,
-        some_small=ed.some_small,
-    )
+    audit = edition_audit(ed, framework)
     try:
         hidden = protect(ed.equations, ed.values, ed.primary, cells=ed.order, audit=audit)
     except ValueError as e:
@@ -134,6 +123,21 @@ def _protect_period(
     out = [_row(ed, i, hidden, small, threshold) for i in range(len(rows))]
     part = pd.DataFrame(out, index=group.index)
     return part, (period, _figures(ed, hidden, audit, time.perf_counter() - t))
+
+
+def edition_audit(ed: Edition, framework: Framework) -> Audit:
+    """The interval audit of an edition: what its labels, relations and ties tell a reader."""
+    return Audit(
+        framework.settings.suppress_below,
+        framework.settings.protection_ratio,
+        subsets=ed.subsets,
+        known=ed.known(),
+        integer=ed.is_integer,
+        ties=ed.ties,
+        sensitive=ed.sensitive,
+        printed=ed.two_values,
+        some_small=ed.some_small,
+    )
 
 
 def _row(ed: Edition, i: int, hidden: set, small: set, threshold: int) -> dict[str, Any]:

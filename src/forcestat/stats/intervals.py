@@ -110,6 +110,19 @@ def _histogram(
     return v, c, int(c.sum())
 
 
+def _histogram_rows(
+    values: Sequence[float] | np.ndarray, counts: Sequence[Sequence[int]] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted values and the counts (one histogram per row), checked."""
+    c = np.asarray(counts)
+    if c.ndim != 2:
+        raise ValueError("counts must be two-dimensional (one histogram per row)")
+    v, _, _ = _histogram(values, c.sum(axis=0))
+    if c.size and (c.min() < 0 or (c.dtype.kind == "f" and (c != np.floor(c)).any())):
+        raise ValueError("counts must be non-negative integers")
+    return v, c
+
+
 def _order_statistic(v: np.ndarray, cum: np.ndarray, rank: int) -> float:
     """Value of the ``rank``-th smallest observation (1-based) of the multiset."""
     # cum[i] is the number of observations <= v[i]; the rank-th lies in the first bin reaching it.
@@ -147,12 +160,7 @@ def medians_of_histograms(
     within its bin, taking the bin's records as spread evenly across it (the grouped-data
     median, L + (n/2 - F) / f x width): not the truncated edge (11.7 where the records give
     11.77)."""
-    c = np.asarray(counts)
-    if c.ndim != 2:
-        raise ValueError("counts must be two-dimensional (one histogram per row)")
-    v, _, _ = _histogram(values, c.sum(axis=0))
-    if c.size and (c.min() < 0 or (c.dtype.kind == "f" and (c != np.floor(c)).any())):
-        raise ValueError("counts must be non-negative integers")
+    v, c = _histogram_rows(values, counts)
     cum = np.cumsum(c.astype(np.int64, copy=False), axis=1)
     n = cum[:, -1] if c.shape[1] else np.zeros(c.shape[0], dtype=np.int64)
     out = np.full(c.shape[0], np.nan)
@@ -233,12 +241,7 @@ def median_intervals_from_histograms(
     """``median_interval_from_histogram`` of each row of ``counts`` (e.g. one row per window)
     over the same ``values``, in one pass: (lower, upper) arrays, nan where a row is too small
     to reach the level. The engine works out every window of a unit at once."""
-    c = np.asarray(counts)
-    if c.ndim != 2:
-        raise ValueError("counts must be two-dimensional (one histogram per row)")
-    v, _, _ = _histogram(values, c.sum(axis=0))
-    if c.size and (c.min() < 0 or (c.dtype.kind == "f" and (c != np.floor(c)).any())):
-        raise ValueError("counts must be non-negative integers")
+    v, c = _histogram_rows(values, counts)
     rows = c.shape[0]
     lo, hi = np.full(rows, np.nan), np.full(rows, np.nan)
     if rows == 0 or c.shape[1] == 0:
