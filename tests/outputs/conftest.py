@@ -155,6 +155,7 @@ def write(
     )
     written = write_report(report, out, formats)
     written.unused_commentary = commentary.unused()
+    written.results = results  # the public edition's frame, when public
     return written
 
 
@@ -179,8 +180,10 @@ def board(
 
 @pytest.fixture(scope="session")
 def public(results, framework, series, areas, tmp_path_factory):
+    """The public annex edition (HTML and PDF) and its frame (``.results``): protecting an
+    edition is the slow part, so it is built once."""
     out = tmp_path_factory.mktemp("public")
-    return write(results, framework, series, areas, out, public=True)
+    return write(results, framework, series, areas, out, public=True, formats=("html", "pdf"))
 
 
 @pytest.fixture(scope="session")
